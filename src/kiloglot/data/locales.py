@@ -1,0 +1,116 @@
+"""The 52 MASSIVE 1.1 locales: language, ISO 639 codes, script, family and genus.
+
+Language names, scripts (ISO 15924), families and genera follow the MASSIVE paper's language table
+(FitzGerald et al., 2022; genera after WALS). ca-ES arrived with MASSIVE 1.1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kiloglot.errors import InputError
+
+
+@dataclass(frozen=True, slots=True)
+class LocaleInfo:
+    locale: str
+    language: str
+    iso639_1: str
+    iso639_3: str
+    script: str
+    family: str
+    genus: str
+
+
+_ROWS = """
+af-ZA|Afrikaans|af|afr|Latn|Indo-European|Germanic
+am-ET|Amharic|am|amh|Ethi|Afro-Asiatic|Semitic
+ar-SA|Arabic|ar|ara|Arab|Afro-Asiatic|Semitic
+az-AZ|Azerbaijani|az|aze|Latn|Turkic|Turkic
+bn-BD|Bengali|bn|ben|Beng|Indo-European|Indic
+ca-ES|Catalan|ca|cat|Latn|Indo-European|Romance
+cy-GB|Welsh|cy|cym|Latn|Indo-European|Celtic
+da-DK|Danish|da|dan|Latn|Indo-European|Germanic
+de-DE|German|de|deu|Latn|Indo-European|Germanic
+el-GR|Greek|el|ell|Grek|Indo-European|Greek
+en-US|English|en|eng|Latn|Indo-European|Germanic
+es-ES|Spanish|es|spa|Latn|Indo-European|Romance
+fa-IR|Persian|fa|fas|Arab|Indo-European|Iranian
+fi-FI|Finnish|fi|fin|Latn|Uralic|Finnic
+fr-FR|French|fr|fra|Latn|Indo-European|Romance
+he-IL|Hebrew|he|heb|Hebr|Afro-Asiatic|Semitic
+hi-IN|Hindi|hi|hin|Deva|Indo-European|Indic
+hu-HU|Hungarian|hu|hun|Latn|Uralic|Ugric
+hy-AM|Armenian|hy|hye|Armn|Indo-European|Armenian
+id-ID|Indonesian|id|ind|Latn|Austronesian|Malayo-Sumbawan
+is-IS|Icelandic|is|isl|Latn|Indo-European|Germanic
+it-IT|Italian|it|ita|Latn|Indo-European|Romance
+ja-JP|Japanese|ja|jpn|Jpan|Japanese|Japanese
+jv-ID|Javanese|jv|jav|Latn|Austronesian|Javanese
+ka-GE|Georgian|ka|kat|Geor|Kartvelian|Kartvelian
+km-KH|Khmer|km|khm|Khmr|Austro-Asiatic|Khmer
+kn-IN|Kannada|kn|kan|Knda|Dravidian|Southern Dravidian
+ko-KR|Korean|ko|kor|Kore|Korean|Korean
+lv-LV|Latvian|lv|lav|Latn|Indo-European|Baltic
+ml-IN|Malayalam|ml|mal|Mlym|Dravidian|Southern Dravidian
+mn-MN|Mongolian|mn|mon|Cyrl|Mongolic|Mongolic
+ms-MY|Malay|ms|msa|Latn|Austronesian|Malayo-Sumbawan
+my-MM|Burmese|my|mya|Mymr|Sino-Tibetan|Burmese-Lolo
+nb-NO|Norwegian Bokmål|nb|nob|Latn|Indo-European|Germanic
+nl-NL|Dutch|nl|nld|Latn|Indo-European|Germanic
+pl-PL|Polish|pl|pol|Latn|Indo-European|Slavic
+pt-PT|Portuguese|pt|por|Latn|Indo-European|Romance
+ro-RO|Romanian|ro|ron|Latn|Indo-European|Romance
+ru-RU|Russian|ru|rus|Cyrl|Indo-European|Slavic
+sl-SL|Slovenian|sl|slv|Latn|Indo-European|Slavic
+sq-AL|Albanian|sq|sqi|Latn|Indo-European|Albanian
+sv-SE|Swedish|sv|swe|Latn|Indo-European|Germanic
+sw-KE|Swahili|sw|swa|Latn|Niger-Congo|Bantoid
+ta-IN|Tamil|ta|tam|Taml|Dravidian|Southern Dravidian
+te-IN|Telugu|te|tel|Telu|Dravidian|South-Central Dravidian
+th-TH|Thai|th|tha|Thai|Tai-Kadai|Kam-Tai
+tl-PH|Tagalog|tl|tgl|Latn|Austronesian|Greater Central Philippine
+tr-TR|Turkish|tr|tur|Latn|Turkic|Turkic
+ur-PK|Urdu|ur|urd|Arab|Indo-European|Indic
+vi-VN|Vietnamese|vi|vie|Latn|Austro-Asiatic|Viet-Muong
+zh-CN|Mandarin Chinese (Simplified)|zh|cmn|Hans|Sino-Tibetan|Chinese
+zh-TW|Mandarin Chinese (Traditional)|zh|cmn|Hant|Sino-Tibetan|Chinese
+"""
+
+LOCALES: dict[str, LocaleInfo] = {
+    row.split("|")[0]: LocaleInfo(*row.split("|")) for row in _ROWS.strip().splitlines()
+}
+ALL_LOCALES: tuple[str, ...] = tuple(sorted(LOCALES))
+
+# A small default set that spans scripts and families: Latin/Germanic, Cyrillic/Slavic,
+# Arabic/Semitic, Devanagari/Indic, CJK characters, Thai (no spaces between words), Bantu.
+DEFAULT_LOCALES: tuple[str, ...] = ("en-US", "ru-RU", "ar-SA", "hi-IN", "ja-JP", "th-TH", "sw-KE")
+
+
+def locale_info(locale: str) -> LocaleInfo:
+    try:
+        return LOCALES[locale]
+    except KeyError:
+        raise InputError(
+            f"unknown locale {locale!r}: expected one of the 52 MASSIVE locales such as en-US, de-DE, ja-JP"
+        ) from None
+
+
+def parse_locales(spec: str | list[str] | tuple[str, ...] | None, default: tuple[str, ...] = DEFAULT_LOCALES) -> list[str]:
+    """Turn ``"all"``, ``"en-US,de-DE"`` or a list into validated locale codes (order kept, no repeats)."""
+    if spec is None:
+        return list(default)
+    items = spec.split(",") if isinstance(spec, str) else [p for s in spec for p in s.split(",")]
+    items = [s.strip() for s in items if s.strip()]
+    if not items:
+        raise InputError("no locales given: expected 'all' or a comma-separated list such as en-US,de-DE")
+    if items == ["all"]:
+        return list(ALL_LOCALES)
+    if items == ["default"]:
+        return list(default)
+    seen: list[str] = []
+    for item in items:
+        locale_info(item)
+        if item not in seen:
+            seen.append(item)
+    return seen

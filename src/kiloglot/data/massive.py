@@ -1,0 +1,221 @@
+"""Read MASSIVE from the official ``.tar.gz`` (in place), an unpacked folder, or one ``.jsonl``.
+
+Records may carry ``worker_id``, ``slot_method`` and ``judgments`` (official files) or not (the
+train/dev copy in ``../shared``). A malformed record raises :class:`DataError` naming file, line and
+problem, unless ``skip_bad`` is set, in which case it is counted in :attr:`MassiveReader.skipped`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import tarfile
+import urllib.request
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from kiloglot.data.codec import AnnotationError, SlotCodec
+from kiloglot.data.example import Example
+from kiloglot.data.locales import LOCALES
+from kiloglot.errors import DataError
+from kiloglot.settings import Settings
+
+PARTITIONS = ("train", "dev", "test")
+REQUIRED_FIELDS = ("id", "locale", "partition", "intent", "annot_utt")
+_MEMBER = re.compile(r"(?:^|/)([a-z]{2}-[A-Z]{2})\.jsonl$")
+SHARED_ARCHIVE = Path("shared") / "data" / "massive" / "massive-1.1-train-dev.tar.gz"
+
+
+@dataclass
+class BadRecord:
+    source: str
+    line: int
+    problem: str
+
+
+@dataclass
+class MassiveReader:
+    """Iterate :class:`Example` s of chosen locales and partitions from a MASSIVE source."""
+
+    path: Path
+    locales: list[str] | None = None
+    partitions: list[str] | None = None
+    skip_bad: bool = False
+    skipped: list[BadRecord] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+        if not self.path.exists():
+            raise DataError(f"MASSIVE source {self.path} does not exist: expected a .tar.gz, a folder or a .jsonl file")
+        for p in self.partitions or ():
+            if p not in PARTITIONS:
+                raise DataError(f"unknown partition {p!r}: expected one of {', '.join(PARTITIONS)}")
+
+    def __iter__(self) -> Iterator[Example]:
+        for name, handle in self._files():
+            yield from self._read(name, handle)
+
+    def read(self) -> list[Example]:
+        return list(self)
+
+    def by_locale(self) -> dict[str, list[Example]]:
+        grouped: dict[str, list[Example]] = {}
+        for ex in self:
+            grouped.setdefault(ex.locale, []).append(ex)
+        return grouped
+
+    # -- sources -----------------------------------------------------------------------------
+    def _wanted(self, locale: str | None) -> bool:
+        return locale is None or self.locales is None or locale in self.locales
+
+    def _files(self) -> Iterator[tuple[str, IO[bytes]]]:
+        p = self.path
+        if p.is_dir():
+            files = sorted(p.rglob("*.jsonl"))
+            if not files:
+                raise DataError(f"MASSIVE folder {p} holds no .jsonl files: expected <locale>.jsonl files (e.g. 1.1/data/en-US.jsonl)")
+            for f in files:
+                m = _MEMBER.search(f.as_posix())
+                if self._wanted(m.group(1) if m else None):
+                    with open(f, "rb") as handle:
+                        yield str(f), handle
+        elif p.name.endswith((".tar.gz", ".tgz", ".tar")):
+            try:
+                with tarfile.open(p, "r:*") as tar:
+                    found = False
+                    for member in tar:  # streams: nothing is unpacked to disk
+                        m = _MEMBER.search(member.name)
+                        if not member.isfile() or not m:
+                            continue
+                        found = True
+                        if self._wanted(m.group(1)):
+                            handle = tar.extractfile(member)
+                            assert handle is not None
+                            yield f"{p}:{member.name}", handle
+                    if not found:
+                        raise DataError(f"archive {p} holds no <locale>.jsonl members: expected MASSIVE's 1.1/data/<locale>.jsonl layout")
+            except (tarfile.TarError, EOFError, OSError) as exc:
+                raise DataError(f"cannot read archive {p}: {exc}") from None
+        elif p.suffix == ".jsonl":
+            with open(p, "rb") as handle:
+                yield str(p), handle
+        else:
+            raise DataError(f"MASSIVE source {p}: expected a .tar.gz archive, a folder of .jsonl files or one .jsonl file")
+
+    # -- records -----------------------------------------------------------------------------
+    def _read(self, name: str, handle: IO[bytes]) -> Iterator[Example]:
+        stream = io.TextIOWrapper(handle, encoding="utf-8", newline="\n")
+        line_no = 0
+        while True:
+            line_no += 1
+            try:
+                line = stream.readline()
+            except UnicodeDecodeError as exc:
+                self._bad(name, line_no, f"not valid UTF-8 ({exc.reason})")
+                return  # the decoder cannot resynchronise; the rest of the file is unreadable
+            if not line:
+                return
+            if not line.strip():
+                continue
+            ex = self._record(name, line_no, line)
+            if ex is not None:
+                yield ex
+
+    def _record(self, name: str, line_no: int, line: str) -> Example | None:
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            return self._bad(name, line_no, f"not valid JSON ({exc.msg})")
+        if not isinstance(rec, dict):
+            return self._bad(name, line_no, "expected a JSON object")
+        missing = [k for k in REQUIRED_FIELDS if not isinstance(rec.get(k), str)]
+        if missing:
+            return self._bad(name, line_no, f"missing or non-string field(s): {', '.join(missing)}")
+        locale, partition = rec["locale"], rec["partition"]
+        if locale not in LOCALES:
+            return self._bad(name, line_no, f"unknown locale {locale!r}")
+        if not self._wanted(locale) or (self.partitions and partition not in self.partitions):
+            return None
+        if partition not in PARTITIONS and partition != "MMNLU-22":
+            return self._bad(name, line_no, f"unknown partition {partition!r}")
+        utt = rec.get("utt")
+        if utt is not None and not isinstance(utt, str):
+            return self._bad(name, line_no, "field utt is not a string")
+        try:
+            return SlotCodec.decode(
+                rec["annot_utt"], locale, utt, id=rec["id"], intent=rec["intent"],
+                scenario=rec.get("scenario") or rec["intent"].split("_", 1)[0], partition=partition,
+            )
+        except (AnnotationError, ValueError) as exc:
+            return self._bad(name, line_no, f"bad annot_utt: {exc}")
+
+    def _bad(self, name: str, line_no: int, problem: str) -> None:
+        if not self.skip_bad:
+            raise DataError(f"{name}, line {line_no}: {problem} (use --skip-bad to skip such records)")
+        self.skipped.append(BadRecord(name, line_no, problem))
+        return None
+
+
+def read_massive(
+    source: str | os.PathLike[str] | None = None,
+    locales: Iterable[str] | None = None,
+    partitions: Iterable[str] | None = None,
+    *,
+    skip_bad: bool = False,
+) -> list[Example]:
+    reader = MassiveReader(resolve_massive_source(source), list(locales) if locales else None,
+                           list(partitions) if partitions else None, skip_bad)
+    return reader.read()
+
+
+def _shared_candidates() -> list[Path]:
+    here = Path(__file__).resolve()
+    roots = [Path.cwd(), *here.parents]
+    return [r.parent / SHARED_ARCHIVE for r in roots]
+
+
+def resolve_massive_source(explicit: str | os.PathLike[str] | None = None, *, download: bool = True,
+                           settings: Settings | None = None) -> Path:
+    """Where MASSIVE comes from: the argument, ``$KILOGLOT_MASSIVE``, ``../shared``, else the official download."""
+    settings = settings or Settings.from_env()
+    if explicit:
+        return Path(explicit)
+    if settings.massive:
+        return Path(settings.massive)
+    for candidate in _shared_candidates():
+        if candidate.is_file():
+            return candidate
+    cached = settings.cache_dir / "amazon-massive-dataset-1.1.tar.gz"
+    if cached.is_file():
+        return cached
+    if not download:
+        raise DataError("MASSIVE not found: set KILOGLOT_MASSIVE or pass --data PATH")
+    return download_massive(settings.massive_url, cached)
+
+
+def download_massive(url: str, dest: Path) -> Path:
+    """Download the official archive atomically (a ``.part`` file renamed when complete)."""
+    from rich.progress import DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    try:
+        with urllib.request.urlopen(url, timeout=60) as resp, open(part, "wb") as out:
+            total = int(resp.headers.get("Content-Length") or 0) or None
+            with Progress(*Progress.get_default_columns()[:-1], DownloadColumn(), TransferSpeedColumn(),
+                          TimeRemainingColumn()) as progress:
+                task = progress.add_task("downloading MASSIVE", total=total)
+                while chunk := resp.read(1 << 20):
+                    out.write(chunk)
+                    progress.advance(task, len(chunk))
+        os.replace(part, dest)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise DataError(f"could not download MASSIVE from {url}: {exc}; set KILOGLOT_MASSIVE to a local copy") from None
+    return dest
+
+

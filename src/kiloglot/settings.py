@@ -1,0 +1,27 @@
+"""One typed settings object, read from ``KILOGLOT_*`` environment variables (flags override)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+OFFICIAL_MASSIVE_URL = "https://amazon-massive-nlu-dataset.s3.amazonaws.com/amazon-massive-dataset-1.1.tar.gz"
+
+
+def _default_cache() -> Path:
+    return Path(os.environ.get("KILOGLOT_CACHE", Path.home() / ".cache" / "kiloglot"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where data comes from and how much of the machine to use."""
+
+    massive: str | None = field(default_factory=lambda: os.environ.get("KILOGLOT_MASSIVE"))
+    massive_url: str = field(default_factory=lambda: os.environ.get("KILOGLOT_MASSIVE_URL", OFFICIAL_MASSIVE_URL))
+    cache_dir: Path = field(default_factory=_default_cache)
+    jobs: int = field(default_factory=lambda: int(os.environ.get("KILOGLOT_JOBS", "0")) or (os.cpu_count() or 1))
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        return cls()
