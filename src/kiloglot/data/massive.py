@@ -7,7 +7,6 @@ problem, unless ``skip_bad`` is set, in which case it is counted in :attr:`Massi
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -108,17 +107,14 @@ class MassiveReader:
 
     # -- records -----------------------------------------------------------------------------
     def _read(self, name: str, handle: IO[bytes]) -> Iterator[Example]:
-        stream = io.TextIOWrapper(handle, encoding="utf-8", newline="\n")
-        line_no = 0
-        while True:
-            line_no += 1
+        # Decode line by line so that a bad byte is reported at its own line and skipping it
+        # (--skip-bad) loses nothing else.
+        for line_no, raw in enumerate(handle, start=1):
             try:
-                line = stream.readline()
+                line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                self._bad(name, line_no, f"not valid UTF-8 ({exc.reason})")
-                return  # the decoder cannot resynchronise; the rest of the file is unreadable
-            if not line:
-                return
+                self._bad(name, line_no, f"not valid UTF-8 ({exc.reason} at byte {exc.start})")
+                continue
             if not line.strip():
                 continue
             ex = self._record(name, line_no, line)

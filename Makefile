@@ -1,0 +1,39 @@
+# kiloglot: the two set-up commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+LOCALES ?= default
+MODEL ?= models/linear-demo
+
+.PHONY: demo test install check-roundtrip bench-train bench-speed clean
+
+$(BIN)/kiloglot: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(BIN)/kiloglot
+
+# Train the fast parser on a default set of typologically diverse locales, evaluate it on dev
+# and print the per-locale table (report: runs/demo-dev.{json,md,png}).
+demo: install
+	$(BIN)/kiloglot data info --locales $(LOCALES)
+	$(BIN)/kiloglot train --parser linear --locales $(LOCALES) --out $(MODEL)
+	$(BIN)/kiloglot evaluate $(MODEL) --split dev --report runs/demo-dev.json
+	$(BIN)/kiloglot parse $(MODEL) "wake me up at seven thirty tomorrow" --locale en-US
+
+test: install
+	$(BIN)/python -m pytest
+
+check-roundtrip: install
+	$(BIN)/python scripts/check_roundtrip.py --locales all
+
+bench-train: install
+	$(BIN)/python benchmarks/train_linear.py --locales all --out models/linear-all --name linear_all52
+
+bench-speed: install
+	$(BIN)/python benchmarks/speed_linear.py --model models/linear-all --name linear_all52_speed
+
+clean:
+	rm -rf $(VENV) models runs

@@ -1,0 +1,3 @@
+from kiloglot.cli.main import app
+
+app(prog_name="kiloglot")

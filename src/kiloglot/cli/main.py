@@ -1,0 +1,270 @@
+"""The ``kiloglot`` command: thin wrappers that parse flags, call the library and print."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, Optional, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from kiloglot.errors import DataError, InputError, KiloglotError
+
+app = typer.Typer(help="kiloglot: massively multilingual NLU for virtual assistants.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+data_app = typer.Typer(help="Inspect corpora.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+DataOpt = Annotated[Optional[str], typer.Option("--data", help="MASSIVE .tar.gz, folder or .jsonl (default: $KILOGLOT_MASSIVE, ../shared, else download)")]
+LocalesOpt = Annotated[Optional[str], typer.Option("--locales", help="'all', 'default' or comma-separated locales, e.g. en-US,de-DE")]
+SkipBadOpt = Annotated[bool, typer.Option("--skip-bad", help="skip and count malformed records instead of stopping")]
+
+
+def friendly(fn: F) -> F:
+    """Turn expected failures into one clear line on stderr and a non-zero exit, never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except KiloglotError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err.print("[bold red]interrupted[/]: nothing was written")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def progress_bar(description: str, total: int) -> Iterator[Callable[..., None]]:
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[note]}")]
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task(description, total=total, note="")
+
+        def advance(n: int = 1, note: str = "") -> None:
+            progress.update(task, advance=n, note=note)
+
+        yield advance
+
+
+def _read(data: str | None, locales: list[str] | None, partitions: list[str] | None, skip_bad: bool):
+    from kiloglot.data import MassiveReader, resolve_massive_source
+
+    reader = MassiveReader(resolve_massive_source(data), locales, partitions, skip_bad)
+    examples = reader.read()
+    if reader.skipped:
+        err.print(f"[yellow]skipped {len(reader.skipped)} malformed record(s)[/]; first: "
+                  f"{reader.skipped[0].source}, line {reader.skipped[0].line}: {reader.skipped[0].problem}")
+    return examples
+
+
+# ------------------------------------------------------------------------------------------------
+@data_app.command("info")
+@friendly
+def data_info(data: DataOpt = None, locales: LocalesOpt = "all", skip_bad: SkipBadOpt = False,
+              as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False) -> None:
+    """Locales, partitions, counts, intents and slots of a MASSIVE source."""
+    from kiloglot.data import LOCALES, parse_locales
+
+    chosen = parse_locales(locales)
+    examples = _read(data, chosen, None, skip_bad)
+    counts: dict[str, Counter[str]] = {}
+    intents: Counter[str] = Counter()
+    slots: Counter[str] = Counter()
+    for ex in examples:
+        counts.setdefault(ex.locale, Counter())[ex.partition] += 1
+        intents[ex.intent] += 1
+        for s in ex.spans:
+            slots[s.name] += 1
+    partitions = sorted({p for c in counts.values() for p in c}, key=lambda p: ("train", "dev", "test").index(p) if p in ("train", "dev", "test") else 9)
+    scenarios = sorted({i.split("_", 1)[0] for i in intents})
+    if as_json:
+        out.print_json(json.dumps({"locales": {k: dict(v) for k, v in sorted(counts.items())}, "records": len(examples),
+                                   "scenarios": scenarios, "intents": dict(sorted(intents.items())),
+                                   "slots": dict(sorted(slots.items()))}, ensure_ascii=False))
+        return
+    table = Table(title=f"MASSIVE: {len(examples):,} records")
+    for col in ["locale", "language", "script", "family", *partitions]:
+        table.add_column(col, justify="right" if col in partitions else "left")
+    for loc, c in sorted(counts.items()):
+        info = LOCALES[loc]
+        table.add_row(loc, info.language, info.script, info.family, *(f"{c[p]:,}" for p in partitions))
+    out.print(table)
+    out.print(f"{len(counts)} locales, {len(scenarios)} scenarios, {len(intents)} intents, {len(slots)} slot types")
+    out.print("[bold]intents:[/] " + ", ".join(sorted(intents)), soft_wrap=True)
+    out.print("[bold]slots:[/] " + ", ".join(sorted(slots)), soft_wrap=True)
+
+
+# ------------------------------------------------------------------------------------------------
+@app.command()
+@friendly
+def train(
+    out_dir: Annotated[Path, typer.Option("--out", help="model directory to write (replaced atomically)")],
+    parser_kind: Annotated[str, typer.Option("--parser", help="parser kind")] = "linear",
+    locales: LocalesOpt = "default",
+    data: DataOpt = None,
+    skip_bad: SkipBadOpt = False,
+    jobs: Annotated[int, typer.Option(help="worker processes (default: all cores)")] = 0,
+    crf_iterations: Annotated[int, typer.Option(help="L-BFGS iterations of the slot CRF")] = 100,
+    evaluate_dev: Annotated[bool, typer.Option("--dev/--no-dev", help="score dev after training and store it in the manifest")] = True,
+) -> None:
+    """Train a parser on MASSIVE train and save it (with its dev scores) to --out."""
+    from kiloglot.data import parse_locales
+    from kiloglot.evaluation import build_report
+    from kiloglot.nlu import registry
+    from kiloglot.settings import Settings
+
+    chosen = parse_locales(locales)
+    cls = registry.get(parser_kind)
+    t0 = time.perf_counter()
+    examples = _read(data, chosen, ["train", "dev"], skip_bad)
+    train_set = [e for e in examples if e.partition == "train"]
+    dev_set = [e for e in examples if e.partition == "dev"]
+    missing = sorted(set(chosen) - {e.locale for e in train_set})
+    if missing:
+        raise DataError(f"no training records for locale(s) {', '.join(missing)} in the MASSIVE source")
+    err.print(f"read {len(train_set):,} train and {len(dev_set):,} dev records of {len(chosen)} locale(s) "
+              f"in {time.perf_counter() - t0:.1f}s")
+    options: dict[str, Any] = {"jobs": jobs or Settings.from_env().jobs}
+    if parser_kind == "linear":
+        options["crf_iterations"] = crf_iterations
+    parser = cls(**options)
+    with progress_bar(f"training {parser_kind}", len(chosen)) as advance:
+        parser.fit(train_set, dev_set, progress=lambda loc, secs: advance(1, f"{loc} {secs:.0f}s"))
+    metrics: dict[str, Any] = {}
+    if evaluate_dev and dev_set:
+        report = build_report(dev_set, parser.parse_examples(dev_set))
+        metrics = {"dev": {"mean": report.mean.as_dict(), "per_locale": {k: v.as_dict() for k, v in report.per_locale.items()}}}
+    parser.save(out_dir, metrics=metrics)
+    err.print(f"saved {parser_kind} parser for {len(chosen)} locale(s) to {out_dir} "
+              f"({time.perf_counter() - t0:.0f}s in all)")
+    if metrics:
+        m = metrics["dev"]["mean"]
+        out.print(f"dev mean: exact match {100 * m['exact_match']:.1f}, intent accuracy {100 * m['intent_accuracy']:.1f}, "
+                  f"slot F1 {100 * m['slot_micro_f1']:.1f}")
+
+
+# ------------------------------------------------------------------------------------------------
+@app.command()
+@friendly
+def evaluate(
+    model_dir: Annotated[Path, typer.Argument(help="model directory")],
+    split: Annotated[str, typer.Option("--split", help="partition to score: train, dev or test")] = "dev",
+    locales: LocalesOpt = None,
+    data: DataOpt = None,
+    skip_bad: SkipBadOpt = False,
+    report_path: Annotated[Optional[Path], typer.Option("--report", help="write FILE.json, FILE.md and FILE.png")] = None,
+    predictions: Annotated[Optional[Path], typer.Option("--predictions", help="write MASSIVE-style predictions (jsonl)")] = None,
+) -> None:
+    """Score a model on a MASSIVE partition exactly as the MASSIVE paper does; print the per-locale table."""
+    from kiloglot.data import parse_locales
+    from kiloglot.evaluation import build_report, predictions_jsonl
+    from kiloglot.nlu import load
+
+    if split not in ("train", "dev", "test"):
+        raise InputError(f"unknown split {split!r}: expected train, dev or test")
+    parser = load(model_dir)
+    chosen = parse_locales(locales, default=tuple(parser.locales))
+    unknown = [l for l in chosen if l not in parser.locales]
+    if unknown:
+        raise InputError(f"this model was not trained on {', '.join(unknown)}: it knows {', '.join(parser.locales)}")
+    examples = _read(data, chosen, [split], skip_bad)
+    if not examples:
+        raise DataError(f"no {split} records for {', '.join(chosen)} in the MASSIVE source")
+    parses = []
+    by_locale: dict[str, list] = {}
+    for ex in examples:
+        by_locale.setdefault(ex.locale, []).append(ex)
+    ordered = [ex for loc in chosen for ex in by_locale.get(loc, [])]
+    t0 = time.perf_counter()
+    with progress_bar(f"parsing {split}", len(ordered)) as advance:
+        for loc in chosen:
+            group = by_locale.get(loc, [])
+            for i in range(0, len(group), 256):
+                batch = group[i:i + 256]
+                parses.extend(parser.parse([e.text for e in batch], loc))
+                advance(len(batch), loc)
+    seconds = time.perf_counter() - t0
+    report = build_report(ordered, parses, {"model": str(model_dir), "split": split,
+                                            "title": f"{Path(model_dir).name}: MASSIVE {split} exact match"})
+    out.print(report.markdown())
+    m = report.mean
+    out.print(f"mean over {len(report.per_locale)} locale(s): exact match {100 * m.exact_match:.2f}, intent accuracy "
+              f"{100 * m.intent_accuracy:.2f}, slot F1 {100 * m.slot_micro_f1:.2f} ({len(ordered) / seconds:,.0f} utterances/s)")
+    if report_path:
+        files = report.write(report_path)
+        err.print("wrote " + ", ".join(str(f) for f in files))
+    if predictions:
+        predictions_jsonl(ordered, parses, predictions)
+        err.print(f"wrote {predictions}")
+
+
+# ------------------------------------------------------------------------------------------------
+def _read_lines(path: Path) -> list[str]:
+    if str(path) == "-":
+        raw = sys.stdin.buffer.read()
+    else:
+        if not path.is_file():
+            raise InputError(f"input file {path} does not exist")
+        raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(f"input {path} is not valid UTF-8 (line {line}, byte {exc.start}): expected UTF-8 text") from None
+    return [ln for ln in text.splitlines() if ln.strip()]
+
+
+@app.command("parse")
+@friendly
+def parse_cmd(
+    model_dir: Annotated[Path, typer.Argument(help="model directory")],
+    text: Annotated[Optional[str], typer.Argument(help="utterance to parse")] = None,
+    locale: Annotated[str, typer.Option("--locale", "-l", help="locale of the text, e.g. en-US")] = "en-US",
+    input_file: Annotated[Optional[Path], typer.Option("--input", "-i", help="file with one utterance per line ('-' for stdin)")] = None,
+    pretty: Annotated[bool, typer.Option("--pretty/--compact", help="indent JSON (single text only)")] = True,
+) -> None:
+    """Parse text: JSON with intent, confidence, top-3 intents and slots with character offsets."""
+    from kiloglot.data import locale_info
+    from kiloglot.nlu import load
+
+    if (text is None) == (input_file is None):
+        raise InputError("give either a TEXT argument or --input FILE (one utterance per line)")
+    locale_info(locale)
+    parser = load(model_dir)
+    if text is not None:
+        if not text.strip():
+            raise InputError("the text is empty: expected an utterance to parse")
+        result = parser.parse([text], locale)[0].to_dict()
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2 if pretty else None))
+        return
+    assert input_file is not None
+    lines = _read_lines(input_file)
+    if not lines:
+        raise InputError(f"input {input_file} holds no utterances")
+    for i in range(0, len(lines), 512):
+        for p in parser.parse(lines[i:i + 512], locale):
+            typer.echo(json.dumps(p.to_dict(), ensure_ascii=False))
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,59 @@
+"""The parser contract every kind follows (after scikit-learn's estimator API)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from kiloglot.data.example import Example
+from kiloglot.errors import InputError
+from kiloglot.nlu.parse import Parse
+
+
+class Parser(ABC):
+    kind: ClassVar[str] = ""
+
+    @property
+    @abstractmethod
+    def locales(self) -> list[str]:
+        """Locales this parser was trained on."""
+
+    @abstractmethod
+    def fit(self, train: Sequence[Example], dev: Sequence[Example] | None = None,
+            progress: Callable[[str, float], None] | None = None) -> "Parser":
+        """Learn from labelled examples; return self. ``progress(locale, seconds)`` is called as locales finish."""
+
+    @abstractmethod
+    def parse(self, texts: Sequence[str], locale: str) -> list[Parse]:
+        """Parse a batch of texts of one locale."""
+
+    @abstractmethod
+    def save(self, path: str | Path, *, metrics: dict[str, Any] | None = None) -> Path:
+        """Write the model as an artifact directory, atomically."""
+
+    @classmethod
+    @abstractmethod
+    def from_artifact(cls, path: Path, manifest: dict[str, Any]) -> "Parser":
+        """Rebuild a saved parser (``kiloglot.nlu.load`` calls this)."""
+
+    def parse_examples(self, examples: Sequence[Example]) -> list[Parse]:
+        """Parse examples of any mix of locales, keeping their order."""
+        by_locale: dict[str, list[int]] = {}
+        for i, ex in enumerate(examples):
+            by_locale.setdefault(ex.locale, []).append(i)
+        out: list[Parse | None] = [None] * len(examples)
+        for locale, idx in by_locale.items():
+            for i, p in zip(idx, self.parse([examples[i].text for i in idx], locale)):
+                out[i] = p
+        return out  # type: ignore[return-value]
+
+    def check_request(self, texts: Sequence[str], locale: str) -> None:
+        if locale not in self.locales:
+            raise InputError(
+                f"this model was not trained on locale {locale!r}: it knows {', '.join(self.locales)}"
+            )
+        for i, t in enumerate(texts):
+            if not isinstance(t, str) or not t.strip():
+                raise InputError(f"text #{i + 1} is empty: expected a non-empty utterance")

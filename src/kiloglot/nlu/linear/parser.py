@@ -1,0 +1,225 @@
+"""The fast ``linear`` parser: per-locale TF-IDF + linear SVM intents, intent-conditioned CRF slots.
+
+One artifact holds every locale it was trained on; a locale's weights are read from disk the first
+time that locale is parsed, so serving a few locales of a 52-locale model costs the memory of few.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kiloglot.data.codec import spans_from_word_labels
+from kiloglot.data.example import OUTSIDE, Example
+from kiloglot.data.segmentation import splits_characters, word_offsets
+from kiloglot.errors import InputError, ModelError
+from kiloglot.nlu.artifact import atomic_directory, build_manifest, fingerprint, require_files, write_json
+from kiloglot.nlu.base import Parser
+from kiloglot.nlu.linear.features import intent_features, word_features
+from kiloglot.nlu.linear.intent import IntentModel
+from kiloglot.nlu.linear.slots import SlotTagger, train_crf
+from kiloglot.nlu.parse import Parse, SlotValue
+from kiloglot.nlu.registry import register
+
+LOCALE_FILES = ("intent_vocab.json", "intent_idf.npy", "intent_weights.npy", "intent_bias.npy",
+                "intent_meta.json", "slots.crfsuite")
+
+
+@dataclass(frozen=True)
+class LinearOptions:
+    intent_c: float = 0.5
+    intent_min_df: int = 2
+    crf_c1: float = 0.05
+    crf_c2: float = 0.01
+    crf_iterations: int = 100
+    intent_conditioned_slots: bool = True
+    top_k: int = 3
+
+
+@dataclass
+class LocaleModel:
+    intent: IntentModel
+    slots: SlotTagger
+
+
+def _train_locale(locale: str, train: list[Example], dev: list[Example], opts: LinearOptions) -> tuple[str, LocaleModel, float]:
+    """Worker: train one locale's intent model and CRF (runs in a separate process)."""
+    t0 = time.perf_counter()
+    chars = splits_characters(locale)
+    docs = [intent_features(e.text, list(e.words), chars) for e in train]
+    dev_docs = [intent_features(e.text, list(e.words), chars) for e in dev] or None
+    intent = IntentModel.fit(docs, [e.intent for e in train], c=opts.intent_c, min_df=opts.intent_min_df,
+                             dev_docs=dev_docs, dev_labels=[e.intent for e in dev] or None)
+    cond = opts.intent_conditioned_slots
+    xseqs = [word_features(list(e.words), e.intent if cond else None, chars) for e in train]
+    crf = train_crf(xseqs, [e.word_labels for e in train], c1=opts.crf_c1, c2=opts.crf_c2,
+                    max_iterations=opts.crf_iterations)
+    return locale, LocaleModel(intent, SlotTagger(crf)), time.perf_counter() - t0
+
+
+def _train_locale_packed(args: tuple[str, list[Example], list[Example], LinearOptions]) -> tuple[str, dict[str, Any], float]:
+    locale, model, seconds = _train_locale(*args)
+    return locale, _pack(model), seconds
+
+
+def _pack(m: LocaleModel) -> dict[str, Any]:
+    i = m.intent
+    return {"vocab": i.vocabulary, "idf": i.idf, "w": i.weights, "b": i.bias, "intents": i.intents,
+            "t": i.temperature, "crf": m.slots.model}
+
+
+def _unpack(d: dict[str, Any]) -> LocaleModel:
+    return LocaleModel(IntentModel(d["vocab"], d["idf"], d["w"], d["b"], d["intents"], d["t"]), SlotTagger(d["crf"]))
+
+
+@register("linear")
+class LinearParser(Parser):
+    def __init__(self, jobs: int | None = None, **options: Any) -> None:
+        unknown = set(options) - set(LinearOptions.__dataclass_fields__)
+        if unknown:
+            raise InputError(f"unknown option(s) for the linear parser: {', '.join(sorted(unknown))}")
+        self.options = LinearOptions(**options)
+        self.jobs = jobs or os.cpu_count() or 1
+        self._models: dict[str, LocaleModel] = {}
+        self._root: Path | None = None  # artifact directory for lazy loading
+        self._locales: list[str] = []
+        self.intents: list[str] = []
+        self.slot_labels: list[str] = []
+        self.data_fingerprint = ""
+        self.train_seconds: dict[str, float] = {}
+
+    @property
+    def locales(self) -> list[str]:
+        return list(self._locales)
+
+    # -- training ------------------------------------------------------------------------------
+    def fit(self, train: Sequence[Example], dev: Sequence[Example] | None = None,
+            progress: Callable[[str, float], None] | None = None) -> "LinearParser":
+        if not train:
+            raise InputError("no training examples: expected at least one labelled utterance")
+        by_locale: dict[str, list[Example]] = {}
+        for ex in train:
+            by_locale.setdefault(ex.locale, []).append(ex)
+        dev_by_locale: dict[str, list[Example]] = {}
+        for ex in dev or ():
+            dev_by_locale.setdefault(ex.locale, []).append(ex)
+        # Longest jobs first (character locales have the longest word sequences) for load balance.
+        order = sorted(by_locale, key=lambda l: -sum(len(e.words) for e in by_locale[l]))
+        tasks = [(l, by_locale[l], dev_by_locale.get(l, []), self.options) for l in order]
+        self._models = {}
+        if self.jobs <= 1 or len(tasks) == 1:
+            for task in tasks:
+                locale, model, secs = _train_locale(*task)
+                self._models[locale], self.train_seconds[locale] = model, secs
+                if progress:
+                    progress(locale, secs)
+        else:
+            with ProcessPoolExecutor(max_workers=min(self.jobs, len(tasks))) as pool:
+                futures = [pool.submit(_train_locale_packed, t) for t in tasks]
+                for fut in as_completed(futures):
+                    locale, packed, secs = fut.result()
+                    self._models[locale], self.train_seconds[locale] = _unpack(packed), secs
+                    if progress:
+                        progress(locale, secs)
+        self._locales = sorted(by_locale)
+        self.intents = sorted({e.intent for e in train})
+        self.slot_labels = sorted({l for e in train for l in e.word_labels} | {OUTSIDE})
+        self.data_fingerprint = fingerprint(train)
+        self._root = None
+        return self
+
+    # -- inference -----------------------------------------------------------------------------
+    def _model(self, locale: str) -> LocaleModel:
+        m = self._models.get(locale)
+        if m is None:
+            if self._root is None or locale not in self._locales:
+                raise InputError(f"this model was not trained on locale {locale!r}: it knows {', '.join(self._locales)}")
+            m = self._models[locale] = _load_locale(self._root / "locales" / locale)
+        return m
+
+    def parse(self, texts: Sequence[str], locale: str) -> list[Parse]:
+        if isinstance(texts, str):
+            raise InputError("parse() takes a list of texts, not one string: wrap it as [text]")
+        self.check_request(texts, locale)
+        model = self._model(locale)
+        chars = splits_characters(locale)
+        cond = self.options.intent_conditioned_slots
+        k = self.options.top_k
+        out = []
+        for text in texts:
+            offsets = word_offsets(text, locale)
+            words = [text[s:e] for s, e in offsets]
+            probs = model.intent.probabilities(model.intent.scores(intent_features(text, words, chars)))
+            top = np.argsort(-probs)[:k]
+            intents = model.intent.intents
+            best = intents[int(top[0])]
+            labels = model.slots.tag(word_features(words, best if cond else None, chars))
+            slots = tuple(SlotValue(s.name, text[s.start:s.end], s.start, s.end)
+                          for s in spans_from_word_labels(offsets, labels))
+            out.append(Parse(text, locale, best, float(probs[top[0]]), slots,
+                             tuple((intents[int(j)], float(probs[j])) for j in top), tuple(labels)))
+        return out
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save(self, path: str | Path, *, metrics: dict[str, Any] | None = None) -> Path:
+        if not self._locales:
+            raise ModelError("cannot save an untrained parser: call fit() first")
+        with atomic_directory(path) as tmp:
+            for locale in self._locales:
+                _save_locale(self._model(locale), tmp / "locales" / locale)
+            manifest = build_manifest(
+                self.kind, self._locales, self.intents, self.slot_labels, data_fingerprint=self.data_fingerprint,
+                options=asdict(self.options), metrics=metrics,
+                extra={"files": {"per_locale": list(LOCALE_FILES)}, "train_seconds": self.train_seconds},
+            )
+            write_json(tmp / "manifest.json", manifest)
+        return Path(path)
+
+    @classmethod
+    def from_artifact(cls, path: Path, manifest: dict[str, Any]) -> "LinearParser":
+        parser = cls(**manifest.get("options", {}))
+        parser._root = Path(path)
+        parser._locales = list(manifest["locales"])
+        parser.intents = list(manifest["intents"])
+        parser.slot_labels = list(manifest["slots"])
+        parser.data_fingerprint = manifest.get("training_data", "")
+        for locale in parser._locales:  # check completeness up front; load weights lazily
+            require_files(parser._root / "locales" / locale, LOCALE_FILES)
+        return parser
+
+
+def _save_locale(m: LocaleModel, d: Path) -> None:
+    d.mkdir(parents=True)
+    vocab = [""] * len(m.intent.vocabulary)
+    for feat, k in m.intent.vocabulary.items():
+        vocab[k] = feat
+    write_json(d / "intent_vocab.json", vocab)
+    np.save(d / "intent_idf.npy", m.intent.idf)
+    np.save(d / "intent_weights.npy", m.intent.weights)
+    np.save(d / "intent_bias.npy", m.intent.bias)
+    write_json(d / "intent_meta.json", {"intents": m.intent.intents, "temperature": m.intent.temperature})
+    (d / "slots.crfsuite").write_bytes(m.slots.model)
+
+
+def _load_locale(d: Path) -> LocaleModel:
+    try:
+        vocab = json.loads((d / "intent_vocab.json").read_text(encoding="utf-8"))
+        meta = json.loads((d / "intent_meta.json").read_text(encoding="utf-8"))
+        idf = np.load(d / "intent_idf.npy", allow_pickle=False)
+        weights = np.load(d / "intent_weights.npy", allow_pickle=False)
+        bias = np.load(d / "intent_bias.npy", allow_pickle=False)
+        if weights.shape != (len(vocab), len(meta["intents"])) or idf.shape != (len(vocab),):
+            raise ValueError("weight shapes do not match the vocabulary and intents")
+        intent = IntentModel({f: i for i, f in enumerate(vocab)}, idf, weights, bias, meta["intents"],
+                             float(meta["temperature"]))
+        return LocaleModel(intent, SlotTagger((d / "slots.crfsuite").read_bytes()))
+    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+        raise ModelError(f"model files in {d} are corrupt: {exc}") from None

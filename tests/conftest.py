@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kiloglot.data import read_massive, resolve_massive_source
+
+ORACLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "massive" / "metric-oracle.jsonl"
+
+
+@pytest.fixture(scope="session")
+def massive_path() -> Path:
+    path = resolve_massive_source(download=False)
+    assert path.exists(), f"MASSIVE not found at {path}: set KILOGLOT_MASSIVE"
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_corpus(massive_path: Path):
+    """Real train/dev slices of three locales of different scripts (read once per session)."""
+    data = read_massive(massive_path, ["en-US", "ja-JP", "sw-KE"], ["train", "dev"])
+    train = [e for e in data if e.partition == "train" and int(e.id) % 4 == 0]
+    dev = [e for e in data if e.partition == "dev"]
+    return train, dev
+
+
+@pytest.fixture(scope="session")
+def trained_model(small_corpus, tmp_path_factory) -> Path:
+    from kiloglot.nlu import registry
+
+    train, dev = small_corpus
+    parser = registry.create("linear", jobs=2, crf_iterations=25).fit(train, dev)
+    path = tmp_path_factory.mktemp("models") / "linear"
+    parser.save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def oracle_batches() -> list[dict]:
+    assert ORACLE.is_file(), f"metric oracle missing at {ORACLE}"
+    return [json.loads(line) for line in ORACLE.read_text(encoding="utf-8").splitlines()]

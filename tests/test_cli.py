@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from kiloglot.cli.main import app
+
+runner = CliRunner()
+
+
+def run(*args: str, input: str | None = None):
+    return runner.invoke(app, list(args), input=input)
+
+
+def test_data_info_lists_counts_intents_slots(massive_path):
+    r = run("data", "info", "--data", str(massive_path), "--locales", "sw-KE,th-TH", "--json")
+    assert r.exit_code == 0, r.output
+    info = json.loads(r.stdout)
+    assert info["locales"] == {"sw-KE": {"train": 11514, "dev": 2033}, "th-TH": {"train": 11514, "dev": 2033}}
+    assert len(info["intents"]) == 60 and len(info["scenarios"]) == 18 and len(info["slots"]) == 55
+
+
+def test_train_evaluate_parse_end_to_end(massive_path, tmp_path):
+    model = tmp_path / "m"
+    r = run("train", "--parser", "linear", "--locales", "sw-KE", "--data", str(massive_path), "--out", str(model),
+            "--crf-iterations", "10", "--jobs", "1")
+    assert r.exit_code == 0, r.output
+    assert "dev mean: exact match" in r.stdout
+    manifest = json.loads((model / "manifest.json").read_text())
+    assert manifest["metrics"]["dev"]["mean"]["intent_accuracy"] > 0.7
+
+    rep = tmp_path / "report.json"
+    pred = tmp_path / "pred.jsonl"
+    r = run("evaluate", str(model), "--split", "dev", "--data", str(massive_path), "--report", str(rep),
+            "--predictions", str(pred))
+    assert r.exit_code == 0, r.output
+    assert "| sw-KE | 2033 |" in r.stdout
+    assert rep.is_file() and rep.with_suffix(".md").is_file() and rep.with_suffix(".png").is_file()
+    assert len(pred.read_text().splitlines()) == 2033
+    # The evaluation agrees with the metrics stored at training time.
+    assert json.loads(rep.read_text())["mean"]["exact_match"] == manifest["metrics"]["dev"]["mean"]["exact_match"]
+
+    r = run("parse", str(model), "niamshe saa kumi na mbili asubuhi", "--locale", "sw-KE")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert set(out) >= {"intent", "confidence", "top_intents", "slots"} and len(out["top_intents"]) == 3
+    inp = tmp_path / "in.txt"
+    inp.write_text("cheza muziki\nhali ya hewa ikoje leo\n", encoding="utf-8")
+    r = run("parse", str(model), "--input", str(inp), "--locale", "sw-KE")
+    assert r.exit_code == 0 and len(r.stdout.splitlines()) == 2
+
+
+@pytest.mark.parametrize("args,message", [
+    (["parse", "{model}", "hello", "--locale", "xx-XX"], "unknown locale 'xx-XX'"),
+    (["parse", "{model}", "hello", "--locale", "de-DE"], "not trained on locale 'de-DE'"),
+    (["parse", "{model}", "   ", "--locale", "en-US"], "the text is empty"),
+    (["parse", "{tmp}/missing", "hello"], "does not exist"),
+    (["parse", "{tmp}", "hello"], "no manifest.json"),
+    (["parse", "{model}", "--input", "{tmp}/latin1.txt"], "is not valid UTF-8 (line 2"),
+    (["parse", "{model}"], "give either a TEXT argument or --input"),
+    (["evaluate", "{model}", "--split", "validation"], "unknown split 'validation'"),
+    (["train", "--out", "{tmp}/x", "--locales", "en-US,zz-ZZ"], "unknown locale 'zz-ZZ'"),
+    (["train", "--out", "{tmp}/x", "--parser", "quantum"], "unknown parser kind 'quantum'"),
+    (["data", "info", "--data", "{tmp}/nothing.tar.gz"], "does not exist"),
+])
+def test_errors_are_one_clear_line_and_nonzero_exit(trained_model, tmp_path, args, message):
+    (tmp_path / "latin1.txt").write_bytes("play jazz\ncaf\xe9\n".encode("latin-1"))
+    args = [a.format(model=trained_model, tmp=tmp_path) for a in args]
+    r = run(*args)
+    assert r.exit_code == 1, r.output
+    assert message in r.stderr
+    assert "Traceback" not in r.output and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_installed_command_prints_no_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "kiloglot", "parse", str(tmp_path / "none"), "hi"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: model directory") and "Traceback" not in proc.stderr
