@@ -8,13 +8,17 @@ _DIGITS = re.compile(r"\d")
 
 
 def intent_features(text: str, words: list[str], character_locale: bool) -> list[str]:
-    """Bag of word uni/bigrams and character n-grams (1-5; 1-3 where words are characters)."""
+    """Bag of word uni/bigrams and character n-grams (1-4; 1-3 where words are characters).
+
+    Longer character n-grams (5, 6) and word trigrams were measured on en-US, de-DE and km-KH dev:
+    within +-0.4 intent accuracy, at up to three times the weights.
+    """
     lowered = [w.lower() for w in words]
     feats = ["w:" + w for w in lowered]
     padded = ["<s>", *lowered, "</s>"]
     feats += ["b:" + a + " " + b for a, b in zip(padded, padded[1:])]
     t = " " + text.lower() + " "
-    for n in (1, 2, 3) if character_locale else (1, 2, 3, 4, 5):
+    for n in (1, 2, 3) if character_locale else (1, 2, 3, 4):
         feats += ["c:" + t[i:i + n] for i in range(len(t) - n + 1)]
     return feats
 

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Collect benchmarks/results/*.json into BENCHMARKS.md (numbers come only from those files).
+
+    python benchmarks/write_benchmarks_md.py [--train linear_all52] [--speed linear_all52_speed]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+TARGETS = {"exact_match": 60.0, "intent_accuracy": 84.0, "slot_micro_f1": 72.0}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--train", default="linear_all52")
+    ap.add_argument("--speed", default="linear_all52_speed")
+    args = ap.parse_args()
+    train = json.loads((RESULTS / f"{args.train}.json").read_text())
+    speed = json.loads((RESULTS / f"{args.speed}.json").read_text())
+    dev = json.loads((RESULTS / f"{args.train}_dev.json").read_text())
+    m = train["dev_mean"]
+    wall = train["seconds"]["read_fit_save"] / 60
+    lines = [
+        "# Benchmarks",
+        "",
+        "Every figure below is read from `benchmarks/results/*.json`, written by the scripts in `benchmarks/`.",
+        "",
+        "## Linear parser, all 52 MASSIVE locales (issue 2)",
+        "",
+        f"Machine: {train['machine']['cpu_count']} cores, {train['machine']['platform']}, Python {train['machine']['python']}.",
+        f"Training run {train['date']}: `{train['command']}`; speed run {speed['date']}: `{speed['command']}`.",
+        "",
+        "| measure | target | measured | |",
+        "|---|---:|---:|---|",
+    ]
+
+    def row(name: str, target: str, value: str, ok: bool) -> None:
+        lines.append(f"| {name} | {target} | {value} | {'met' if ok else '**missed**'} |")
+
+    row("training wall time, 52 locales (read + fit + save)", "<= 45 min", f"{wall:.1f} min", wall <= 45)
+    for key, label in (("exact_match", "dev exact match, mean of 52"), ("intent_accuracy", "dev intent accuracy, mean of 52"),
+                       ("slot_micro_f1", "dev slot F1, mean of 52")):
+        v = 100 * m[key]
+        se = 100 * m[key + "_stderr"]
+        row(label, f">= {TARGETS[key]:.0f}", f"{v:.2f} ± {se:.2f}", v >= TARGETS[key])
+    lat = speed["latency_ms"]
+    row("one-utterance parse latency p50, one thread", "<= 2 ms", f"{lat['p50']:.2f} ms", lat["p50"] <= 2)
+    row("one-utterance parse latency p99, one thread", "<= 10 ms", f"{lat['p99']:.2f} ms", lat["p99"] <= 10)
+    row(f"batch throughput, {speed['throughput_workers']} processes", ">= 2,000 utt/s",
+        f"{speed['throughput_per_s']:,.0f} utt/s", speed["throughput_per_s"] >= 2000)
+    lines.append(f"| size on disk, 52 locales | reported | {speed['size_bytes'] / 1e6:.0f} MB | |")
+    lines.append(f"| peak RSS parsing all 52 locales / one locale | reported | "
+                 f"{speed['peak_rss_mb_all_locales']:.0f} MB / {speed['peak_rss_mb_one_locale']:.0f} MB | |")
+    lines += ["", "Five lowest locales by dev exact match:", "",
+              "| locale | exact match | intent acc. | slot F1 |", "|---|---:|---:|---:|"]
+    for loc, s in train["dev_worst5"].items():
+        lines.append(f"| {loc} | {100 * s['exact_match']:.1f} | {100 * s['intent_accuracy']:.1f} | {100 * s['slot_micro_f1']:.1f} |")
+    lines += ["", "Per locale and grouped by script and family (dev):", "",
+              (RESULTS / f"{args.train}_dev.md").read_text().strip(), "",
+              f"Chart: `benchmarks/results/{args.train}_dev.png`.", ""]
+    del dev
+    (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
+    print("\n".join(lines[:24]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
