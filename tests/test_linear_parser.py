@@ -69,6 +69,8 @@ def test_requests_outside_the_contract_are_clear_errors(trained_model):
         parser.parse(["hallo"], "de-DE")
     with pytest.raises(InputError, match="text #2 is empty"):
         parser.parse(["hello", "   "], "en-US")
+    with pytest.raises(InputError, match="text #1 is not valid UTF-8"):
+        parser.parse([b"caf\xe9".decode("utf-8", "surrogateescape")], "en-US")
     with pytest.raises(InputError, match="list of texts"):
         parser.parse("hello", "en-US")  # type: ignore[arg-type]
 

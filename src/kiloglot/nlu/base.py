@@ -57,3 +57,7 @@ class Parser(ABC):
         for i, t in enumerate(texts):
             if not isinstance(t, str) or not t.strip():
                 raise InputError(f"text #{i + 1} is empty: expected a non-empty utterance")
+            try:
+                t.encode("utf-8")
+            except UnicodeEncodeError:  # lone surrogates: bytes that were not UTF-8 on the way in
+                raise InputError(f"text #{i + 1} is not valid UTF-8 text") from None
