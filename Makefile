@@ -4,13 +4,16 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 LOCALES ?= default
 MODEL ?= models/linear-demo
+# The CPU build of PyTorch that lies on this kind of machine; plain `torch` would pull a multi-GB CUDA build.
+TORCH_SPEC ?= torch==2.13.0
 
 .PHONY: demo test install check-roundtrip bench-train bench-speed clean
 
 $(BIN)/kiloglot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet '$(TORCH_SPEC)'
+	$(BIN)/python -m pip install --quiet -e '.[neural,test]'
 	@touch $@
 
 install: $(BIN)/kiloglot

@@ -115,15 +115,25 @@ def data_info(data: DataOpt = None, locales: LocalesOpt = "all", skip_bad: SkipB
 @friendly
 def train(
     out_dir: Annotated[Path, typer.Option("--out", help="model directory to write (replaced atomically)")],
-    parser_kind: Annotated[str, typer.Option("--parser", help="parser kind")] = "linear",
+    parser_kind: Annotated[str, typer.Option("--parser", help="parser kind: linear or neural")] = "linear",
     locales: LocalesOpt = "default",
     data: DataOpt = None,
     skip_bad: SkipBadOpt = False,
-    jobs: Annotated[int, typer.Option(help="worker processes (default: all cores)")] = 0,
-    crf_iterations: Annotated[int, typer.Option(help="L-BFGS iterations of the slot CRF")] = 100,
+    jobs: Annotated[int, typer.Option(help="worker processes (linear) or torch threads (neural); default: all cores")] = 0,
+    crf_iterations: Annotated[int, typer.Option(help="linear: L-BFGS iterations of the slot CRF")] = 100,
+    encoder: Annotated[str, typer.Option(help="neural: 'scratch', 'hf:<name-or-path>' or a model folder")] = "scratch",
+    epochs: Annotated[int, typer.Option(help="neural: maximum epochs (early stopping on dev exact match)")] = 10,
+    batch_size: Annotated[int, typer.Option(help="neural: utterances per batch (per process under torchrun)")] = 64,
+    learning_rate: Annotated[Optional[float], typer.Option(help="neural: peak learning rate (default 5e-4 scratch, 5e-5 pretrained)")] = None,
+    patience: Annotated[int, typer.Option(help="neural: epochs without dev improvement before stopping (0: never)")] = 3,
+    seed: Annotated[int, typer.Option(help="neural: random seed")] = 13,
+    checkpoint_dir: Annotated[Optional[Path], typer.Option(help="neural: checkpoint here every epoch; resume from it if present")] = None,
+    option: Annotated[Optional[list[str]], typer.Option("--option", "-o", help="neural: extra option KEY=VALUE, e.g. -o dim=384 -o layers=6")] = None,
     evaluate_dev: Annotated[bool, typer.Option("--dev/--no-dev", help="score dev after training and store it in the manifest")] = True,
 ) -> None:
     """Train a parser on MASSIVE train and save it (with its dev scores) to --out."""
+    import os
+
     from kiloglot.data import parse_locales
     from kiloglot.evaluation import build_report
     from kiloglot.nlu import registry
@@ -131,6 +141,19 @@ def train(
 
     chosen = parse_locales(locales)
     cls = registry.get(parser_kind)
+    options: dict[str, Any] = {"jobs": jobs or Settings.from_env().jobs}
+    if parser_kind == "linear":
+        options["crf_iterations"] = crf_iterations
+    else:
+        options.update(encoder=encoder, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                       patience=patience, seed=seed, checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None)
+        for item in option or []:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise InputError(f"--option {item!r}: expected KEY=VALUE")
+            options[key.strip()] = _option_value(value.strip())
+    parser = cls(**options)
+    rank0 = int(os.environ.get("RANK", "0")) == 0
     t0 = time.perf_counter()
     examples = _read(data, chosen, ["train", "dev"], skip_bad)
     train_set = [e for e in examples if e.partition == "train"]
@@ -138,14 +161,13 @@ def train(
     missing = sorted(set(chosen) - {e.locale for e in train_set})
     if missing:
         raise DataError(f"no training records for locale(s) {', '.join(missing)} in the MASSIVE source")
-    err.print(f"read {len(train_set):,} train and {len(dev_set):,} dev records of {len(chosen)} locale(s) "
-              f"in {time.perf_counter() - t0:.1f}s")
-    options: dict[str, Any] = {"jobs": jobs or Settings.from_env().jobs}
-    if parser_kind == "linear":
-        options["crf_iterations"] = crf_iterations
-    parser = cls(**options)
-    with progress_bar(f"training {parser_kind}", len(chosen)) as advance:
-        parser.fit(train_set, dev_set, progress=lambda loc, secs: advance(1, f"{loc} {secs:.0f}s"))
+    if rank0:
+        err.print(f"read {len(train_set):,} train and {len(dev_set):,} dev records of {len(chosen)} locale(s) "
+                  f"in {time.perf_counter() - t0:.1f}s")
+    with progress_bar(f"training {parser_kind}", parser.progress_total(len(chosen))) as advance:
+        parser.fit(train_set, dev_set, progress=lambda note, secs: advance(1, note if secs == 0 else f"{note} {secs:.0f}s"))
+    if not rank0:
+        return  # under torchrun only the first process scores and saves
     metrics: dict[str, Any] = {}
     if evaluate_dev and dev_set:
         report = build_report(dev_set, parser.parse_examples(dev_set))
@@ -157,6 +179,15 @@ def train(
         m = metrics["dev"]["mean"]
         out.print(f"dev mean: exact match {100 * m['exact_match']:.1f}, intent accuracy {100 * m['intent_accuracy']:.1f}, "
                   f"slot F1 {100 * m['slot_micro_f1']:.1f}")
+
+
+def _option_value(text: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False, "none": None}.get(text.lower(), text)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -180,7 +211,7 @@ def evaluate(
         raise InputError(f"unknown split {split!r}: expected train, dev or test")
     parser = load(model_dir)
     chosen = parse_locales(locales, default=tuple(parser.locales))
-    unknown = [l for l in chosen if l not in parser.locales]
+    unknown = [l for l in chosen if not parser.supports(l)]
     if unknown:
         raise InputError(f"this model was not trained on {', '.join(unknown)}: it knows {', '.join(parser.locales)}")
     examples = _read(data, chosen, [split], skip_bad)

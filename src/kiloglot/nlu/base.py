@@ -38,6 +38,14 @@ class Parser(ABC):
     def from_artifact(cls, path: Path, manifest: dict[str, Any]) -> "Parser":
         """Rebuild a saved parser (``kiloglot.nlu.load`` calls this)."""
 
+    def supports(self, locale: str) -> bool:
+        """Whether ``parse`` accepts this locale (per-locale models: only those trained)."""
+        return locale in self.locales
+
+    def progress_total(self, n_locales: int) -> int:
+        """How many progress callbacks ``fit`` makes (for a progress bar)."""
+        return n_locales
+
     def parse_examples(self, examples: Sequence[Example]) -> list[Parse]:
         """Parse examples of any mix of locales, keeping their order."""
         by_locale: dict[str, list[int]] = {}
@@ -50,7 +58,7 @@ class Parser(ABC):
         return out  # type: ignore[return-value]
 
     def check_request(self, texts: Sequence[str], locale: str) -> None:
-        if locale not in self.locales:
+        if not self.supports(locale):
             raise InputError(
                 f"this model was not trained on locale {locale!r}: it knows {', '.join(self.locales)}"
             )

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
 P = TypeVar("P", bound="type[Parser]")
 _KINDS: dict[str, type[Parser]] = {}
+_MISSING: dict[str, str] = {}
 
 
 def register(kind: str):  # type: ignore[no-untyped-def]
@@ -26,6 +27,11 @@ def _ensure_builtin() -> None:
     # Import the built-in kinds lazily so that `import kiloglot.nlu` stays light.
     import kiloglot.nlu.linear  # noqa: F401
 
+    try:  # the neural kind needs the optional PyTorch stack: pip install 'kiloglot[neural]'
+        import kiloglot.nlu.neural.parser  # noqa: F401
+    except ImportError as exc:
+        _MISSING["neural"] = str(exc)
+
 
 def kinds() -> list[str]:
     _ensure_builtin()
@@ -34,6 +40,9 @@ def kinds() -> list[str]:
 
 def get(kind: str) -> type[Parser]:
     _ensure_builtin()
+    if kind in _MISSING and kind not in _KINDS:
+        raise InputError(f"parser kind {kind!r} needs PyTorch and transformers ({_MISSING[kind]}): "
+                         "pip install 'kiloglot[neural]'")
     try:
         return _KINDS[kind]
     except KeyError:

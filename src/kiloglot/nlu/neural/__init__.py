@@ -1,0 +1,1 @@
+"""The neural joint parser (kind ``neural``): scratch or Hugging Face encoders."""

@@ -1,0 +1,87 @@
+"""Encoders behind one interface: ``forward(input_ids, attention_mask) -> hidden states``.
+
+``scratch``: a small pre-norm transformer trained from nothing. ``hf:<name-or-path>``: any Hugging
+Face encoder through ``AutoModel``; in a saved artifact its config travels with the weights, so
+loading never touches the hub.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    kind: str  # "scratch" or "hf"
+    name: str = ""  # hf name or path
+
+    @classmethod
+    def parse(cls, spec: str) -> "EncoderSpec":
+        if spec == "scratch":
+            return cls("scratch")
+        if spec.startswith("hf:") and len(spec) > 3:
+            return cls("hf", spec[3:])
+        if Path(spec).is_dir() and (Path(spec) / "config.json").is_file():
+            return cls("hf", spec)  # a local Hugging Face folder (e.g. from `kiloglot pretrain`)
+        raise ValueError(f"unknown encoder {spec!r}: expected 'scratch', 'hf:<name-or-path>' or a model folder")
+
+
+class ScratchEncoder(nn.Module):
+    def __init__(self, vocab_size: int, dim: int, layers: int, heads: int, ff: int, max_len: int,
+                 dropout: float, pad_id: int) -> None:
+        super().__init__()
+        self.tokens = nn.Embedding(vocab_size, dim, padding_idx=pad_id)
+        self.positions = nn.Embedding(max_len, dim)
+        self.dropout = nn.Dropout(dropout)
+        layer = nn.TransformerEncoderLayer(dim, heads, ff, dropout, activation="gelu", batch_first=True, norm_first=True)
+        self.layers = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(dim)
+        self.hidden_size = dim
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        pos = torch.arange(input_ids.shape[1], device=input_ids.device)
+        x = self.dropout(self.tokens(input_ids) + self.positions(pos)[None])
+        x = self.layers(x, src_key_padding_mask=attention_mask == 0)
+        return self.norm(x)
+
+    def input_embeddings(self) -> nn.Embedding:
+        return self.tokens
+
+
+class HFEncoder(nn.Module):
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+        self.hidden_size = int(model.config.hidden_size)  # type: ignore[union-attr]
+
+    @classmethod
+    def pretrained(cls, name_or_path: str) -> "HFEncoder":
+        from transformers import AutoModel
+
+        return cls(AutoModel.from_pretrained(name_or_path, dtype=torch.float32))
+
+    @classmethod
+    def from_config_dir(cls, directory: Path) -> "HFEncoder":
+        from transformers import AutoConfig, AutoModel
+
+        return cls(AutoModel.from_config(AutoConfig.from_pretrained(str(directory))))
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    def input_embeddings(self) -> nn.Module:
+        return self.model.get_input_embeddings()  # type: ignore[operator]
+
+    def save_config(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.model.config.save_pretrained(str(directory))  # type: ignore[union-attr]
+
+
+def scratch_config(options: Any, vocab_size: int, pad_id: int) -> dict[str, Any]:
+    return {"vocab_size": vocab_size, "dim": options.dim, "layers": options.layers, "heads": options.heads,
+            "ff": options.ff, "max_len": options.max_len, "dropout": options.dropout, "pad_id": pad_id}

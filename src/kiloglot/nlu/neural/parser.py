@@ -1,0 +1,249 @@
+"""The ``neural`` parser: one PyTorch joint model for every locale (kind ``neural``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from kiloglot.data.codec import spans_from_word_labels
+from kiloglot.data.example import OUTSIDE, Example
+from kiloglot.data.locales import LOCALES
+from kiloglot.data.segmentation import word_offsets
+from kiloglot.errors import InputError, ModelError
+from kiloglot.nlu.artifact import atomic_directory, build_manifest, fingerprint, require_files, write_json
+from kiloglot.nlu.base import Parser
+from kiloglot.nlu.neural.encoders import EncoderSpec, HFEncoder, ScratchEncoder, scratch_config
+from kiloglot.nlu.neural.model import JointModel
+from kiloglot.nlu.neural.tokenization import WordTokenizer, load_hf_tokenizer, load_scratch_tokenizer, scratch_tokenizer
+from kiloglot.nlu.neural.training import Distributed, EpochReport, train_loop
+from kiloglot.nlu.parse import Parse, SlotValue
+from kiloglot.nlu.registry import register
+
+
+@dataclass(frozen=True)
+class NeuralOptions:
+    encoder: str = "scratch"
+    dim: int = 256
+    layers: int = 4
+    heads: int = 4
+    ff: int = 1024
+    vocab_size: int = 16000
+    max_len: int = 96
+    dropout: float = 0.1
+    epochs: int = 10
+    batch_size: int = 64
+    learning_rate: float | None = None  # None: 5e-4 for scratch, 5e-5 for a pretrained encoder
+    weight_decay: float = 0.01
+    warmup: float = 0.06
+    patience: int = 3
+    seed: int = 13
+    device: str = "auto"
+    freeze_embeddings: bool = False
+    checkpoint_dir: str | None = None
+    eval_batch_size: int = 128
+    top_k: int = 3
+
+
+_RUNTIME_ONLY = {"checkpoint_dir", "device"}  # not part of what the model is
+
+
+@register("neural")
+class NeuralParser(Parser):
+    def __init__(self, jobs: int | None = None, **options: Any) -> None:
+        known = {f.name for f in fields(NeuralOptions)}
+        unknown = set(options) - known
+        if unknown:
+            raise InputError(f"unknown option(s) for the neural parser: {', '.join(sorted(unknown))}")
+        opts = NeuralOptions(**options)
+        try:
+            self.spec = EncoderSpec.parse(opts.encoder)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        if opts.learning_rate is None:
+            opts = NeuralOptions(**{**asdict(opts), "learning_rate": 5e-4 if self.spec.kind == "scratch" else 5e-5})
+        self.options = opts
+        self.threads = jobs
+        self.model: JointModel | None = None
+        self.tokenizer: WordTokenizer | None = None
+        self._hf_tokenizer: Any = None
+        self._locales: list[str] = []
+        self.intents: list[str] = []
+        self.slot_labels: list[str] = []
+        self.data_fingerprint = ""
+        self.encoder_config: dict[str, Any] = {}
+        self.reports: list[EpochReport] = []
+
+    @property
+    def locales(self) -> list[str]:
+        return list(self._locales)
+
+    def supports(self, locale: str) -> bool:
+        # One multilingual model: it parses any MASSIVE locale, trained on it or not (zero-shot).
+        return locale in LOCALES
+
+    def progress_total(self, n_locales: int) -> int:
+        return 20 * self.options.epochs
+
+    # -- training ------------------------------------------------------------------------------
+    def _build(self, train: Sequence[Example]) -> None:
+        o = self.options
+        if self.spec.kind == "scratch":
+            saved = Path(o.checkpoint_dir) / "tokenizer.json" if o.checkpoint_dir else None
+            if saved is not None and saved.is_file() and (saved.parent / "checkpoint.pt").is_file():
+                self.tokenizer = load_scratch_tokenizer(saved, o.max_len)  # resuming: the same ids as before
+            else:
+                self.tokenizer = scratch_tokenizer((e.text for e in train), o.vocab_size, o.max_len)
+                if saved is not None:
+                    saved.parent.mkdir(parents=True, exist_ok=True)
+                    self.tokenizer.save(saved.parent)
+            self.encoder_config = scratch_config(o, self.tokenizer.vocab_size, self.tokenizer.pad_id)
+            encoder: torch.nn.Module = ScratchEncoder(**self.encoder_config)
+        else:
+            try:
+                self.tokenizer, self._hf_tokenizer = load_hf_tokenizer(self.spec.name, o.max_len)
+                encoder = HFEncoder.pretrained(self.spec.name)
+            except (OSError, ValueError) as exc:
+                raise InputError(f"cannot load Hugging Face encoder {self.spec.name!r}: {exc}") from None
+        self.model = JointModel(encoder, len(self.intents), len(self.slot_labels), o.dropout)
+
+    def _items(self, examples: Sequence[Example]) -> list[tuple[list[int], list[int], int, list[int]]]:
+        assert self.tokenizer is not None
+        ii = {k: i for i, k in enumerate(self.intents)}
+        si = {k: i for i, k in enumerate(self.slot_labels)}
+        encs = self.tokenizer.encode_batch([e.words for e in examples])
+        return [(enc.ids, enc.first, ii[e.intent], [si[l] for l in e.word_labels]) for e, enc in zip(examples, encs)]
+
+    def fit(self, train: Sequence[Example], dev: Sequence[Example] | None = None,
+            progress: Callable[[str, float], None] | None = None) -> "NeuralParser":
+        if not train:
+            raise InputError("no training examples: expected at least one labelled utterance")
+        o = self.options
+        random.seed(o.seed)
+        np.random.seed(o.seed)
+        torch.manual_seed(o.seed)
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        dist = Distributed(o.device)
+        self._locales = sorted({e.locale for e in train})
+        self.intents = sorted({e.intent for e in train})
+        self.slot_labels = sorted({l for e in train for l in e.word_labels} | {OUTSIDE})
+        self.data_fingerprint = fingerprint(train)
+        self._build(train)
+        assert self.model is not None and self.tokenizer is not None
+        items = self._items(train)
+        dev_set = [e for e in dev or () if e.intent in set(self.intents)]
+
+        def evaluate(model: torch.nn.Module) -> float:
+            from kiloglot.evaluation.report import build_report
+
+            parses = self.parse_examples(dev_set)
+            return build_report(dev_set, parses).mean.exact_match
+
+        run_id = fingerprint(train) + json.dumps({k: v for k, v in asdict(o).items() if k not in _RUNTIME_ONLY}, sort_keys=True)
+        best, self.reports = train_loop(model=self.model, items=items, pad_id=self.tokenizer.pad_id, options=o, dist=dist,
+                                        evaluate=evaluate if dev_set else None, fingerprint=run_id, progress=progress,
+                                        log=lambda m: print(m, flush=True) if os.environ.get("KILOGLOT_VERBOSE", "1") != "0" else None)
+        self.model.load_state_dict(best)
+        self.model.to("cpu").eval()
+        return self
+
+    # -- inference -----------------------------------------------------------------------------
+    def check_request(self, texts: Sequence[str], locale: str) -> None:
+        if isinstance(texts, str):
+            raise InputError("parse() takes a list of texts, not one string: wrap it as [text]")
+        if locale not in LOCALES:
+            raise InputError(f"unknown locale {locale!r}: expected one of the 52 MASSIVE locales")
+        super().check_request(texts, locale)
+
+    @torch.inference_mode()
+    def parse(self, texts: Sequence[str], locale: str) -> list[Parse]:
+        if self.model is None or self.tokenizer is None:
+            raise ModelError("the neural parser is not trained: call fit() or load a model")
+        self.check_request(texts, locale)
+        model = self.model
+        model.eval()
+        device = next(model.parameters()).device
+        offsets = [word_offsets(t, locale) for t in texts]
+        words = [[t[s:e] for s, e in off] for t, off in zip(texts, offsets)]
+        encs = self.tokenizer.encode_batch(words)
+        order = sorted(range(len(texts)), key=lambda i: len(encs[i].ids))
+        out: list[Parse | None] = [None] * len(texts)
+        k = min(self.options.top_k, len(self.intents))
+        from kiloglot.nlu.neural.training import collate
+
+        for b in range(0, len(order), self.options.eval_batch_size):
+            idx = order[b:b + self.options.eval_batch_size]
+            batch = collate([(encs[i].ids, encs[i].first, 0, [0] * len(encs[i].first)) for i in idx],
+                            self.tokenizer.pad_id).to(device)
+            intent_logits, slot_logits = model(batch.input_ids, batch.attention_mask, batch.word_index)
+            probs = torch.softmax(intent_logits.float(), -1).cpu().numpy()
+            slot_ids = slot_logits.argmax(-1).cpu().numpy()
+            for r, i in enumerate(idx):
+                top = np.argsort(-probs[r])[:k]
+                labels = [self.slot_labels[int(slot_ids[r, w])] if p >= 0 else OUTSIDE
+                          for w, p in enumerate(encs[i].first)]
+                labels += [OUTSIDE] * (len(words[i]) - len(labels))
+                slots = tuple(SlotValue(s.name, texts[i][s.start:s.end], s.start, s.end)
+                              for s in spans_from_word_labels(offsets[i], labels))
+                out[i] = Parse(texts[i], locale, self.intents[int(top[0])], float(probs[r, top[0]]), slots,
+                               tuple((self.intents[int(j)], float(probs[r, j])) for j in top), tuple(labels))
+        return out  # type: ignore[return-value]
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save(self, path: str | Path, *, metrics: dict[str, Any] | None = None) -> Path:
+        if self.model is None or self.tokenizer is None:
+            raise ModelError("cannot save an untrained parser: call fit() first")
+        from safetensors.torch import save_file
+
+        with atomic_directory(path) as tmp:
+            state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
+            save_file(state, str(tmp / "model.safetensors"))
+            if self.spec.kind == "hf":
+                self.model.encoder.save_config(tmp / "encoder")  # type: ignore[operator]
+                self.tokenizer.save(tmp, self._hf_tokenizer)
+            else:
+                self.tokenizer.save(tmp)
+            write_json(tmp / "config.json", {"options": asdict(self.options), "encoder": {"kind": self.spec.kind, "name": self.spec.name, **self.encoder_config},
+                                             "intents": self.intents, "slots": self.slot_labels})
+            write_json(tmp / "manifest.json", build_manifest(
+                self.kind, self._locales, self.intents, self.slot_labels, data_fingerprint=self.data_fingerprint,
+                options={k: v for k, v in asdict(self.options).items() if k not in _RUNTIME_ONLY}, metrics=metrics,
+                extra={"runtime": "pytorch", "encoder": self.options.encoder,
+                       "parameters": sum(p.numel() for p in self.model.parameters()),
+                       "epochs": [r.__dict__ for r in self.reports]}))
+        return Path(path)
+
+    @classmethod
+    def from_artifact(cls, path: Path, manifest: dict[str, Any]) -> "NeuralParser":
+        from safetensors.torch import load_file
+
+        require_files(path, ["config.json", "model.safetensors"])
+        try:
+            config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+            opts = {k: v for k, v in config["options"].items() if k not in _RUNTIME_ONLY}
+            parser = cls(**opts)
+            parser._locales = list(manifest["locales"])
+            parser.intents, parser.slot_labels = list(config["intents"]), list(config["slots"])
+            parser.data_fingerprint = manifest.get("training_data", "")
+            enc = config["encoder"]
+            if enc["kind"] == "scratch":
+                parser.encoder_config = {k: v for k, v in enc.items() if k not in ("kind", "name")}
+                parser.tokenizer = load_scratch_tokenizer(path / "tokenizer.json", parser.options.max_len)
+                encoder: torch.nn.Module = ScratchEncoder(**parser.encoder_config)
+            else:
+                parser.tokenizer, parser._hf_tokenizer = load_hf_tokenizer(path / "tokenizer", parser.options.max_len)
+                encoder = HFEncoder.from_config_dir(path / "encoder")
+            parser.model = JointModel(encoder, len(parser.intents), len(parser.slot_labels), parser.options.dropout)
+            parser.model.load_state_dict(load_file(str(path / "model.safetensors")))
+            parser.model.eval()
+        except (OSError, KeyError, ValueError, RuntimeError, json.JSONDecodeError) as exc:
+            raise ModelError(f"model files in {path} are corrupt or incomplete: {exc}") from None
+        return parser

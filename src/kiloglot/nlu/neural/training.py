@@ -1,0 +1,233 @@
+"""Training loop: mixed-locale length-bucketed batches, early stopping on dev exact match,
+checkpoint/resume, DDP under torchrun (gloo on CPU, nccl on CUDA) with no code change."""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from kiloglot.nlu.neural.model import joint_loss
+
+
+@dataclass
+class Batch:
+    input_ids: torch.Tensor
+    attention_mask: torch.Tensor
+    word_index: torch.Tensor
+    intents: torch.Tensor
+    slots: torch.Tensor
+
+    def to(self, device: torch.device) -> "Batch":
+        return Batch(*(t.to(device, non_blocking=True) for t in (self.input_ids, self.attention_mask, self.word_index,
+                                                                  self.intents, self.slots)))
+
+
+def collate(items: Sequence[tuple[list[int], list[int], int, list[int]]], pad_id: int) -> Batch:
+    """items: (ids, first positions per word, intent id, slot id per word)."""
+    t = max(len(i[0]) for i in items)
+    w = max(max(len(i[1]), 1) for i in items)
+    ids = torch.full((len(items), t), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(items), t), dtype=torch.long)
+    widx = torch.full((len(items), w), -1, dtype=torch.long)
+    slots = torch.full((len(items), w), -100, dtype=torch.long)
+    intents = torch.tensor([i[2] for i in items], dtype=torch.long)
+    for r, (a, first, _, s) in enumerate(items):
+        ids[r, : len(a)] = torch.tensor(a)
+        mask[r, : len(a)] = 1
+        for k, (p, lab) in enumerate(zip(first, s)):
+            if p >= 0:
+                widx[r, k] = p
+                slots[r, k] = lab
+    return Batch(ids, mask, widx, intents, slots)
+
+
+def bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffle, sort by length inside chunks of 50 batches, cut into batches, shuffle the batches.
+
+    Utterances of every locale mix in a batch; padding stays small.
+    """
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    chunk = batch_size * 50
+    batches = []
+    for c in range(0, len(order), chunk):
+        part = sorted(order[c:c + chunk], key=lambda i: lengths[i])
+        batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+class Distributed:
+    """World info from torchrun's environment; a no-op when run as one process."""
+
+    def __init__(self, device_pref: str) -> None:
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        use_cuda = torch.cuda.is_available() and device_pref in ("auto", "cuda")
+        if self.world > 1:
+            import torch.distributed as dist
+
+            if not dist.is_initialized():
+                dist.init_process_group(backend="nccl" if use_cuda else "gloo")
+        if use_cuda:
+            torch.cuda.set_device(self.local_rank)
+            self.device = torch.device("cuda", self.local_rank)
+        else:
+            self.device = torch.device("cpu")
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def wrap(self, model: nn.Module) -> nn.Module:
+        if self.world == 1:
+            return model
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        return DDP(model, device_ids=[self.local_rank] if self.device.type == "cuda" else None, find_unused_parameters=False)
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            import torch.distributed as dist
+
+            dist.barrier()
+
+    def broadcast_flag(self, flag: bool) -> bool:
+        if self.world == 1:
+            return flag
+        import torch.distributed as dist
+
+        t = torch.tensor([1 if flag else 0], device=self.device if self.device.type == "cuda" else "cpu")
+        dist.broadcast(t, 0)
+        return bool(t.item())
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # a crash mid-write leaves the previous checkpoint intact
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    # weights_only: the restricted unpickler (tensors and plain containers only).
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+@dataclass
+class EpochReport:
+    epoch: int
+    train_loss: float
+    dev_exact_match: float | None
+    seconds: float
+    utterances_per_s: float
+
+
+def train_loop(*, model: nn.Module, items: list[tuple[list[int], list[int], int, list[int]]], pad_id: int,
+               options: Any, dist: Distributed, evaluate: Callable[[nn.Module], float] | None,
+               fingerprint: str, progress: Callable[[str, float], None] | None = None,
+               log: Callable[[str], None] = print) -> tuple[dict[str, torch.Tensor], list[EpochReport]]:
+    """Train; return the best state dict (by dev exact match, else the last) and per-epoch reports."""
+    device = dist.device
+    model.to(device)
+    if options.freeze_embeddings:
+        for p in model.encoder.input_embeddings().parameters():  # type: ignore[operator]
+            p.requires_grad = False
+    wrapped = dist.wrap(model)
+    params = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for p in params if p.ndim > 1]
+    no_decay = [p for p in params if p.ndim <= 1]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": options.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=options.learning_rate)
+    lengths = [len(i[0]) for i in items]
+    per_rank = math.ceil(len(items) / options.batch_size) // dist.world
+    total_steps = max(1, per_rank * options.epochs)
+    warmup = max(1, int(options.warmup * total_steps))
+
+    def lr_lambda(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda)
+    start_epoch, best_em, best_state, stale = 0, -1.0, None, 0
+    reports: list[EpochReport] = []
+    if dist.main:
+        log(f"training on {device.type} with {dist.world} process(es), {len(items):,} utterances, "
+            f"{sum(p.numel() for p in params):,} trainable parameters")
+    ckpt = Path(options.checkpoint_dir) / "checkpoint.pt" if options.checkpoint_dir else None
+    if ckpt is not None and ckpt.is_file():
+        state = load_checkpoint(ckpt)
+        if state.get("fingerprint") != fingerprint:
+            raise ValueError(f"checkpoint {ckpt} belongs to another run (different data or options): "
+                             "remove it or pick another --checkpoint-dir")
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        start_epoch, best_em, stale = int(state["epoch"]), float(state["best_em"]), int(state["stale"])
+        best_state = state.get("best_model")
+        reports = [EpochReport(**r) for r in state.get("reports", [])]
+        if dist.main:
+            log(f"resumed from {ckpt} after epoch {start_epoch}")
+    for epoch in range(start_epoch, options.epochs):
+        rng = random.Random(options.seed * 1000 + epoch)  # same batches on every rank and on resume
+        torch.manual_seed(options.seed * 1000 + epoch + dist.rank)
+        batches = bucketed_batches(lengths, options.batch_size, rng)[: per_rank * dist.world]
+        mine = batches[dist.rank::dist.world]
+        wrapped.train()
+        t0, seen, loss_sum = time.perf_counter(), 0, 0.0
+        report_every = max(1, len(mine) // 20)
+        for step, idx in enumerate(mine):
+            batch = collate([items[i] for i in idx], pad_id).to(device)
+            intent_logits, slot_logits = wrapped(batch.input_ids, batch.attention_mask, batch.word_index)
+            loss = joint_loss(intent_logits, slot_logits, batch.intents, batch.slots)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            sched.step()
+            seen += len(idx)
+            loss_sum += loss.detach().item()
+            if progress and dist.main and (step + 1) % report_every == 0:
+                rate = seen * dist.world / (time.perf_counter() - t0)
+                progress(f"epoch {epoch + 1}/{options.epochs} loss {loss_sum / (step + 1):.3f} {rate:,.0f} utt/s", 0.0)
+        secs = time.perf_counter() - t0
+        em = None
+        if dist.main and evaluate is not None:
+            model.eval()
+            em = evaluate(model)
+        improved = em is None or em > best_em
+        if dist.main and improved:
+            best_em = em if em is not None else best_em
+            best_state = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()}
+            stale = 0
+        elif dist.main:
+            stale += 1
+        rep = EpochReport(epoch + 1, loss_sum / max(1, len(mine)), em, secs, seen * dist.world / secs)
+        reports.append(rep)
+        if dist.main:
+            log(f"epoch {epoch + 1}: loss {rep.train_loss:.4f}, dev exact match "
+                f"{'-' if em is None else f'{100 * em:.2f}'}, {rep.utterances_per_s:,.0f} utt/s, {secs:.0f}s")
+            if ckpt is not None:
+                save_checkpoint(ckpt, {"model": model.state_dict(), "optimizer": opt.state_dict(),
+                                       "scheduler": sched.state_dict(), "epoch": epoch + 1, "best_em": best_em,
+                                       "stale": stale, "best_model": best_state, "fingerprint": fingerprint,
+                                       "reports": [r.__dict__ for r in reports]})
+        stop = dist.broadcast_flag(dist.main and options.patience > 0 and stale >= options.patience)
+        dist.barrier()
+        if stop:
+            if dist.main:
+                log(f"early stop: no dev improvement for {options.patience} epoch(s)")
+            break
+    final = best_state if best_state is not None else {k: v.detach().to("cpu") for k, v in model.state_dict().items()}
+    return final, reports

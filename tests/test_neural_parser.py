@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from kiloglot.errors import InputError  # noqa: E402
+from kiloglot.evaluation import build_report  # noqa: E402
+from kiloglot.nlu import load, read_manifest, registry  # noqa: E402
+
+TINY = dict(dim=64, layers=1, heads=2, ff=128, vocab_size=1200, batch_size=32, learning_rate=3e-3, patience=0,
+            max_len=48, seed=5)
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(small_corpus):
+    train, dev = small_corpus
+    keep = [e for e in train if e.locale in ("en-US", "ja-JP")]
+    # A few intents keep the task learnable in seconds.
+    intents = {"alarm_set", "weather_query", "play_music", "iot_hue_lightoff", "calendar_query"}
+    tr = [e for e in keep if e.intent in intents][:700]
+    dv = [e for e in dev if e.locale in ("en-US", "ja-JP") and e.intent in intents][:160]
+    return tr, dv
+
+
+@pytest.fixture(scope="module")
+def scratch_model(tiny_corpus, tmp_path_factory):
+    tr, dv = tiny_corpus
+    parser = registry.create("neural", epochs=6, jobs=2, **TINY).fit(tr, dv)
+    path = tmp_path_factory.mktemp("neural") / "scratch"
+    parser.save(path)
+    return parser, path
+
+
+def test_scratch_model_learns_and_reloads_identically(scratch_model, tiny_corpus):
+    parser, path = scratch_model
+    _, dv = tiny_corpus
+    losses = [r.train_loss for r in parser.reports]
+    assert losses[-1] < 0.6 * losses[0], losses
+    report = build_report(dv, parser.parse_examples(dv))
+    assert report.mean.intent_accuracy > 0.6, report.mean  # 5 intents: chance is about 0.2
+    again = load(path)
+    texts = [e.text for e in dv if e.locale == "ja-JP"][:20]
+    assert [p.to_dict() for p in again.parse(texts, "ja-JP")] == [p.to_dict() for p in parser.parse(texts, "ja-JP")]
+    m = read_manifest(path)
+    assert m["kind"] == "neural" and m["runtime"] == "pytorch" and m["locales"] == ["en-US", "ja-JP"]
+    assert {p.name for p in path.iterdir()} == {"manifest.json", "config.json", "model.safetensors", "tokenizer.json"}
+
+
+def test_predictions_map_onto_massive_words(scratch_model):
+    parser, _ = scratch_model
+    for text, locale in (("明日の天気は", "ja-JP"), ("turn off the lights in the kitchen", "en-US")):
+        p = parser.parse([text], locale)[0]
+        from kiloglot.data import segment
+
+        assert len(p.word_labels) == len(segment(text, locale))
+        for s in p.slots:
+            assert text[s.start:s.end] == s.value
+    # One multilingual model: any MASSIVE locale can be parsed (zero-shot), unknown ones cannot.
+    assert parser.parse(["weck mich um sieben"], "de-DE")[0].intent
+    with pytest.raises(InputError, match="unknown locale"):
+        parser.parse(["hi"], "xx-XX")
+
+
+def test_interrupted_training_resumes_to_the_same_model(tiny_corpus, tmp_path):
+    tr, dv = tiny_corpus
+    opts = dict(epochs=3, jobs=2, **TINY)
+    full = registry.create("neural", **opts).fit(tr, dv)
+
+    calls = {"n": 0}
+
+    def interrupt(note: str, secs: float) -> None:
+        if note.startswith("epoch 2/"):
+            raise KeyboardInterrupt
+
+    ckpt = tmp_path / "ckpt"
+    with pytest.raises(KeyboardInterrupt):
+        registry.create("neural", checkpoint_dir=str(ckpt), **opts).fit(tr, dv, progress=interrupt)
+    assert (ckpt / "checkpoint.pt").is_file()
+    resumed = registry.create("neural", checkpoint_dir=str(ckpt), **opts).fit(tr, dv)
+    assert [r.epoch for r in resumed.reports] == [1, 2, 3]
+    a, b = full.model.state_dict(), resumed.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a), "resumed run differs from the uninterrupted one"
+    # A checkpoint of another run is refused, not silently mixed in.
+    with pytest.raises(ValueError, match="belongs to another run"):
+        registry.create("neural", checkpoint_dir=str(ckpt), **{**opts, "seed": 6}).fit(tr, dv)
+    del calls
+
+
+def _tiny_hf_encoder(directory: Path, texts: list[str]) -> None:
+    """A random BERT and a WordPiece fast tokenizer, built and saved locally (no hub)."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer()
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=800, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
+    from tokenizers import processors
+
+    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                                   sep_token="[SEP]", mask_token="[MASK]")
+    fast.save_pretrained(directory)
+    config = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=64)
+    BertModel(config).save_pretrained(directory)
+
+
+def test_hugging_face_encoder_path_trains_saves_reloads(tiny_corpus, tmp_path):
+    tr, dv = tiny_corpus
+    enc = tmp_path / "tiny-bert"
+    _tiny_hf_encoder(enc, [e.text for e in tr])
+    parser = registry.create("neural", encoder=f"hf:{enc}", epochs=2, batch_size=32, learning_rate=2e-3, patience=0,
+                             max_len=48, jobs=2).fit(tr, dv)
+    out = tmp_path / "hf-model"
+    parser.save(out)
+    shutil.rmtree(enc)  # the artifact must not need the original folder
+    again = load(out)
+    texts = [e.text for e in dv][:16]
+    assert [p.to_dict() for p in again.parse(texts, "en-US")] == [p.to_dict() for p in parser.parse(texts, "en-US")]
+    assert (out / "encoder" / "config.json").is_file() and (out / "tokenizer" / "tokenizer.json").is_file()
+    assert read_manifest(out)["encoder"] == f"hf:{enc}"
+
+
+def test_bad_encoder_specs_are_clear_errors(tmp_path):
+    with pytest.raises(InputError, match="unknown encoder"):
+        registry.create("neural", encoder="bert")
+    with pytest.raises(InputError, match="cannot load Hugging Face encoder"):
+        from kiloglot.data import SlotCodec
+
+        ex = SlotCodec.decode("hello", "en-US", id="1", intent="general_greet")
+        registry.create("neural", encoder=f"hf:{tmp_path}/none", epochs=1).fit([ex])
+
+
+def test_ddp_with_two_cpu_processes_through_torchrun(tiny_corpus, tmp_path):
+    tr, dv = tiny_corpus
+    data = tmp_path / "data"
+    data.mkdir()
+    from kiloglot.data import SlotCodec
+
+    with open(data / "en-US.jsonl", "w", encoding="utf-8") as f:
+        for e in [x for x in tr + dv if x.locale == "en-US"]:
+            f.write(json.dumps({"id": e.id, "locale": e.locale, "partition": e.partition, "intent": e.intent,
+                                "scenario": e.scenario, "utt": e.text, "annot_utt": SlotCodec.encode(e)}) + "\n")
+    out = tmp_path / "ddp-model"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "kiloglot",
+           "train", "--parser", "neural", "--locales", "en-US", "--data", str(data), "--out", str(out), "--epochs", "2",
+           "--batch-size", "16", "--jobs", "1", "--patience", "0", "-o", "dim=32", "-o", "layers=1", "-o", "heads=2",
+           "-o", "ff=64", "-o", "vocab_size=600"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "with 2 process(es)" in proc.stdout
+    parser = load(out)
+    assert parser.parse(["wake me up at six"], "en-US")[0].intent
