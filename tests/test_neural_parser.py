@@ -161,3 +161,18 @@ def test_ddp_with_two_cpu_processes_through_torchrun(tiny_corpus, tmp_path):
     assert "with 2 process(es)" in proc.stdout
     parser = load(out)
     assert parser.parse(["wake me up at six"], "en-US")[0].intent
+
+
+def test_cli_evaluates_and_parses_a_neural_model_zero_shot(scratch_model, massive_path, tmp_path):
+    from typer.testing import CliRunner
+
+    from kiloglot.cli.main import app
+
+    _, path = scratch_model
+    runner = CliRunner()
+    r = runner.invoke(app, ["evaluate", str(path), "--split", "dev", "--locales", "en-US,sw-KE", "--data", str(massive_path),
+                            "--report", str(tmp_path / "rep.json")])
+    assert r.exit_code == 0, r.output
+    assert "| sw-KE | 2033 |" in r.stdout  # not a training locale: zero-shot
+    r = runner.invoke(app, ["parse", str(path), "明日の天気を教えて", "--locale", "ja-JP"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["locale"] == "ja-JP"

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Benchmark: train the neural parser and score it on MASSIVE dev, per locale and mean.
+
+Full data: --train-locales all. Zero-shot: --train-locales en-US --eval-locales all (early stopping
+looks only at the dev set of the training locales, so no label of another locale is used).
+
+    python benchmarks/train_neural.py --encoder hf:~/.cache/kiloglot/me5-small-q4 --train-locales en-US \
+        --eval-locales all --epochs 4 --freeze-embeddings --name neural_me5_zeroshot
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+from kiloglot.data import parse_locales, read_massive
+from kiloglot.evaluation import build_report
+from kiloglot.nlu import load, registry
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--encoder", default="scratch")
+    ap.add_argument("--train-locales", default="all")
+    ap.add_argument("--eval-locales", default=None, help="default: the training locales")
+    ap.add_argument("--data", default=None)
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--learning-rate", type=float, default=None)
+    ap.add_argument("--patience", type=int, default=2)
+    ap.add_argument("--freeze-embeddings", action="store_true")
+    ap.add_argument("--option", "-o", action="append", default=[], help="KEY=VALUE neural option")
+    ap.add_argument("--checkpoint-dir", default=None)
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--name", required=True)
+    args = ap.parse_args()
+    train_locales = parse_locales(args.train_locales)
+    eval_locales = parse_locales(args.eval_locales) if args.eval_locales else train_locales
+    encoder = "hf:" + os.path.expanduser(args.encoder[3:]) if args.encoder.startswith("hf:") else args.encoder
+    options = {"encoder": encoder,
+               "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
+               "patience": args.patience, "freeze_embeddings": args.freeze_embeddings,
+               "checkpoint_dir": args.checkpoint_dir or f"runs/{args.name}.ckpt"}
+    for item in args.option:
+        k, _, v = item.partition("=")
+        options[k] = int(v) if v.isdigit() else float(v) if v.replace(".", "", 1).replace("e-", "", 1).isdigit() else v
+    out = args.out or f"models/{args.name}"
+    t0 = time.perf_counter()
+    data = read_massive(args.data, sorted(set(train_locales) | set(eval_locales)), ["train", "dev"])
+    train = [e for e in data if e.partition == "train" and e.locale in train_locales]
+    dev_sel = [e for e in data if e.partition == "dev" and e.locale in train_locales]
+    dev_eval = [e for e in data if e.partition == "dev" and e.locale in eval_locales]
+    parser = registry.create("neural", jobs=os.cpu_count(), **options)
+    last = [time.perf_counter()]
+
+    def progress(note: str, secs: float) -> None:
+        if time.perf_counter() - last[0] > 60:
+            print(f"[{time.perf_counter() - t0:8.0f}s] {note}", flush=True)
+            last[0] = time.perf_counter()
+
+    parser.fit(train, dev_sel, progress=progress)
+    t_train = time.perf_counter() - t0
+    parser.save(out)
+    model = load(out)
+    t1 = time.perf_counter()
+    parses = model.parse_examples(dev_eval)
+    t_eval = time.perf_counter() - t1
+    report = build_report(dev_eval, parses, {"title": f"{args.name}: MASSIVE dev exact match"})
+    report.write(RESULTS / f"{args.name}_dev.json")
+    zero = [l for l in eval_locales if l not in train_locales]
+    zero_mean = None
+    if zero:
+        from kiloglot.evaluation import mean_scores
+
+        zero_mean = mean_scores([report.per_locale[l] for l in zero]).as_dict()
+    size = sum(f.stat().st_size for f in Path(out).rglob("*") if f.is_file())
+    result = {
+        "benchmark": "train_neural",
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "torch": torch.__version__,
+                    "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
+        "options": {k: v for k, v in options.items()},
+        "train_locales": train_locales, "eval_locales": eval_locales,
+        "train_examples": len(train), "epochs": [r.__dict__ for r in parser.reports],
+        "seconds": {"read_fit": t_train, "eval_parse": t_eval},
+        "eval_utterances_per_s": len(dev_eval) / t_eval,
+        "model_dir": out, "model_bytes": size,
+        "dev_mean_all_eval_locales": report.mean.as_dict(),
+        "dev_mean_unseen_locales": zero_mean,
+        "dev_worst5": {k: v.as_dict() for k, v in report.worst(5)},
+    }
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(result, indent=1))
+    m = report.mean
+    print(f"{args.name}: dev mean over {len(eval_locales)} locales EM {100*m.exact_match:.2f} IA {100*m.intent_accuracy:.2f} "
+          f"F1 {100*m.slot_micro_f1:.2f}" + (f"; unseen {len(zero)}: EM {100*zero_mean['exact_match']:.2f}" if zero_mean else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
