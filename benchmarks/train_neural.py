@@ -24,6 +24,7 @@ import torch
 from kiloglot.data import parse_locales, read_massive
 from kiloglot.evaluation import build_report
 from kiloglot.nlu import load, registry
+from kiloglot.settings import parse_option
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -51,9 +52,7 @@ def main() -> int:
                "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
                "patience": args.patience, "freeze_embeddings": args.freeze_embeddings,
                "checkpoint_dir": args.checkpoint_dir or f"runs/{args.name}.ckpt"}
-    for item in args.option:
-        k, _, v = item.partition("=")
-        options[k] = int(v) if v.isdigit() else float(v) if v.replace(".", "", 1).replace("e-", "", 1).isdigit() else v
+    options.update(parse_option(item) for item in args.option)
     out = args.out or f"models/{args.name}"
     t0 = time.perf_counter()
     data = read_massive(args.data, sorted(set(train_locales) | set(eval_locales)), ["train", "dev"])

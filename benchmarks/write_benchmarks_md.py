@@ -17,6 +17,40 @@ RESULTS = ROOT / "benchmarks" / "results"
 TARGETS = {"exact_match": 60.0, "intent_accuracy": 84.0, "slot_micro_f1": 72.0}
 
 
+def neural_section() -> list[str]:
+    """Rows for every neural run in results/ (train_neural.py), with speed figures where measured."""
+    runs = sorted(p for p in RESULTS.glob("neural_*.json") if not p.name.endswith(("_dev.json", "_speed.json")))
+    if not runs:
+        return []
+    out = ["## Neural parser (issue 3): runs so far", "",
+           "Dev partition; `seen` is the mean over the training locales, `unseen` over the other locales (zero-shot).",
+           "Latency: one utterance, one thread; throughput: 2 processes. CPU only (no GPU was used).", "",
+           "| run | encoder | trained on | epochs | train time | dev EM / IA / F1 (seen) | dev EM / IA / F1 (unseen) | size | p50 / p99 ms | utt/s |",
+           "|---|---|---|---:|---:|---|---|---:|---:|---:|"]
+    for path in runs:
+        r = json.loads(path.read_text())
+        dev = json.loads((RESULTS / f"{path.stem}_dev.json").read_text())
+        seen = [dev["per_locale"][l] for l in r["train_locales"] if l in dev["per_locale"]]
+
+        def fmt(xs: list[dict]) -> str:
+            if not xs:
+                return "-"
+            return " / ".join(f"{100 * sum(x[k] for x in xs) / len(xs):.1f}" for k in ("exact_match", "intent_accuracy", "slot_micro_f1"))
+
+        unseen = [v for l, v in dev["per_locale"].items() if l not in r["train_locales"]]
+        speed_path = RESULTS / f"{path.stem}_speed.json"
+        lat = thr = "-"
+        if speed_path.is_file():
+            sp = json.loads(speed_path.read_text())
+            lat = f"{sp['latency_ms']['p50']:.1f} / {sp['latency_ms']['p99']:.1f}"
+            thr = f"{sp['throughput_per_s']:,.0f}"
+        trained = "all 52" if len(r["train_locales"]) == 52 else ",".join(r["train_locales"])
+        out.append(f"| `{path.stem}` | {r['options']['encoder'].split('/')[-1]} | {trained} | {len(r['epochs'])} | "
+                   f"{r['seconds']['read_fit'] / 60:.0f} min | {fmt(seen)} | {fmt(unseen)} | {r['model_bytes'] / 1e6:.0f} MB | {lat} | {thr} |")
+    out += ["", "Commands: the `command` field of each `benchmarks/results/neural_*.json`.", ""]
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--train", default="linear_all52")
@@ -66,6 +100,7 @@ def main() -> int:
               (RESULTS / f"{args.train}_dev.md").read_text().strip(), "",
               f"Chart: `benchmarks/results/{args.train}_dev.png`.", ""]
     del dev
+    lines += neural_section()
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("\n".join(lines[:24]))
     return 0

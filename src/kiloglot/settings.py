@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 OFFICIAL_MASSIVE_URL = "https://amazon-massive-nlu-dataset.s3.amazonaws.com/amazon-massive-dataset-1.1.tar.gz"
 
@@ -25,3 +26,19 @@ class Settings:
     @classmethod
     def from_env(cls) -> "Settings":
         return cls()
+
+
+def parse_option(item: str) -> tuple[str, Any]:
+    """``"dim=384"`` -> ``("dim", 384)``: ints, floats, true/false/none, else the string."""
+    key, sep, text = item.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"option {item!r}: expected KEY=VALUE")
+    text = text.strip()
+    value: Any = {"true": True, "false": False, "none": None}.get(text.lower(), text)
+    for cast in (int, float):
+        try:
+            value = cast(text)
+            break
+        except ValueError:
+            pass
+    return key.strip(), value

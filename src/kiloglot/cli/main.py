@@ -137,7 +137,7 @@ def train(
     from kiloglot.data import parse_locales
     from kiloglot.evaluation import build_report
     from kiloglot.nlu import registry
-    from kiloglot.settings import Settings
+    from kiloglot.settings import Settings, parse_option
 
     chosen = parse_locales(locales)
     cls = registry.get(parser_kind)
@@ -148,10 +148,11 @@ def train(
         options.update(encoder=encoder, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                        patience=patience, seed=seed, checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None)
         for item in option or []:
-            key, sep, value = item.partition("=")
-            if not sep:
-                raise InputError(f"--option {item!r}: expected KEY=VALUE")
-            options[key.strip()] = _option_value(value.strip())
+            try:
+                key, value = parse_option(item)
+            except ValueError as exc:
+                raise InputError(f"--{exc}") from None
+            options[key] = value
     parser = cls(**options)
     rank0 = int(os.environ.get("RANK", "0")) == 0
     t0 = time.perf_counter()
@@ -179,15 +180,6 @@ def train(
         m = metrics["dev"]["mean"]
         out.print(f"dev mean: exact match {100 * m['exact_match']:.1f}, intent accuracy {100 * m['intent_accuracy']:.1f}, "
                   f"slot F1 {100 * m['slot_micro_f1']:.1f}")
-
-
-def _option_value(text: str) -> Any:
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return {"true": True, "false": False, "none": None}.get(text.lower(), text)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from kiloglot.data.example import Example
+from kiloglot.data.locales import LOCALES
 from kiloglot.errors import InputError
 from kiloglot.nlu.parse import Parse
 
@@ -58,6 +59,11 @@ class Parser(ABC):
         return out  # type: ignore[return-value]
 
     def check_request(self, texts: Sequence[str], locale: str) -> None:
+        """Reject what ``parse`` cannot take, with a message naming the input and what was expected."""
+        if isinstance(texts, str):
+            raise InputError("parse() takes a list of texts, not one string: wrap it as [text]")
+        if locale not in LOCALES:
+            raise InputError(f"unknown locale {locale!r}: expected one of the 52 MASSIVE locales such as en-US")
         if not self.supports(locale):
             raise InputError(
                 f"this model was not trained on locale {locale!r}: it knows {', '.join(self.locales)}"

@@ -146,8 +146,6 @@ class LinearParser(Parser):
         return m
 
     def parse(self, texts: Sequence[str], locale: str) -> list[Parse]:
-        if isinstance(texts, str):
-            raise InputError("parse() takes a list of texts, not one string: wrap it as [text]")
         self.check_request(texts, locale)
         model = self._model(locale)
         chars = splits_characters(locale)

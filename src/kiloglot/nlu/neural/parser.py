@@ -23,7 +23,7 @@ from kiloglot.nlu.base import Parser
 from kiloglot.nlu.neural.encoders import EncoderSpec, HFEncoder, ScratchEncoder, scratch_config
 from kiloglot.nlu.neural.model import JointModel
 from kiloglot.nlu.neural.tokenization import WordTokenizer, load_hf_tokenizer, load_scratch_tokenizer, scratch_tokenizer
-from kiloglot.nlu.neural.training import Distributed, EpochReport, train_loop
+from kiloglot.nlu.neural.training import Distributed, EpochReport, collate, train_loop
 from kiloglot.nlu.parse import Parse, SlotValue
 from kiloglot.nlu.registry import register
 
@@ -156,13 +156,6 @@ class NeuralParser(Parser):
         return self
 
     # -- inference -----------------------------------------------------------------------------
-    def check_request(self, texts: Sequence[str], locale: str) -> None:
-        if isinstance(texts, str):
-            raise InputError("parse() takes a list of texts, not one string: wrap it as [text]")
-        if locale not in LOCALES:
-            raise InputError(f"unknown locale {locale!r}: expected one of the 52 MASSIVE locales")
-        super().check_request(texts, locale)
-
     @torch.inference_mode()
     def parse(self, texts: Sequence[str], locale: str) -> list[Parse]:
         if self.model is None or self.tokenizer is None:
@@ -177,8 +170,6 @@ class NeuralParser(Parser):
         order = sorted(range(len(texts)), key=lambda i: len(encs[i].ids))
         out: list[Parse | None] = [None] * len(texts)
         k = min(self.options.top_k, len(self.intents))
-        from kiloglot.nlu.neural.training import collate
-
         for b in range(0, len(order), self.options.eval_batch_size):
             idx = order[b:b + self.options.eval_batch_size]
             batch = collate([(encs[i].ids, encs[i].first, 0, [0] * len(encs[i].first)) for i in idx],
