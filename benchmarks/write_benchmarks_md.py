@@ -27,6 +27,14 @@ def neural_section() -> list[str]:
            "Latency: one utterance, one thread; throughput: 2 processes. CPU only (no GPU was used).", "",
            "| run | encoder | trained on | epochs | train time | dev EM / IA / F1 (seen) | dev EM / IA / F1 (unseen) | size | p50 / p99 ms | utt/s |",
            "|---|---|---|---:|---:|---|---|---:|---:|---:|"]
+    lin, lin_speed = RESULTS / "linear_all52.json", RESULTS / "linear_all52_speed.json"
+    if lin.is_file() and lin_speed.is_file():
+        r, sp = json.loads(lin.read_text()), json.loads(lin_speed.read_text())
+        m = r["dev_mean"]
+        out.append(f"| `linear_all52` (for comparison) | linear (per locale) | all 52 | - | {r['seconds']['read_fit_save'] / 60:.0f} min | "
+                   f"{100 * m['exact_match']:.1f} / {100 * m['intent_accuracy']:.1f} / {100 * m['slot_micro_f1']:.1f} | "
+                   f"cannot parse untrained locales | {sp['size_bytes'] / 1e6:.0f} MB | "
+                   f"{sp['latency_ms']['p50']:.2f} / {sp['latency_ms']['p99']:.2f} | {sp['throughput_per_s']:,.0f} |")
     for path in runs:
         r = json.loads(path.read_text())
         dev = json.loads((RESULTS / f"{path.stem}_dev.json").read_text())
