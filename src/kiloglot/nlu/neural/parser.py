@@ -139,7 +139,8 @@ class NeuralParser(Parser):
         self._build(train)
         assert self.model is not None and self.tokenizer is not None
         items = self._items(train)
-        dev_set = [e for e in dev or () if e.intent in set(self.intents)]
+        known = set(self.intents)
+        dev_set = [e for e in dev or () if e.intent in known]
 
         def evaluate(model: torch.nn.Module) -> float:
             from kiloglot.evaluation.report import build_report
