@@ -19,7 +19,7 @@ TARGETS = {"exact_match": 60.0, "intent_accuracy": 84.0, "slot_micro_f1": 72.0}
 
 def neural_section() -> list[str]:
     """Rows for every neural run in results/ (train_neural.py), with speed figures where measured."""
-    runs = sorted(p for p in RESULTS.glob("neural_*.json") if not p.name.endswith(("_dev.json", "_speed.json")))
+    runs = sorted(p for p in RESULTS.glob("neural_*.json") if not p.name.endswith(("_dev.json", "_speed.json", "_partial.json")))
     if not runs:
         return []
     out = ["## Neural parser (issue 3): runs so far", "",

@@ -89,8 +89,13 @@ def test_interrupted_training_resumes_to_the_same_model(tiny_corpus, tmp_path):
     a, b = full.model.state_dict(), resumed.model.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a), "resumed run differs from the uninterrupted one"
     # A checkpoint of another run is refused, not silently mixed in.
-    with pytest.raises(ValueError, match="belongs to another run"):
+    with pytest.raises(InputError, match="belongs to another run"):
         registry.create("neural", checkpoint_dir=str(ckpt), **{**opts, "seed": 6}).fit(tr, dv)
+    (ckpt / "checkpoint.pt").write_bytes(b"truncated")
+    from kiloglot.errors import ModelError
+
+    with pytest.raises(ModelError, match="cannot be read"):
+        registry.create("neural", checkpoint_dir=str(ckpt), **opts).fit(tr, dv)
     del calls
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from kiloglot.errors import InputError, ModelError
 from kiloglot.nlu.neural.model import joint_loss
 
 
@@ -121,7 +122,10 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
     # weights_only: the restricted unpickler (tensors and plain containers only).
-    return torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated or foreign file: one clear line, not a traceback
+        raise ModelError(f"checkpoint {path} cannot be read ({exc.__class__.__name__}): remove it to start afresh") from None
 
 
 @dataclass
@@ -169,7 +173,7 @@ def train_loop(*, model: nn.Module, items: list[tuple[list[int], list[int], int,
     if ckpt is not None and ckpt.is_file():
         state = load_checkpoint(ckpt)
         if state.get("fingerprint") != fingerprint:
-            raise ValueError(f"checkpoint {ckpt} belongs to another run (different data or options): "
+            raise InputError(f"checkpoint {ckpt} belongs to another run (different data or options): "
                              "remove it or pick another --checkpoint-dir")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
