@@ -26,8 +26,10 @@ demo: install
 	$(BIN)/kiloglot evaluate $(MODEL) --split dev --report runs/demo-dev.json
 	$(BIN)/kiloglot parse $(MODEL) "wake me up at seven thirty tomorrow" --locale en-US
 
+# Starts a throwaway PostgreSQL server (and installs it and Chromium from Debian when missing) for the
+# integration tests; CI sets KILOGLOT_REQUIRE_SERVICES=1 so that they fail rather than skip without them.
 test: install
-	$(BIN)/python -m pytest
+	KILOGLOT_TEST_POSTGRES_URL="$${KILOGLOT_TEST_POSTGRES_URL:-$$(scripts/test_services.sh || true)}" $(BIN)/python -m pytest
 
 check-roundtrip: install
 	$(BIN)/python scripts/check_roundtrip.py --locales all

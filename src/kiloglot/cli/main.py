@@ -284,6 +284,98 @@ def parse_cmd(
         for p in parser.parse(lines[i:i + 512], locale):
             typer.echo(json.dumps(p.to_dict(), ensure_ascii=False))
 
+def _database(db: str | None) -> str:
+    import os
+
+    from kiloglot.assistant.store import default_url
+    from kiloglot.settings import Settings
+
+    return db or os.environ.get("KILOGLOT_DATABASE") or default_url(Settings.from_env().cache_dir)
+
+
+DbOpt = Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL for dialogue state (default: $KILOGLOT_DATABASE, else a SQLite file in the cache)")]
+TzOpt = Annotated[str, typer.Option("--timezone", help="IANA time zone for sessions that name none")]
+
+
+@app.command()
+@friendly
+def serve(
+    model_dir: Annotated[Path, typer.Argument(help="model directory")],
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    db: DbOpt = None,
+    api_key: Annotated[Optional[str], typer.Option("--api-key", envvar="KILOGLOT_API_KEY", help="require this key (X-API-Key or Bearer) on the API")] = None,
+    rate_limit: Annotated[int, typer.Option("--rate-limit", help="requests per minute per client; 0 = none")] = 0,
+    max_body: Annotated[int, typer.Option("--max-body", help="largest request body in bytes")] = 64 * 1024,
+    timezone: TzOpt = "UTC",
+    log_level: Annotated[str, typer.Option("--log-level")] = "warning",
+) -> None:
+    """Serve the HTTP API (/v1/parse, /v1/converse, /v1/models, /healthz, /metrics, /docs) and the chat page (/)."""
+    import uvicorn
+
+    from kiloglot.server import ServerConfig, create_app_from_model
+
+    config = ServerConfig(database=_database(db), api_key=api_key, rate_limit_per_minute=rate_limit,
+                          max_body_bytes=max_body, default_timezone=timezone)
+    application = create_app_from_model(model_dir, config)
+    err.print(f"serving {model_dir} on http://{host}:{port}/ (API docs: /docs; state: "
+              f"{application.state.assistant.store.describe()})")
+    uvicorn.run(application, host=host, port=port, log_level=log_level)
+
+
+@app.command()
+@friendly
+def chat(
+    model_dir: Annotated[Path, typer.Argument(help="model directory")],
+    locale: Annotated[str, typer.Option("--locale", "-l", help="language of the conversation")] = "en-US",
+    session: Annotated[Optional[str], typer.Option("--session", help="continue this session id")] = None,
+    db: DbOpt = None,
+    timezone: TzOpt = "UTC",
+    show_parse: Annotated[bool, typer.Option("--parse/--no-parse", help="show intent, confidence and slots")] = True,
+) -> None:
+    """Talk to the assistant in the terminal; '/locale xx-YY' switches language, '/quit' or Ctrl-D ends."""
+    import uuid
+
+    from kiloglot.assistant import Assistant, Providers, Store
+    from kiloglot.data import locale_info
+    from kiloglot.nlu import load
+
+    locale_info(locale)
+    assistant = Assistant(load(model_dir), Store(_database(db)), providers=Providers.from_env(),
+                          default_timezone=timezone)
+    session_id = session or uuid.uuid4().hex[:12]
+    err.print(f"session {session_id}, {locale}; /locale xx-YY to switch language, /quit to end")
+    interactive = sys.stdin.isatty()
+    while True:
+        try:
+            line = input("> " if interactive else "")
+        except EOFError:
+            break
+        line = line.strip()
+        if not line:
+            continue
+        if line in ("/quit", "/exit"):
+            break
+        if line.startswith("/locale"):
+            locale = line.split(maxsplit=1)[1] if " " in line else locale
+            locale_info(locale)
+            out.print(f"[dim]locale: {locale}[/]")
+            continue
+        if not interactive:
+            out.print(f"> {line}", highlight=False)
+        try:
+            result = assistant.converse(session_id, line, locale, timezone)
+        except InputError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            continue
+        out.print(f"[bold]{result.reply}[/]", highlight=False)
+        if show_parse:
+            slots = ", ".join(f"{s['name']}={s['value']}" for s in result.parse["slots"])
+            ran = result.frame["intent"] if result.frame else None
+            note = f" -> {ran}" if ran and ran != result.parse["intent"] else ""
+            out.print(f"[dim]  {result.parse['intent']} {result.parse['confidence']:.2f} {result.action}{note}"
+                      f"{' | ' + slots if slots else ''}[/]", highlight=False)
+
 
 def main() -> None:  # pragma: no cover
     app()

@@ -1,0 +1,120 @@
+"""What a skill is: the intents it handles, their required and optional slots, and a handler.
+
+A skill reads a ``Frame`` (intent + slot texts), does its work through a ``SkillContext`` (per-user
+data in the store, the clock, the localizer, outside-service providers) and returns a
+``SkillResult``: a reply template key with its values, or a question for a missing slot.
+Writes go through the context, which remembers the previous values, so that any action can be
+undone by "cancel that" or replaced by a correction without the skill knowing about either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from .nlg import Localizer
+from .providers import Providers
+from .store import Store
+
+
+@dataclass(frozen=True)
+class IntentSpec:
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        return self.required + self.optional
+
+
+@dataclass
+class Frame:
+    """An intent with the slot texts gathered for it, possibly over several turns."""
+
+    intent: str
+    slots: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def scenario(self) -> str:
+        return self.intent.split("_", 1)[0]
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        values = self.slots.get(name)
+        return values[0] if values else default
+
+    def all(self, name: str) -> list[str]:
+        return list(self.slots.get(name, []))
+
+    def with_slots(self, slots: dict[str, list[str]]) -> "Frame":
+        merged = {k: list(v) for k, v in self.slots.items()}
+        merged.update({k: list(v) for k, v in slots.items()})
+        return Frame(self.intent, merged)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"intent": self.intent, "slots": self.slots}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Frame":
+        return cls(d["intent"], {k: list(v) for k, v in d.get("slots", {}).items()})
+
+
+@dataclass
+class SkillResult:
+    message: str
+    values: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)  # structured result for API clients
+    ask: str | None = None  # a slot the skill still needs; message is then the question
+
+    @classmethod
+    def question(cls, slot: str, message: str | None = None, **values: Any) -> "SkillResult":
+        return cls(message or f"ask_{slot}", values, ask=slot)
+
+
+class NotConfigured(Exception):
+    """A skill needs an outside service that no provider is configured for."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__(service)
+        self.service = service
+
+
+@dataclass
+class SkillContext:
+    owner: str
+    locale: str
+    loc: Localizer
+    now: datetime
+    store: Store
+    providers: Providers
+    text: str = ""
+    skill: str = ""
+    changes: list[tuple[str, str, Any]] = field(default_factory=list)  # (skill, key, previous value)
+
+    def data(self, key: str, default: Any = None) -> Any:
+        return self.store.get(self.owner, self.skill, key, default)
+
+    def save(self, key: str, value: Any) -> None:
+        if not any(s == self.skill and k == key for s, k, _ in self.changes):
+            self.changes.append((self.skill, key, self.store.get(self.owner, self.skill, key)))
+        self.store.put(self.owner, self.skill, key, value)
+
+    def provider(self, service: str) -> Any:
+        found = getattr(self.providers, service, None)
+        if found is None:
+            raise NotConfigured(service)
+        return found
+
+
+class Skill:
+    """One per MASSIVE scenario; subclasses set ``scenario`` and ``intents`` and implement ``handle``."""
+
+    scenario: ClassVar[str]
+    intents: ClassVar[dict[str, IntentSpec]]
+
+    def handle(self, frame: Frame, ctx: SkillContext) -> SkillResult:
+        raise NotImplementedError
+
+    def missing(self, frame: Frame) -> list[str]:
+        spec = self.intents.get(frame.intent, IntentSpec())
+        return [s for s in spec.required if not frame.get(s)]

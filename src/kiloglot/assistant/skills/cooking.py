@@ -1,0 +1,28 @@
+"""Cooking: kitchen timers are real; recipes need a provider."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from ..skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+from ..values import read_duration
+
+
+class CookingSkill(Skill):
+    scenario = "cooking"
+    intents = {
+        "cooking_recipe": IntentSpec(optional=("food_type", "ingredient", "cooking_type", "meal_type", "time")),
+        "cooking_query": IntentSpec(optional=("food_type", "meal_type", "time")),
+    }
+
+    def handle(self, frame: Frame, ctx: SkillContext) -> SkillResult:
+        secs = read_duration(" ".join(frame.all("time")) or ctx.text, ctx.loc)
+        if secs:
+            at = ctx.now + timedelta(seconds=secs)
+            timers = ctx.data("timers", [])
+            ctx.save("timers", timers + [{"at": at.isoformat(), "food": frame.get("food_type")}])
+            return SkillResult("timer_set", {"duration": ctx.loc.duration(secs), "time": ctx.loc.time(at)},
+                               {"at": at.isoformat(), "seconds": secs})
+        search = ctx.provider("recipes")
+        answer = search.answer(frame.intent, frame.slots, ctx.text, ctx.locale)
+        return SkillResult("answer", {"answer": answer}) if answer else SkillResult("no_answer")

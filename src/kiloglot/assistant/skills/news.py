@@ -1,0 +1,17 @@
+"""News headlines from a configured news provider."""
+
+from __future__ import annotations
+
+from ..skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+
+
+class NewsSkill(Skill):
+    scenario = "news"
+    intents = {"news_query": IntentSpec(optional=("news_topic", "media_type", "place_name", "date", "person"))}
+
+    def handle(self, frame: Frame, ctx: SkillContext) -> SkillResult:
+        topic = frame.get("news_topic") or frame.get("place_name") or frame.get("person")
+        headlines = ctx.provider("news").headlines(topic, ctx.locale)
+        if not headlines:
+            return SkillResult("no_answer")
+        return SkillResult("headlines", {"headlines": ctx.loc.join(headlines)}, {"headlines": headlines})

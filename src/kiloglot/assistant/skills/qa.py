@@ -1,0 +1,68 @@
+"""Questions: arithmetic is answered here (a safe evaluator, operator words from the locale's lexicon);
+facts, definitions, stocks and currencies need a search provider."""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+
+from ..skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+from ..values import latin_digits, number_words
+
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+        ast.Pow: operator.pow, ast.USub: operator.neg, ast.UAdd: operator.pos}
+
+
+def _eval(node: ast.AST) -> float:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return node.value
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+        right = _eval(node.right)
+        if isinstance(node.op, ast.Pow) and abs(right) > 64:
+            raise ValueError("exponent too large")
+        return _OPS[type(node.op)](_eval(node.left), right)
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _OPS:
+        return _OPS[type(node.op)](_eval(node.operand))
+    raise ValueError("not arithmetic")
+
+
+def arithmetic(text: str, ctx: SkillContext) -> tuple[str, float] | None:
+    t = latin_digits(text).lower().replace("×", "*").replace("÷", "/").replace("−", "-")
+    operators = ctx.loc.catalogue.get("lexicon", {}).get("operators") or ctx.loc.english["lexicon"]["operators"]
+    for word, op in sorted(operators.items(), key=lambda kv: -len(kv[0])):
+        t = re.sub(rf"(?<!\w){re.escape(word.lower())}(?!\w)" if word.isascii() else re.escape(word.lower()),
+                   f" {op} ", t)
+    for word, value in sorted(number_words(ctx.loc).items(), key=lambda kv: -len(kv[0])):
+        t = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)" if word.isascii() else re.escape(word), f" {value} ", t)
+    expr = " ".join(re.findall(r"\d+(?:[.,]\d+)?|\*\*|[-+*/()]", t)).replace(",", ".")
+    if not re.search(r"\d.*[-+*/].*\d", expr):
+        return None
+    try:
+        value = _eval(ast.parse(expr, mode="eval").body)
+    except (ValueError, SyntaxError, ZeroDivisionError, OverflowError):
+        return None
+    return expr, value
+
+
+class QaSkill(Skill):
+    scenario = "qa"
+    intents = {
+        "qa_maths": IntentSpec(),
+        "qa_definition": IntentSpec(optional=("definition_word",)),
+        "qa_factoid": IntentSpec(optional=("person", "place_name", "event_name")),
+        "qa_currency": IntentSpec(optional=("currency_name", "date")),
+        "qa_stock": IntentSpec(optional=("business_name", "date")),
+    }
+
+    def handle(self, frame: Frame, ctx: SkillContext) -> SkillResult:
+        if frame.intent == "qa_maths":
+            found = arithmetic(ctx.text, ctx)
+            if found is None:
+                return SkillResult("maths_unknown")
+            expr, value = found
+            shown = ctx.loc.number(round(value, 6))
+            return SkillResult("maths_result", {"expression": ctx.loc.digits(expr), "result": shown},
+                               {"expression": expr, "value": value})
+        answer = ctx.provider("search").answer(frame.intent, frame.slots, ctx.text, ctx.locale)
+        return SkillResult("answer", {"answer": answer}, {"answer": answer}) if answer else SkillResult("no_answer")

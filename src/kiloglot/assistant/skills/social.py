@@ -1,0 +1,15 @@
+"""Social networks: posting and reading through a configured provider."""
+
+from __future__ import annotations
+
+from ..skill import IntentSpec
+from ._service import ServiceSkill
+
+
+class SocialSkill(ServiceSkill):
+    scenario = "social"
+    service = "social"
+    intents = {
+        "social_post": IntentSpec(optional=("media_type", "business_name", "person", "event_name")),
+        "social_query": IntentSpec(optional=("media_type", "person", "date")),
+    }

@@ -1,0 +1,146 @@
+"""Persistence through SQLAlchemy: a SQLite file by default, PostgreSQL (or any SQLAlchemy URL) by URL.
+
+Three tables:
+- ``kg_sessions``: one row per conversation: locale, time zone and the dialogue state (JSON);
+- ``kg_turns``: every turn (text, parse, action, reply): the interaction log self-learning reads;
+- ``kg_skill_data``: what skills keep per user (alarms, lists, the simulated home...), JSON per key.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (JSON, DateTime, Float, ForeignKey, Integer, String, Text, create_engine, delete, func,
+                        select)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from ..errors import InputError
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SessionRow(Base):
+    __tablename__ = "kg_sessions"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    locale: Mapped[str] = mapped_column(String(16))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TurnRow(Base):
+    __tablename__ = "kg_turns"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("kg_sessions.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locale: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str] = mapped_column(String(64))
+    confidence: Mapped[float] = mapped_column(Float)
+    parse: Mapped[dict[str, Any]] = mapped_column(JSON)
+    action: Mapped[str] = mapped_column(String(16))
+    reply: Mapped[str] = mapped_column(Text)
+
+
+class SkillDataRow(Base):
+    __tablename__ = "kg_skill_data"
+    owner: Mapped[str] = mapped_column(String(128), primary_key=True)
+    skill: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
+def default_url(cache_dir: Path) -> str:
+    return f"sqlite:///{cache_dir / 'assistant.db'}"
+
+
+class Store:
+    """Sessions, turns and skill data behind one SQLAlchemy engine."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise InputError(f"database URL {url!r}: expected an SQLAlchemy URL such as sqlite:///assistant.db "
+                             "or postgresql+psycopg://user@host/db") from None
+        if parsed.drivername == "postgresql":  # psycopg 3 is the driver we install
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if parsed.drivername.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False}
+        self.url = parsed
+        self.engine: Engine = create_engine(parsed, **kwargs)
+        try:
+            Base.metadata.create_all(self.engine)
+        except OperationalError as exc:
+            raise InputError(f"database {parsed.render_as_string(hide_password=True)}: cannot connect "
+                             f"({str(exc.orig).strip().splitlines()[0]})") from None
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def describe(self) -> str:
+        return self.url.render_as_string(hide_password=True)
+
+    # -- sessions ------------------------------------------------------------------------------
+    def load_session(self, session_id: str) -> SessionRow | None:
+        with self._session() as s:
+            return s.get(SessionRow, session_id)
+
+    def save_session(self, session_id: str, locale: str, tz: str, state: dict[str, Any]) -> None:
+        now = datetime.now(timezone.utc)
+        with self._session.begin() as s:
+            row = s.get(SessionRow, session_id)
+            if row is None:
+                s.add(SessionRow(id=session_id, locale=locale, timezone=tz, state=state, created=now, updated=now))
+            else:
+                row.locale, row.timezone, row.state, row.updated = locale, tz, json.loads(json.dumps(state)), now
+
+    def add_turn(self, session_id: str, locale: str, text: str, parse: dict[str, Any], action: str,
+                 reply: str) -> None:
+        with self._session.begin() as s:
+            s.add(TurnRow(session_id=session_id, at=datetime.now(timezone.utc), locale=locale, text=text,
+                          intent=parse.get("intent", ""), confidence=float(parse.get("confidence", 0.0)),
+                          parse=parse, action=action, reply=reply))
+
+    def turns(self, session_id: str, limit: int = 50) -> list[TurnRow]:
+        with self._session() as s:
+            rows = s.scalars(select(TurnRow).where(TurnRow.session_id == session_id)
+                             .order_by(TurnRow.id.desc()).limit(limit)).all()
+        return list(reversed(rows))
+
+    def count_turns(self) -> int:
+        with self._session() as s:
+            return int(s.scalar(select(func.count()).select_from(TurnRow)) or 0)
+
+    def forget(self, session_id: str) -> None:
+        with self._session.begin() as s:
+            s.execute(delete(TurnRow).where(TurnRow.session_id == session_id))
+            s.execute(delete(SkillDataRow).where(SkillDataRow.owner == session_id))
+            s.execute(delete(SessionRow).where(SessionRow.id == session_id))
+
+    # -- skill data ----------------------------------------------------------------------------
+    def get(self, owner: str, skill: str, key: str, default: Any = None) -> Any:
+        with self._session() as s:
+            row = s.get(SkillDataRow, (owner, skill, key))
+            return default if row is None or row.value is None else row.value
+
+    def put(self, owner: str, skill: str, key: str, value: Any) -> None:
+        value = json.loads(json.dumps(value))  # only JSON goes in; fails here, not half-way through a write
+        with self._session.begin() as s:
+            row = s.get(SkillDataRow, (owner, skill, key))
+            if row is None:
+                s.add(SkillDataRow(owner=owner, skill=skill, key=key, value=value))
+            else:
+                row.value = value
+
+    def close(self) -> None:
+        self.engine.dispose()
