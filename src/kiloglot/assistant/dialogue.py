@@ -113,8 +113,8 @@ class Assistant:
         state.setdefault("history", []).append({"turn": state["turn"], "text": text, "intent": parse.intent,
                                                 "action": result.action, "reply": result.reply})
         state["history"] = state["history"][-self.history:]
-        self.store.save_session(session_id, locale, tz.key, state)
-        self.store.add_turn(session_id, locale, text, result.parse, result.action, result.reply)
+        self.store.record_turn(session_id, locale, tz.key, state, text, result.parse, result.action, result.reply,
+                               writes=turn.writes)
         result.state = {k: v for k, v in state.items() if k != "last_action"}
         return result
 
@@ -127,6 +127,7 @@ class _Turn:
         self.a, self.session_id, self.locale, self.loc, self.now = assistant, session_id, locale, loc, now
         self.text, self.parse, self.state = text, parse, state
         self.words = _words(text)
+        self.writes: dict[tuple[str, str], Any] = {}  # skill data to commit with the turn
 
     def reply(self, action: str, message: str, frame: Frame | None = None, data: dict[str, Any] | None = None,
               **values: Any) -> TurnResult:
@@ -200,7 +201,7 @@ class _Turn:
             self.state["pending"] = {"frame": frame.to_dict(), "ask": missing[0]}
             return self.ask(missing[0], frame)
         ctx = SkillContext(self.session_id, self.locale, self.loc, self.now, self.a.store, self.a.providers,
-                           self.text, skill.scenario)
+                           self.text, skill.scenario, writes=self.writes)
         try:
             result: SkillResult = skill.handle(frame, ctx)
         except NotConfigured as exc:
@@ -227,7 +228,7 @@ class _Turn:
         if not action or not action.get("changes"):
             return False
         for skill, key, previous in action["changes"]:
-            self.a.store.put(self.session_id, skill, key, previous)
+            self.writes[(skill, key)] = previous
         return True
 
     def cancel(self) -> TurnResult:

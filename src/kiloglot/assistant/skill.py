@@ -4,7 +4,8 @@ A skill reads a ``Frame`` (intent + slot texts), does its work through a ``Skill
 data in the store, the clock, the localizer, outside-service providers) and returns a
 ``SkillResult``: a reply template key with its values, or a question for a missing slot.
 Writes go through the context, which remembers the previous values, so that any action can be
-undone by "cancel that" or replaced by a correction without the skill knowing about either.
+undone by "cancel that" or replaced by a correction without the skill knowing about either; they are
+committed with the turn's log and session state in one transaction.
 """
 
 from __future__ import annotations
@@ -90,14 +91,22 @@ class SkillContext:
     text: str = ""
     skill: str = ""
     changes: list[tuple[str, str, Any]] = field(default_factory=list)  # (skill, key, previous value)
+    writes: dict[tuple[str, str], Any] = field(default_factory=dict)  # committed with the turn, atomically
+
+    def data_of(self, skill: str, key: str, default: Any = None) -> Any:
+        """What another skill keeps (the music skill asks what play is playing)."""
+        if (skill, key) in self.writes:
+            value = self.writes[(skill, key)]
+            return default if value is None else value
+        return self.store.get(self.owner, skill, key, default)
 
     def data(self, key: str, default: Any = None) -> Any:
-        return self.store.get(self.owner, self.skill, key, default)
+        return self.data_of(self.skill, key, default)
 
     def save(self, key: str, value: Any) -> None:
         if not any(s == self.skill and k == key for s, k, _ in self.changes):
-            self.changes.append((self.skill, key, self.store.get(self.owner, self.skill, key)))
-        self.store.put(self.owner, self.skill, key, value)
+            self.changes.append((self.skill, key, self.data(key)))
+        self.writes[(self.skill, key)] = value
 
     def provider(self, service: str) -> Any:
         found = getattr(self.providers, service, None)

@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (JSON, DateTime, Float, ForeignKey, Integer, String, Text, create_engine, delete, func,
-                        select)
+from sqlalchemy import (JSON, DateTime, Float, ForeignKey, Integer, String, Text, create_engine, delete, event,
+                        func, select)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -58,6 +58,17 @@ class SkillDataRow(Base):
     value: Mapped[Any] = mapped_column(JSON)
 
 
+def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+    # WAL: readers never wait for the writer; synchronous=NORMAL is durable across application crashes
+    # (not power loss) and saves an fsync per commit; busy_timeout lets concurrent writers queue.
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
 def default_url(cache_dir: Path) -> str:
     return f"sqlite:///{cache_dir / 'assistant.db'}"
 
@@ -80,6 +91,8 @@ class Store:
             kwargs["connect_args"] = {"check_same_thread": False}
         self.url = parsed
         self.engine: Engine = create_engine(parsed, **kwargs)
+        if parsed.drivername.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
             Base.metadata.create_all(self.engine)
         except OperationalError as exc:
@@ -95,21 +108,28 @@ class Store:
         with self._session() as s:
             return s.get(SessionRow, session_id)
 
-    def save_session(self, session_id: str, locale: str, tz: str, state: dict[str, Any]) -> None:
+    def record_turn(self, session_id: str, locale: str, tz: str, state: dict[str, Any], text: str,
+                    parse: dict[str, Any], action: str, reply: str,
+                    writes: dict[tuple[str, str], Any] | None = None) -> None:
+        """Skill data, session state and the turn's log in one transaction: all happen or none."""
         now = datetime.now(timezone.utc)
+        state = json.loads(json.dumps(state))
+        writes = {k: json.loads(json.dumps(v)) for k, v in (writes or {}).items()}
         with self._session.begin() as s:
+            for (skill, key), value in writes.items():
+                data = s.get(SkillDataRow, (session_id, skill, key))
+                if data is None:
+                    s.add(SkillDataRow(owner=session_id, skill=skill, key=key, value=value))
+                else:
+                    data.value = value
             row = s.get(SessionRow, session_id)
             if row is None:
                 s.add(SessionRow(id=session_id, locale=locale, timezone=tz, state=state, created=now, updated=now))
+                s.flush()
             else:
-                row.locale, row.timezone, row.state, row.updated = locale, tz, json.loads(json.dumps(state)), now
-
-    def add_turn(self, session_id: str, locale: str, text: str, parse: dict[str, Any], action: str,
-                 reply: str) -> None:
-        with self._session.begin() as s:
-            s.add(TurnRow(session_id=session_id, at=datetime.now(timezone.utc), locale=locale, text=text,
-                          intent=parse.get("intent", ""), confidence=float(parse.get("confidence", 0.0)),
-                          parse=parse, action=action, reply=reply))
+                row.locale, row.timezone, row.state, row.updated = locale, tz, state, now
+            s.add(TurnRow(session_id=session_id, at=now, locale=locale, text=text, intent=parse.get("intent", ""),
+                          confidence=float(parse.get("confidence", 0.0)), parse=parse, action=action, reply=reply))
 
     def turns(self, session_id: str, limit: int = 50) -> list[TurnRow]:
         with self._session() as s:

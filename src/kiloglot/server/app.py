@@ -206,8 +206,10 @@ def create_app(parser: Parser, config: ServerConfig | None = None, *, model_info
     async def internal_error(_: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - last resort
         return _error(500, "internal", f"internal error ({type(exc).__name__})")
 
+    # async: parsing is CPU-bound and sub-millisecond for the linear parser, so it runs on the event loop
+    # rather than paying a thread hand-off; converse stays in the thread pool (it waits on the database).
     @app.post("/v1/parse", summary="Parse a batch of utterances (stateless)")
-    def parse_endpoint(req: ParseRequest) -> dict[str, Any]:
+    async def parse_endpoint(req: ParseRequest) -> dict[str, Any]:
         if len(req.texts) > config.max_batch:
             raise ApiError(413, "payload_too_large", f"{len(req.texts)} texts, at most {config.max_batch} per call")
         if any(not isinstance(t, str) or not t.strip() for t in req.texts):
@@ -274,3 +276,16 @@ def create_app_from_model(model: str | Path, config: ServerConfig | None = None)
             "slots": len(manifest.get("slots", [])), "created": manifest.get("created"),
             "metrics": manifest.get("metrics")}
     return create_app(parser, config, model_info=info)
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` worker processes: ``kiloglot serve --workers N`` passes its flags here
+    through ``KILOGLOT_SERVE_*`` variables (each worker loads the model itself)."""
+    import json
+    import os
+
+    env = json.loads(os.environ["KILOGLOT_SERVE_CONFIG"])
+    config = ServerConfig(database=env["database"], api_key=os.environ.get("KILOGLOT_API_KEY") or None,
+                          rate_limit_per_minute=env["rate_limit_per_minute"], max_body_bytes=env["max_body_bytes"],
+                          default_timezone=env["default_timezone"])
+    return create_app_from_model(env["model"], config)

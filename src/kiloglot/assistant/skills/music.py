@@ -26,7 +26,7 @@ class MusicSkill(Skill):
             setting = frame.get("player_setting") or ctx.text
             ctx.save("settings", ctx.data("settings", []) + [setting])
             return SkillResult("music_setting", {"setting": setting}, {"setting": setting})
-        playing = ctx.store.get(ctx.owner, "play", "now_playing")
+        playing = ctx.data_of("play", "now_playing")
         if not playing:
             return SkillResult("music_nothing_playing")
         return SkillResult("now_playing", {"title": playing}, {"now_playing": playing})

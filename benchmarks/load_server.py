@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Load benchmark: `kiloglot serve` in one process, concurrent HTTP clients in this one, on loopback.
+
+Drives POST /v1/parse (one utterance per request) and POST /v1/converse (each client keeps its own
+session) with real MASSIVE dev utterances of the served locales, for a fixed time per endpoint, and
+records throughput, latency p50/p90/p99, errors and the server's memory (VmRSS / VmHWM).
+
+    python benchmarks/load_server.py --model models/linear-all --clients 50 --seconds 60 --name load_linear
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import aiohttp
+import httpx
+import numpy as np
+
+from kiloglot.data import parse_locales, read_massive
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def memory_kb(pid: int) -> dict[str, int]:
+    """VmRSS / VmHWM summed over the server process and its children (uvicorn workers)."""
+    pids = [pid] + [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    out = {"VmRSS": 0, "VmHWM": 0}
+    for p in pids:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in out:
+                out[key] += int(value.split()[0])
+    return out
+
+
+async def drive(base: str, endpoint: str, utterances: list[tuple[str, str]], clients: int, seconds: float,
+                think_ms: float) -> dict:
+    """Closed loop: each client sends its next request when the last one is answered (plus think time)."""
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    stop = time.perf_counter() + seconds
+
+    async def client(i: int, http: aiohttp.ClientSession) -> None:
+        rng = random.Random(i)
+        session = f"load-{i}"
+        while time.perf_counter() < stop:
+            locale, text = utterances[rng.randrange(len(utterances))]
+            body = {"texts": [text], "locale": locale} if endpoint == "parse" else \
+                {"text": text, "locale": locale, "session_id": session}
+            t0 = time.perf_counter()
+            key = None
+            try:
+                async with http.post(f"{base}/v1/{endpoint}", json=body) as r:
+                    payload = await r.read()
+                    if r.status != 200:
+                        key = f"http {r.status}: {payload[:120].decode(errors='replace')}"
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                key = type(exc).__name__
+            latencies.append(time.perf_counter() - t0)
+            if key:
+                errors[key] = errors.get(key, 0) + 1
+            if think_ms:
+                await asyncio.sleep(rng.expovariate(1000.0 / think_ms))
+
+    # aiohttp rather than httpx: the load generator shares the cores with the server, so it must be cheap
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as http:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(client(i, http) for i in range(clients)))
+        wall = time.perf_counter() - t0
+    lat = np.array(latencies) * 1000
+    return {"endpoint": f"/v1/{endpoint}", "requests": len(lat), "seconds": wall,
+            "throughput_per_s": len(lat) / wall, "errors": sum(errors.values()), "error_kinds": errors,
+            "latency_ms": {q: float(np.percentile(lat, p)) for q, p in (("p50", 50), ("p90", 90), ("p99", 99))},
+            "latency_ms_max": float(lat.max())}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--locales", default="default", help="locales whose dev utterances are sent")
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--think-ms", type=float, default=0.0, help="mean pause between a client's requests")
+    ap.add_argument("--workers", type=int, default=1, help="server processes")
+    ap.add_argument("--db", default=None, help="database URL (default: a fresh SQLite file)")
+    ap.add_argument("--name", required=True)
+    args = ap.parse_args()
+    locales = parse_locales(args.locales)
+    dev = read_massive(None, locales, ["dev"])
+    utterances = [(e.locale, e.text) for e in dev]
+    tmp = tempfile.mkdtemp(prefix="kiloglot-load-")
+    db = args.db or f"sqlite:///{tmp}/load.db"
+    port = free_port()
+    cmd = [sys.executable, "-m", "kiloglot", "serve", args.model, "--port", str(port), "--db", db,
+           "--workers", str(args.workers)]
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.time() > deadline:
+                raise SystemExit(f"server did not start: {server.stderr.read() if server.stderr else ''}")
+            time.sleep(0.2)
+        # warm up: load every locale's weights once, so the run measures serving, not loading
+        for loc in locales:
+            httpx.post(f"{base}/v1/parse", json={"texts": ["hello"], "locale": loc}, timeout=60)
+        mem_before = memory_kb(server.pid)
+        runs = [asyncio.run(drive(base, ep, utterances, args.clients, args.seconds, args.think_ms))
+                for ep in ("parse", "converse")]
+        mem_after = memory_kb(server.pid)
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    result = {
+        "benchmark": "load_server", "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
+        "note": "server (1 uvicorn process) and load generator share this machine's cores on loopback",
+        "model": args.model, "locales": locales, "clients": args.clients, "server_workers": args.workers, "think_ms": args.think_ms,
+        "database": db.split("://")[0], "runs": runs,
+        "server_memory_kb": {"after_warmup": mem_before, "after_load": mem_after},
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(result, indent=1))
+    lines = [f"| endpoint | clients | requests | req/s | p50 ms | p90 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in runs:
+        lines.append(f"| {r['endpoint']} | {args.clients} | {r['requests']:,} | {r['throughput_per_s']:,.0f} | "
+                     f"{r['latency_ms']['p50']:.1f} | {r['latency_ms']['p90']:.1f} | {r['latency_ms']['p99']:.1f} | {r['errors']} |")
+    lines.append(f"\nServer peak RSS: {mem_after.get('VmHWM', 0) / 1024:.0f} MB")
+    (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
