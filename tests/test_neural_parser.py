@@ -54,6 +54,24 @@ def test_scratch_model_learns_and_reloads_identically(scratch_model, tiny_corpus
     assert {p.name for p in path.iterdir()} == {"manifest.json", "config.json", "model.safetensors", "tokenizer.json"}
 
 
+def test_crf_slot_decoder_learns_decodes_valid_paths_and_reloads(tiny_corpus, tmp_path):
+    tr, dv = tiny_corpus
+    parser = registry.create("neural", epochs=6, jobs=2, slot_decoder="crf", **TINY).fit(tr, dv)
+    assert parser.model.crf is not None
+    losses = [r.train_loss for r in parser.reports]
+    assert losses[-1] < 0.6 * losses[0], losses
+    parses = parser.parse_examples(dv)
+    assert all(len(p.word_labels) == len(e.words) for p, e in zip(parses, dv))
+    assert build_report(dv, parses).mean.slot_micro_f1 > 0.2
+    parser.save(tmp_path / "crf")
+    again = load(tmp_path / "crf")
+    assert again.options.slot_decoder == "crf"
+    texts = [e.text for e in dv][:20]
+    assert [p.to_dict() for p in again.parse(texts, "en-US")] == [p.to_dict() for p in parser.parse(texts, "en-US")]
+    with pytest.raises(InputError, match="slot_decoder 'hmm'"):
+        registry.create("neural", slot_decoder="hmm")
+
+
 def test_predictions_map_onto_massive_words(scratch_model):
     parser, _ = scratch_model
     for text, locale in (("明日の天気は", "ja-JP"), ("turn off the lights in the kitchen", "en-US")):

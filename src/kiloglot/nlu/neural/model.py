@@ -1,4 +1,8 @@
-"""The joint model: encoder, an intent head over mean-pooled states, a slot head over first sub-words."""
+"""The joint model: encoder, an intent head over mean-pooled states, a slot head over first sub-words.
+
+Slots are decoded per word with a softmax, or with a linear-chain CRF over the word labels
+(pytorch-crf) when ``crf=True``: the CRF learns which label may follow which.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,20 @@ from torch import nn
 
 
 class JointModel(nn.Module):
-    def __init__(self, encoder: nn.Module, n_intents: int, n_slots: int, dropout: float = 0.1) -> None:
+    def __init__(self, encoder: nn.Module, n_intents: int, n_slots: int, dropout: float = 0.1,
+                 crf: bool = False) -> None:
         super().__init__()
         self.encoder = encoder
         dim = encoder.hidden_size  # type: ignore[attr-defined]
         self.dropout = nn.Dropout(dropout)
         self.intent_head = nn.Linear(dim, n_intents)
         self.slot_head = nn.Linear(dim, n_slots)
+        if crf:
+            from torchcrf import CRF
+
+            self.crf: nn.Module | None = CRF(n_slots, batch_first=True)
+        else:
+            self.crf = None
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                 word_index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -26,9 +37,23 @@ class JointModel(nn.Module):
         slot_logits = self.slot_head(self.dropout(words))
         return intent_logits, slot_logits
 
+    def decode_slots(self, slot_logits: torch.Tensor, word_index: torch.Tensor) -> list[list[int]]:
+        """Best label per word: argmax, or the CRF's Viterbi path over the words that have a sub-word."""
+        if self.crf is None:
+            return slot_logits.argmax(-1).tolist()
+        mask = word_index >= 0
+        mask[:, 0] = True  # the CRF needs a first position; an empty utterance has none to label
+        return self.crf.decode(slot_logits.float(), mask)
+
 
 def joint_loss(intent_logits: torch.Tensor, slot_logits: torch.Tensor, intents: torch.Tensor,
-               slots: torch.Tensor) -> torch.Tensor:
-    """Intent cross-entropy plus per-word slot cross-entropy (padding words carry label -100)."""
+               slots: torch.Tensor, crf: nn.Module | None = None) -> torch.Tensor:
+    """Intent cross-entropy plus the slot loss: per-word cross-entropy (padding words carry label -100),
+    or the CRF's negative log-likelihood per word."""
     ce = nn.functional.cross_entropy
-    return ce(intent_logits, intents) + ce(slot_logits.reshape(-1, slot_logits.shape[-1]), slots.reshape(-1), ignore_index=-100)
+    intent = ce(intent_logits, intents)
+    if crf is None:
+        return intent + ce(slot_logits.reshape(-1, slot_logits.shape[-1]), slots.reshape(-1), ignore_index=-100)
+    mask = slots != -100
+    mask[:, 0] = True
+    return intent - crf(slot_logits.float(), slots.clamp(min=0), mask, reduction="token_mean")

@@ -50,6 +50,7 @@ class NeuralOptions:
     checkpoint_dir: str | None = None
     eval_batch_size: int = 128
     top_k: int = 3
+    slot_decoder: str = "softmax"  # or "crf"
 
 
 _RUNTIME_ONLY = {"checkpoint_dir", "device"}  # not part of what the model is
@@ -63,6 +64,8 @@ class NeuralParser(Parser):
         if unknown:
             raise InputError(f"unknown option(s) for the neural parser: {', '.join(sorted(unknown))}")
         opts = NeuralOptions(**options)
+        if opts.slot_decoder not in ("softmax", "crf"):
+            raise InputError(f"slot_decoder {opts.slot_decoder!r}: expected 'softmax' or 'crf'")
         try:
             self.spec = EncoderSpec.parse(opts.encoder)
         except ValueError as exc:
@@ -112,7 +115,7 @@ class NeuralParser(Parser):
                 encoder = HFEncoder.pretrained(self.spec.name)
             except (OSError, ValueError) as exc:
                 raise InputError(f"cannot load Hugging Face encoder {self.spec.name!r}: {exc}") from None
-        self.model = JointModel(encoder, len(self.intents), len(self.slot_labels), o.dropout)
+        self.model = JointModel(encoder, len(self.intents), len(self.slot_labels), o.dropout, o.slot_decoder == "crf")
 
     def _items(self, examples: Sequence[Example]) -> list[tuple[list[int], list[int], int, list[int]]]:
         assert self.tokenizer is not None
@@ -177,10 +180,10 @@ class NeuralParser(Parser):
                             self.tokenizer.pad_id).to(device)
             intent_logits, slot_logits = model(batch.input_ids, batch.attention_mask, batch.word_index)
             probs = torch.softmax(intent_logits.float(), -1).cpu().numpy()
-            slot_ids = slot_logits.argmax(-1).cpu().numpy()
+            slot_ids = model.decode_slots(slot_logits, batch.word_index)
             for r, i in enumerate(idx):
                 top = np.argsort(-probs[r])[:k]
-                labels = [self.slot_labels[int(slot_ids[r, w])] if p >= 0 else OUTSIDE
+                labels = [self.slot_labels[int(slot_ids[r][w])] if p >= 0 else OUTSIDE
                           for w, p in enumerate(encs[i].first)]
                 labels += [OUTSIDE] * (len(words[i]) - len(labels))
                 slots = tuple(SlotValue(s.name, texts[i][s.start:s.end], s.start, s.end)
@@ -233,7 +236,8 @@ class NeuralParser(Parser):
             else:
                 parser.tokenizer, parser._hf_tokenizer = load_hf_tokenizer(path / "tokenizer", parser.options.max_len)
                 encoder = HFEncoder.from_config_dir(path / "encoder")
-            parser.model = JointModel(encoder, len(parser.intents), len(parser.slot_labels), parser.options.dropout)
+            parser.model = JointModel(encoder, len(parser.intents), len(parser.slot_labels), parser.options.dropout,
+                                      parser.options.slot_decoder == "crf")
             parser.model.load_state_dict(load_file(str(path / "model.safetensors")))
             parser.model.eval()
         except (OSError, KeyError, ValueError, RuntimeError, json.JSONDecodeError) as exc:

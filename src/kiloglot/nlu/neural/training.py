@@ -194,7 +194,7 @@ def train_loop(*, model: nn.Module, items: list[tuple[list[int], list[int], int,
         for step, idx in enumerate(mine):
             batch = collate([items[i] for i in idx], pad_id).to(device)
             intent_logits, slot_logits = wrapped(batch.input_ids, batch.attention_mask, batch.word_index)
-            loss = joint_loss(intent_logits, slot_logits, batch.intents, batch.slots)
+            loss = joint_loss(intent_logits, slot_logits, batch.intents, batch.slots, getattr(model, "crf", None))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
