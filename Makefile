@@ -7,7 +7,7 @@ MODEL ?= models/linear-demo
 # The CPU build of PyTorch that lies on this kind of machine; plain `torch` would pull a multi-GB CUDA build.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: demo test install check-roundtrip bench-train bench-speed clean
+.PHONY: demo test install check-roundtrip bench-train bench-speed bench-load clean
 
 $(BIN)/kiloglot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,7 @@ demo: install
 	$(BIN)/kiloglot train --parser linear --locales $(LOCALES) --out $(MODEL)
 	$(BIN)/kiloglot evaluate $(MODEL) --split dev --report runs/demo-dev.json
 	$(BIN)/kiloglot parse $(MODEL) "wake me up at seven thirty tomorrow" --locale en-US
+	$(BIN)/kiloglot chat $(MODEL) --locale en-US --db sqlite:///runs/demo-assistant.db < scripts/demo_conversation.txt
 
 # Starts a throwaway PostgreSQL server (and installs it and Chromium from Debian when missing) for the
 # integration tests; CI sets KILOGLOT_REQUIRE_SERVICES=1 so that they fail rather than skip without them.
@@ -39,6 +40,9 @@ bench-train: install
 
 bench-speed: install
 	$(BIN)/python benchmarks/speed_linear.py --model models/linear-all --name linear_all52_speed
+
+bench-load: install
+	$(BIN)/python benchmarks/load_server.py --model models/linear-all --clients 50 --seconds 60 --name load_linear_all52
 
 clean:
 	rm -rf $(VENV) models runs
