@@ -25,13 +25,13 @@ def neural_section() -> list[str]:
     out = ["## Neural parser (issue 3): runs so far", "",
            "Dev partition; `seen` is the mean over the training locales, `unseen` over the other locales (zero-shot).",
            "Latency: one utterance, one thread; throughput: 2 processes. CPU only (no GPU was used).", "",
-           "| run | encoder | trained on | epochs | train time | dev EM / IA / F1 (seen) | dev EM / IA / F1 (unseen) | size | p50 / p99 ms | utt/s |",
-           "|---|---|---|---:|---:|---|---|---:|---:|---:|"]
+           "| run | encoder | slots | trained on | epochs | train time | dev EM / IA / F1 (seen) | dev EM / IA / F1 (unseen) | size | p50 / p99 ms | utt/s |",
+           "|---|---|---|---|---:|---:|---|---|---:|---:|---:|"]
     lin, lin_speed = RESULTS / "linear_all52.json", RESULTS / "linear_all52_speed.json"
     if lin.is_file() and lin_speed.is_file():
         r, sp = json.loads(lin.read_text()), json.loads(lin_speed.read_text())
         m = r["dev_mean"]
-        out.append(f"| `linear_all52` (for comparison) | linear (per locale) | all 52 | - | {r['seconds']['read_fit_save'] / 60:.0f} min | "
+        out.append(f"| `linear_all52` (for comparison) | linear (per locale) | CRF | all 52 | - | {r['seconds']['read_fit_save'] / 60:.0f} min | "
                    f"{100 * m['exact_match']:.1f} / {100 * m['intent_accuracy']:.1f} / {100 * m['slot_micro_f1']:.1f} | "
                    f"cannot parse untrained locales | {sp['size_bytes'] / 1e6:.0f} MB | "
                    f"{sp['latency_ms']['p50']:.2f} / {sp['latency_ms']['p99']:.2f} | {sp['throughput_per_s']:,.0f} |")
@@ -53,9 +53,31 @@ def neural_section() -> list[str]:
             lat = f"{sp['latency_ms']['p50']:.1f} / {sp['latency_ms']['p99']:.1f}"
             thr = f"{sp['throughput_per_s']:,.0f}"
         trained = "all 52" if len(r["train_locales"]) == 52 else ",".join(r["train_locales"])
-        out.append(f"| `{path.stem}` | {r['options']['encoder'].split('/')[-1]} | {trained} | {len(r['epochs'])} | "
+        decoder = r["options"].get("slot_decoder", "softmax")
+        out.append(f"| `{path.stem}` | {r['options']['encoder'].split('/')[-1]} | {decoder} | {trained} | {len(r['epochs'])} | "
                    f"{r['seconds']['read_fit'] / 60:.0f} min | {fmt(seen)} | {fmt(unseen)} | {r['model_bytes'] / 1e6:.0f} MB | {lat} | {thr} |")
     out += ["", "Commands: the `command` field of each `benchmarks/results/neural_*.json`.", ""]
+    return out
+
+
+def load_section() -> list[str]:
+    """Rows for every load run (load_server.py): the API under concurrent clients on loopback."""
+    runs = sorted(RESULTS.glob("load_*.json"))
+    if not runs:
+        return []
+    out = ["## The HTTP API under load (issue 5)", "",
+           "`kiloglot serve` in one process, aiohttp clients in another, on loopback; both share the machine's cores.",
+           "Closed loop: each client sends its next request as soon as the last is answered (plus think time).", "",
+           "| run | model | workers | endpoint | clients | think ms | requests | req/s | p50 ms | p99 ms | errors | server RSS |",
+           "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for path in runs:
+        r = json.loads(path.read_text())
+        rss = r["server_memory_kb"]["after_load"].get("VmHWM", 0) / 1024
+        for run in r["runs"]:
+            out.append(f"| `{path.stem}` | {Path(r['model']).name} ({len(r['locales'])} locales sent) | {r.get('server_workers', 1)} | "
+                       f"{run['endpoint']} | {r['clients']} | {r['think_ms']:.0f} | {run['requests']:,} | {run['throughput_per_s']:,.0f} | "
+                       f"{run['latency_ms']['p50']:.1f} | {run['latency_ms']['p99']:.1f} | {run['errors']} | {rss:.0f} MB |")
+    out += ["", "Commands and dates: the `command` and `date` fields of `benchmarks/results/load_*.json`.", ""]
     return out
 
 
@@ -109,6 +131,7 @@ def main() -> int:
               f"Chart: `benchmarks/results/{args.train}_dev.png`.", ""]
     del dev
     lines += neural_section()
+    lines += load_section()
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("\n".join(lines[:24]))
     return 0

@@ -81,3 +81,20 @@ def test_installed_command_prints_no_traceback(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 1
     assert proc.stderr.startswith("error: model directory") and "Traceback" not in proc.stderr
+
+
+def test_chat_holds_a_conversation_and_switches_language(trained_model, tmp_path):
+    script = "wake me up at seven am tomorrow\nwhat alarms do i have\ncancel that\n/locale ja-JP\n明日の朝7時に起こして\n/locale xx-XX\n"
+    r = runner.invoke(app, ["chat", str(trained_model), "--locale", "en-US", "--db", f"sqlite:///{tmp_path / 'c.db'}"],
+                      input=script)
+    lines = r.output.splitlines()
+    assert "> wake me up at seven am tomorrow" in lines
+    assert any(line.startswith("Alarm set for") and "7:00" in line for line in lines), r.output
+    assert "OK, I've cancelled that." in lines
+    assert any("アラームを設定しました" in line for line in lines), r.output
+    assert r.exit_code == 1 and "unknown locale 'xx-XX'" in r.output  # a bad /locale is a clear error
+
+
+def test_serve_rejects_a_missing_model(tmp_path):
+    r = runner.invoke(app, ["serve", str(tmp_path / "nope")])
+    assert r.exit_code == 1 and "nope" in r.output and "Traceback" not in r.output
