@@ -16,7 +16,6 @@ import sys
 import tarfile
 import time
 from collections import Counter
-from pathlib import Path
 
 from kiloglot.data import SlotCodec, parse_locales, resolve_massive_source
 from kiloglot.data.massive import _MEMBER

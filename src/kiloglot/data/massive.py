@@ -21,6 +21,7 @@ from kiloglot.data.codec import AnnotationError, SlotCodec
 from kiloglot.data.example import Example
 from kiloglot.data.locales import LOCALES
 from kiloglot.errors import DataError
+from kiloglot.fileio import atomic_write
 from kiloglot.settings import Settings
 
 PARTITIONS = ("train", "dev", "test")
@@ -194,12 +195,10 @@ def resolve_massive_source(explicit: str | os.PathLike[str] | None = None, *, do
 
 
 def download_massive(url: str, dest: Path) -> Path:
-    """Download the official archive atomically (a ``.part`` file renamed when complete)."""
+    """Download the official archive atomically (renamed into place only when complete)."""
     from rich.progress import DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
-    try:
+    def fetch(part: Path) -> None:
         with urllib.request.urlopen(url, timeout=60) as resp, open(part, "wb") as out:
             total = int(resp.headers.get("Content-Length") or 0) or None
             with Progress(*Progress.get_default_columns()[:-1], DownloadColumn(), TransferSpeedColumn(),
@@ -208,9 +207,10 @@ def download_massive(url: str, dest: Path) -> Path:
                 while chunk := resp.read(1 << 20):
                     out.write(chunk)
                     progress.advance(task, len(chunk))
-        os.replace(part, dest)
+
+    try:
+        atomic_write(dest, fetch)
     except OSError as exc:
-        part.unlink(missing_ok=True)
         raise DataError(f"could not download MASSIVE from {url}: {exc}; set KILOGLOT_MASSIVE to a local copy") from None
     return dest
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 from kiloglot.data.example import Example
 from kiloglot.data.locales import LOCALES
 from kiloglot.evaluation.metrics import Scores, mean_scores, score
+from kiloglot.fileio import atomic_write
 from kiloglot.nlu.parse import Parse
 
 
@@ -68,7 +68,7 @@ class Report:
         ax.legend(loc="upper right")
         plt.xticks(rotation=90, fontsize=7)
         fig.tight_layout()
-        _atomic_write(Path(path), lambda p: fig.savefig(p, dpi=120, format="png"))
+        atomic_write(Path(path), lambda p: fig.savefig(p, dpi=120, format="png"))
         plt.close(fig)
 
     def write(self, path: str | Path) -> list[Path]:
@@ -77,16 +77,10 @@ class Report:
         stem = base.with_suffix("") if base.suffix in (".json", ".md", ".png") else base
         base.parent.mkdir(parents=True, exist_ok=True)
         js, md, png = stem.with_suffix(".json"), stem.with_suffix(".md"), stem.with_suffix(".png")
-        _atomic_write(js, lambda p: Path(p).write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8"))
-        _atomic_write(md, lambda p: Path(p).write_text(self.markdown(), encoding="utf-8"))
+        atomic_write(js, lambda p: Path(p).write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8"))
+        atomic_write(md, lambda p: Path(p).write_text(self.markdown(), encoding="utf-8"))
         self.plot(png)
         return [js, md, png]
-
-
-def _atomic_write(path: Path, writer) -> None:  # type: ignore[no-untyped-def]
-    tmp = path.with_name(f".{path.name}.tmp")
-    writer(tmp)
-    os.replace(tmp, path)
 
 
 def _grouped(per_locale: dict[str, Scores], attr: str) -> dict[str, Scores]:
@@ -128,4 +122,4 @@ def predictions_jsonl(examples: Sequence[Example], parses: Sequence[Parse], path
                        "pred_labels": list(p.word_labels)}
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
-    _atomic_write(Path(path), write)
+    atomic_write(Path(path), write)

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from kiloglot.errors import InputError, ModelError
+from kiloglot.fileio import atomic_write
 from kiloglot.nlu.neural.model import joint_loss
 
 
@@ -114,10 +115,7 @@ class Distributed:
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)  # a crash mid-write leaves the previous checkpoint intact
+    atomic_write(path, lambda tmp: torch.save(state, tmp))  # a crash mid-write keeps the previous checkpoint
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:

@@ -1,0 +1,27 @@
+"""Writing files so that a crash or an error never leaves a half-written one in place."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+
+def atomic_write(path: str | Path, writer: Callable[[Path], object]) -> Path:
+    """``writer(tmp)`` writes a sibling temporary file, which then replaces ``path`` in one rename.
+
+    On any error the temporary file is removed and ``path`` keeps its previous content (or stays absent).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        writer(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
