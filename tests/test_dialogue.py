@@ -29,6 +29,7 @@ def scripted() -> ScriptedParser:
     p.say("yes", "general_quirky", 0.3)
     p.say("blah", "general_quirky", 0.05)
     p.say("hmm", "general_quirky", 0.2)
+    p.say("cancel my alarm at 7:00", "alarm_remove", 0.95, time="7:00")
     return p
 
 
@@ -53,6 +54,12 @@ def test_cancel_undoes_the_last_action_even_after_a_query(assistant):
     assert r.action == "cancel" and r.reply == "OK, I've cancelled that."
     assert assistant.converse("s", "what alarms do i have", "en-US").reply == "You have no alarms."
     assert assistant.converse("s", "cancel that", "en-US").reply == "There is nothing to cancel."
+
+
+def test_a_request_that_starts_with_cancel_goes_to_its_skill(assistant):
+    assistant.converse("s", "wake me up at 7:00 tomorrow", "en-US")
+    r = assistant.converse("s", "cancel my alarm at 7:00", "en-US")
+    assert r.action == "answer" and r.frame["intent"] == "alarm_remove" and r.reply.startswith("Removed the alarm for")
 
 
 def test_follow_up_carries_the_previous_intent_over(assistant):

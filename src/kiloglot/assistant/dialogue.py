@@ -8,7 +8,7 @@ correction | follow-up | new request routed by the arbiter) -> skill -> reply in
 - Corrections ("no, seven thirty"): a turn opening with a "no" word undoes the last action (every
   write a skill made goes through the context, which kept the old values) and re-runs it with the
   new slots.
-- Cancellations ("cancel that"): drop a pending question, or undo the last action.
+- Cancellations ("cancel that", the whole turn): drop a pending question, or undo the last action.
 - Missing required slots: ask, keep the frame pending, fill it from the next turn.
 """
 
@@ -147,8 +147,8 @@ class _Turn:
         st = self.state
         lex = self.loc.lexicon
         recent = st.get("last_frame") and self.state["turn"] - int(st.get("last_turn", 0)) <= self.a.followup_turns
-        if self.words in {_words(p) for p in lex("cancel")} or (
-                _starts_with(self.words, lex("cancel")) and len(self.words.split()) <= 4):
+        # the whole turn must be a cancel phrase: "cancel my alarm" is a request for the alarm skill
+        if self.words in {_words(p) for p in lex("cancel")}:
             return self.cancel()
         if st.get("confirm"):
             frame = Frame.from_dict(st.pop("confirm"))
@@ -168,7 +168,9 @@ class _Turn:
         no = _starts_with(self.words, lex("no"))
         undoable = st.get("last_action") and self.state["turn"] - int(st["last_action"]["turn"]) <= self.a.followup_turns
         if no and undoable and len(self.words) > len(no):
-            return self.correct()
+            corrected = self.correct()
+            if corrected is not None:
+                return corrected
         if recent and self.parse.slots:
             last = Frame.from_dict(st["last_frame"])
             skill = self.a.arbiter.skill_for(last.intent)
@@ -239,12 +241,13 @@ class _Turn:
             return self.reply("cancel", "cancelled")
         return self.reply("cancel", "nothing_to_cancel")
 
-    def correct(self) -> TurnResult:
+    def correct(self) -> TurnResult | None:
+        """Redo the last action with the slots of this turn; None when the turn brings none it could take."""
         last = Frame.from_dict(self.state["last_action"]["frame"])
         skill = self.a.arbiter.skill_for(last.intent)
         spec = skill.intents.get(last.intent) if skill else None
         slots = self.parse_slots(spec.slots if spec else None)
         if not slots:
-            return self.reply("rephrase", "rephrase")
+            return None
         self.undo()
         return self.execute(last.with_slots(slots))

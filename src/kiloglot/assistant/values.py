@@ -29,14 +29,19 @@ def _norm(text: str) -> str:
     return latin_digits(unicodedata.normalize("NFKC", text)).lower().strip()
 
 
+def _unspaced(word: str) -> bool:
+    """Written without spaces between words (CJK, kana, Thai) or matched inside words (Hangul particles)."""
+    return any(unicodedata.name(c, "").startswith(("CJK", "HIRAGANA", "KATAKANA", "THAI", "HANGUL")) for c in word)
+
+
+def word_pattern(word: str) -> str:
+    return re.escape(word) if _unspaced(word) else rf"(?<!\w){re.escape(word)}(?!\w)"
+
+
 def _has(text: str, word: str) -> bool:
     """Word match for spaced scripts, substring for scripts written without spaces."""
     word = word.lower()
-    if not word:
-        return False
-    if any(unicodedata.name(c, "").startswith(("CJK", "HIRAGANA", "KATAKANA", "THAI", "HANGUL")) for c in word):
-        return word in text
-    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) is not None
+    return bool(word) and re.search(word_pattern(word), text) is not None
 
 
 def number_words(loc: Localizer) -> dict[str, int]:
@@ -143,7 +148,7 @@ def read_duration(text: str, loc: Localizer) -> float | None:
     words = number_words(loc)
     for word, value in sorted(words.items(), key=lambda kv: -len(kv[0])):
         if _has(t, word):
-            t = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)" if t.isascii() else re.escape(word), str(value), t)
+            t = re.sub(word_pattern(word), str(value), t)
     total, seen = 0.0, False
     for rx, secs in _duration_patterns(str(loc.babel)):
         for m in rx.finditer(t):

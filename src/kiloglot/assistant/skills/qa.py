@@ -8,7 +8,7 @@ import operator
 import re
 
 from ..skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
-from ..values import latin_digits, number_words
+from ..values import word_pattern, latin_digits, number_words
 
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
         ast.Pow: operator.pow, ast.USub: operator.neg, ast.UAdd: operator.pos}
@@ -31,10 +31,9 @@ def arithmetic(text: str, ctx: SkillContext) -> tuple[str, float] | None:
     t = latin_digits(text).lower().replace("×", "*").replace("÷", "/").replace("−", "-")
     operators = ctx.loc.catalogue.get("lexicon", {}).get("operators") or ctx.loc.english["lexicon"]["operators"]
     for word, op in sorted(operators.items(), key=lambda kv: -len(kv[0])):
-        t = re.sub(rf"(?<!\w){re.escape(word.lower())}(?!\w)" if word.isascii() else re.escape(word.lower()),
-                   f" {op} ", t)
+        t = re.sub(word_pattern(word.lower()), f" {op} ", t)
     for word, value in sorted(number_words(ctx.loc).items(), key=lambda kv: -len(kv[0])):
-        t = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)" if word.isascii() else re.escape(word), f" {value} ", t)
+        t = re.sub(word_pattern(word), f" {value} ", t)
     expr = " ".join(re.findall(r"\d+(?:[.,]\d+)?|\*\*|[-+*/()]", t)).replace(",", ".")
     if not re.search(r"\d.*[-+*/].*\d", expr):
         return None
