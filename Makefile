@@ -39,7 +39,7 @@ bench-train: install
 	$(BIN)/python benchmarks/train_linear.py --locales all --out models/linear-all --name linear_all52
 
 bench-speed: install
-	$(BIN)/python benchmarks/speed_linear.py --model models/linear-all --name linear_all52_speed
+	$(BIN)/python benchmarks/speed_parser.py --model models/linear-all --name linear_all52_speed
 
 bench-load: install
 	$(BIN)/python benchmarks/load_server.py --model models/linear-all --clients 50 --seconds 60 --name load_linear_all52

@@ -6,7 +6,7 @@ measured one `parse([text], locale)` call at a time after each locale was loaded
 runs one worker process per core over the same utterances in batches; RSS is the peak resident
 memory of a process that served all the model's locales, and of one that served only en-US.
 
-    python benchmarks/speed_linear.py --model models/linear-all --name linear_all52_speed
+    python benchmarks/speed_parser.py --model models/linear-all --name linear_all52_speed
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def main() -> int:
     lat_sorted = sorted(lat)
     size = sum(f.stat().st_size for f in Path(args.model).rglob("*") if f.is_file())
     result = {
-        "benchmark": "speed_linear",
+        "benchmark": "speed_parser",
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
