@@ -69,6 +69,9 @@ def test_errors_are_json_with_stable_codes(client):
     assert err(client.get("/v1/nothing")) == (404, "not_found")
     big = {"texts": ["x" * 70_000], "locale": "en-US"}
     assert err(client.post("/v1/parse", json=big)) == (413, "payload_too_large")
+    chunks = (b'{"texts": ["' + b"x" * 30_000 + b'"' for _ in range(3))  # no content-length: chunked
+    assert err(client.post("/v1/parse", content=chunks, headers={"content-type": "application/json"})) == \
+        (413, "payload_too_large")
     msg = client.post("/v1/parse", json={"texts": ["hi"], "locale": "fr-FR"}).json()["error"]["message"]
     assert "fr-FR" in msg and "en-US" in msg
 

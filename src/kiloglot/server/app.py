@@ -125,6 +125,77 @@ class RateLimiter:
             return (1 - tokens) / self.rate
 
 
+class Guard:
+    """Pure ASGI middleware (cheaper than Starlette's BaseHTTPMiddleware): body-size limit, API key,
+    rate limit, and request metrics. Rejections are the same JSON errors as everywhere else."""
+
+    def __init__(self, app: Any, *, config: ServerConfig, limiter: RateLimiter | None, requests: Counter,
+                 latency: Histogram) -> None:
+        self.app, self.config, self.limiter = app, config, limiter
+        self.requests, self.latency = requests, latency
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        route = path if path.startswith("/v1/") or path in ("/healthz", "/metrics", "/") else "other"
+        started = time.perf_counter()
+        status = [500]
+        too_big = [False]
+
+        async def send_status(message: dict[str, Any]) -> None:
+            if too_big[0]:
+                return  # the app's reply to a cut-off body is replaced by the 413 below
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            self.check(scope, path)
+            limit = self.config.max_body_bytes
+            seen = [0]
+
+            async def limited_receive() -> dict[str, Any]:
+                message = await receive()
+                seen[0] += len(message.get("body", b""))
+                if seen[0] > limit:  # bodies sent without a (truthful) content-length
+                    too_big[0] = True
+                    raise ApiError(413, "payload_too_large", f"request body over {limit} bytes")
+                return message
+
+            await self.app(scope, limited_receive, send_status)
+            if too_big[0]:
+                too_big[0] = False
+                raise ApiError(413, "payload_too_large", f"request body over {limit} bytes")
+        except ApiError as exc:
+            too_big[0] = False
+            await _error(exc.status, exc.code, exc.message, exc.headers)(scope, receive, send_status)
+        finally:
+            self.requests.labels(route, str(status[0])).inc()
+            self.latency.labels(route).observe(time.perf_counter() - started)
+
+    def check(self, scope: dict[str, Any], path: str) -> None:
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        length = headers.get("content-length")
+        limit = self.config.max_body_bytes
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            raise ApiError(413, "payload_too_large", f"request body over {limit} bytes")
+        public = path == "/" or any(path.startswith(p) for p in PUBLIC_PATHS)
+        client = scope["client"][0] if scope.get("client") else "unknown"
+        if self.config.api_key and not public:
+            given = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ").strip()
+            if not given or not secrets.compare_digest(given, self.config.api_key):
+                raise ApiError(401, "unauthorized", "missing or wrong API key (send X-API-Key or "
+                               "Authorization: Bearer)", {"WWW-Authenticate": "Bearer"})
+            client = "key:" + given[:8]
+        if self.limiter and not public:
+            wait = self.limiter.take(client)
+            if wait:
+                raise ApiError(429, "rate_limited", f"over {self.config.rate_limit_per_minute} requests per minute",
+                               {"Retry-After": str(max(1, round(wait)))})
+
+
 def create_app(parser: Parser, config: ServerConfig | None = None, *, model_info: dict[str, Any] | None = None,
                providers: Providers | None = None, store: Store | None = None, clock: Any = None) -> FastAPI:
     config = config or ServerConfig()
@@ -149,39 +220,7 @@ def create_app(parser: Parser, config: ServerConfig | None = None, *, model_info
     app.state.assistant = assistant
     app.state.config = config
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Any) -> Response:
-        path = request.url.path
-        route = path if path.startswith("/v1/") or path in ("/healthz", "/metrics", "/") else "other"
-        started = time.perf_counter()
-        try:
-            length = request.headers.get("content-length")
-            if length is not None and (not length.isdigit() or int(length) > config.max_body_bytes):
-                raise ApiError(413, "payload_too_large", f"request body over {config.max_body_bytes} bytes")
-            public = path == "/" or any(path.startswith(p) for p in PUBLIC_PATHS)
-            client = request.client.host if request.client else "unknown"
-            if config.api_key and not public:
-                given = request.headers.get("x-api-key") or \
-                    request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-                if not given or not secrets.compare_digest(given, config.api_key):
-                    raise ApiError(401, "unauthorized", "missing or wrong API key (send X-API-Key or "
-                                   "Authorization: Bearer)", {"WWW-Authenticate": "Bearer"})
-                client = "key:" + given[:8]
-            if limiter and not public:
-                wait = limiter.take(client)
-                if wait:
-                    raise ApiError(429, "rate_limited", f"over {config.rate_limit_per_minute} requests per minute",
-                                   {"Retry-After": str(max(1, round(wait)))})
-            if request.method in ("POST", "PUT", "PATCH"):
-                body = await request.body()  # also catches bodies sent without a content-length
-                if len(body) > config.max_body_bytes:
-                    raise ApiError(413, "payload_too_large", f"request body over {config.max_body_bytes} bytes")
-            response = await call_next(request)
-        except ApiError as exc:
-            response = _error(exc.status, exc.code, exc.message, exc.headers)
-        requests.labels(route, str(response.status_code)).inc()
-        latency.labels(route).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(Guard, config=config, limiter=limiter, requests=requests, latency=latency)
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
