@@ -12,7 +12,8 @@ missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # fonts only make the page test's screenshot legible in every script (CJK, Arabic, Devanagari, Thai...)
-[ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk fonts-noto-core)
+[ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
+[ -d /usr/share/fonts/truetype/noto ] || missing+=(fonts-noto-core)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing ${missing[*]} (Debian packages)" >&2
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || true
