@@ -13,18 +13,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from kiloglot.data.codec import spans_from_word_labels
 from kiloglot.data.example import OUTSIDE, Example
 from kiloglot.data.locales import LOCALES
-from kiloglot.data.segmentation import word_offsets
 from kiloglot.errors import InputError, ModelError
 from kiloglot.nlu.artifact import atomic_directory, build_manifest, fingerprint, require_files, write_json
 from kiloglot.nlu.base import Parser
+from kiloglot.nlu.neural.decode import pad_batch, prepare, to_parse
 from kiloglot.nlu.neural.encoders import EncoderSpec, HFEncoder, ScratchEncoder, scratch_config
 from kiloglot.nlu.neural.model import JointModel
 from kiloglot.nlu.neural.tokenization import WordTokenizer, load_hf_tokenizer, load_scratch_tokenizer, scratch_tokenizer
-from kiloglot.nlu.neural.training import Distributed, EpochReport, collate, train_loop
-from kiloglot.nlu.parse import Parse, SlotValue
+from kiloglot.nlu.neural.training import Distributed, EpochReport, train_loop
+from kiloglot.nlu.parse import Parse
 from kiloglot.nlu.registry import register
 
 
@@ -168,28 +167,19 @@ class NeuralParser(Parser):
         model = self.model
         model.eval()
         device = next(model.parameters()).device
-        offsets = [word_offsets(t, locale) for t in texts]
-        words = [[t[s:e] for s, e in off] for t, off in zip(texts, offsets)]
-        encs = self.tokenizer.encode_batch(words)
-        order = sorted(range(len(texts)), key=lambda i: len(encs[i].ids))
+        offsets, words, encs, order = prepare(self.tokenizer, texts, locale)
         out: list[Parse | None] = [None] * len(texts)
         k = min(self.options.top_k, len(self.intents))
         for b in range(0, len(order), self.options.eval_batch_size):
             idx = order[b:b + self.options.eval_batch_size]
-            batch = collate([(encs[i].ids, encs[i].first, 0, [0] * len(encs[i].first)) for i in idx],
-                            self.tokenizer.pad_id).to(device)
-            intent_logits, slot_logits = model(batch.input_ids, batch.attention_mask, batch.word_index)
+            ids, mask, widx = (torch.from_numpy(a).to(device) for a in pad_batch([encs[i] for i in idx],
+                                                                                  self.tokenizer.pad_id))
+            intent_logits, slot_logits = model(ids, mask, widx)
             probs = torch.softmax(intent_logits.float(), -1).cpu().numpy()
-            slot_ids = model.decode_slots(slot_logits, batch.word_index)
+            slot_ids = model.decode_slots(slot_logits, widx)
             for r, i in enumerate(idx):
-                top = np.argsort(-probs[r])[:k]
-                labels = [self.slot_labels[int(slot_ids[r][w])] if p >= 0 else OUTSIDE
-                          for w, p in enumerate(encs[i].first)]
-                labels += [OUTSIDE] * (len(words[i]) - len(labels))
-                slots = tuple(SlotValue(s.name, texts[i][s.start:s.end], s.start, s.end)
-                              for s in spans_from_word_labels(offsets[i], labels))
-                out[i] = Parse(texts[i], locale, self.intents[int(top[0])], float(probs[r, top[0]]), slots,
-                               tuple((self.intents[int(j)], float(probs[r, j])) for j in top), tuple(labels))
+                out[i] = to_parse(texts[i], locale, offsets[i], encs[i].first, probs[r], slot_ids[r], self.intents,
+                                  self.slot_labels, k)
         return out  # type: ignore[return-value]
 
     # -- persistence ---------------------------------------------------------------------------

@@ -1,0 +1,75 @@
+"""From words to model inputs and from model outputs to ``Parse`` values, without PyTorch.
+
+Shared by the PyTorch runtime and the ONNX runtime so that both parse exactly alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from kiloglot.data.codec import spans_from_word_labels
+from kiloglot.data.example import OUTSIDE
+from kiloglot.data.segmentation import word_offsets
+from kiloglot.nlu.parse import Parse, SlotValue
+
+
+def prepare(tokenizer: Any, texts: Sequence[str], locale: str) -> tuple[list, list, list, list[int]]:
+    """(word offsets, words, encodings, order by length) for a batch of texts."""
+    offsets = [word_offsets(t, locale) for t in texts]
+    words = [[t[s:e] for s, e in off] for t, off in zip(texts, offsets)]
+    encs = tokenizer.encode_batch(words)
+    order = sorted(range(len(texts)), key=lambda i: len(encs[i].ids))
+    return offsets, words, encs, order
+
+
+def pad_batch(encs: Sequence[Any], pad_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """input_ids, attention_mask, word_index (first sub-word of each word, -1 for none) as int64."""
+    t = max(len(e.ids) for e in encs)
+    w = max(max(len(e.first), 1) for e in encs)
+    ids = np.full((len(encs), t), pad_id, dtype=np.int64)
+    mask = np.zeros((len(encs), t), dtype=np.int64)
+    widx = np.full((len(encs), w), -1, dtype=np.int64)
+    for r, e in enumerate(encs):
+        ids[r, : len(e.ids)] = e.ids
+        mask[r, : len(e.ids)] = 1
+        widx[r, : len(e.first)] = e.first
+    return ids, mask, widx
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    z = x - x.max(-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(-1, keepdims=True)
+
+
+def viterbi(emissions: np.ndarray, word_index: np.ndarray, start: np.ndarray, end: np.ndarray,
+            transitions: np.ndarray) -> list[list[int]]:
+    """Best label path per row of a linear-chain CRF (torchcrf's parametrisation), over the words
+    that have a sub-word (a prefix of each row)."""
+    out = []
+    for em, wi in zip(emissions.astype(np.float64), word_index):
+        n = max(1, int((wi >= 0).sum()))
+        score = start + em[0]
+        back = []
+        for k in range(1, n):
+            total = score[:, None] + transitions + em[k][None, :]
+            back.append(total.argmax(0))
+            score = total.max(0)
+        best = [int((score + end).argmax())]
+        for ptr in reversed(back):
+            best.append(int(ptr[best[-1]]))
+        out.append(best[::-1])
+    return out
+
+
+def to_parse(text: str, locale: str, offsets: list[tuple[int, int]], first: list[int], probs: np.ndarray,
+             slot_ids: Sequence[int], intents: Sequence[str], slot_labels: Sequence[str], k: int) -> Parse:
+    top = np.argsort(-probs)[:k]
+    labels = [slot_labels[int(slot_ids[w])] if p >= 0 else OUTSIDE for w, p in enumerate(first)]
+    labels += [OUTSIDE] * (len(offsets) - len(labels))
+    slots = tuple(SlotValue(s.name, text[s.start:s.end], s.start, s.end) for s in spans_from_word_labels(offsets, labels))
+    return Parse(text, locale, intents[int(top[0])], float(probs[top[0]]), slots,
+                 tuple((intents[int(j)], float(probs[j])) for j in top), tuple(labels))
