@@ -13,7 +13,7 @@ $(BIN)/kiloglot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet '$(TORCH_SPEC)'
-	$(BIN)/python -m pip install --quiet -e '.[neural,test]'
+	$(BIN)/python -m pip install --quiet -e '.[neural,onnx,test]'
 	@touch $@
 
 install: $(BIN)/kiloglot

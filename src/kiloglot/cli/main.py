@@ -283,6 +283,20 @@ def parse_cmd(
     for i in range(0, len(lines), 512):
         for p in parser.parse(lines[i:i + 512], locale):
             typer.echo(json.dumps(p.to_dict(), ensure_ascii=False))
+@app.command()
+@friendly
+def export(
+    model_dir: Annotated[Path, typer.Argument(help="neural model directory (PyTorch runtime)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="directory for the ONNX model")],
+    int8: Annotated[bool, typer.Option("--int8/--fp32", help="dynamic int8 quantisation of the weights")] = False,
+) -> None:
+    """Export a neural model to ONNX for onnxruntime (load() picks the runtime from the manifest)."""
+    from kiloglot.nlu.neural.onnx import export_onnx
+
+    path = export_onnx(model_dir, out, int8=int8)
+    size = sum(f.stat().st_size for f in path.iterdir())
+    err.print(f"exported {model_dir} -> {path} ({'int8' if int8 else 'fp32'}, {size / 1e6:.1f} MB)")
+
 
 def _database(db: str | None) -> str:
     import os

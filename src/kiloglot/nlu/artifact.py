@@ -107,6 +107,16 @@ def load(path: str | Path) -> Any:
     from kiloglot.nlu import registry
 
     manifest = read_manifest(path)
+    runtime = manifest.get("runtime")
+    if runtime == "onnx":  # the manifest picks the runtime: an exported model needs onnxruntime, not PyTorch
+        try:
+            from kiloglot.nlu.neural.onnx import OnnxNeuralParser
+        except ImportError as exc:
+            raise ModelError(f"{path} is an ONNX model and needs onnxruntime ({exc}): "
+                             "pip install 'kiloglot[onnx]'") from None
+        return OnnxNeuralParser.from_artifact(Path(path), manifest)
+    if runtime not in (None, "pytorch", "python"):
+        raise ModelError(f"{path}: unknown runtime {runtime!r} in manifest.json (expected pytorch or onnx)")
     cls = registry.get(manifest["kind"])
     return cls.from_artifact(Path(path), manifest)
 
