@@ -51,21 +51,25 @@ def test_scratch_model_learns_and_reloads_identically(scratch_model, tiny_corpus
     assert [p.to_dict() for p in again.parse(texts, "ja-JP")] == [p.to_dict() for p in parser.parse(texts, "ja-JP")]
     m = read_manifest(path)
     assert m["kind"] == "neural" and m["runtime"] == "pytorch" and m["locales"] == ["en-US", "ja-JP"]
+    assert parser.model.crf is not None and again.options.slot_decoder == "crf"  # the default decoder
     assert {p.name for p in path.iterdir()} == {"manifest.json", "config.json", "model.safetensors", "tokenizer.json"}
 
 
-def test_crf_slot_decoder_learns_decodes_valid_paths_and_reloads(tiny_corpus, tmp_path):
+def test_softmax_slot_decoder_learns_and_older_artifacts_still_load(tiny_corpus, tmp_path):
     tr, dv = tiny_corpus
-    parser = registry.create("neural", epochs=6, jobs=2, slot_decoder="crf", **TINY).fit(tr, dv)
-    assert parser.model.crf is not None
+    parser = registry.create("neural", epochs=6, jobs=2, slot_decoder="softmax", **TINY).fit(tr, dv)
+    assert parser.model.crf is None
     losses = [r.train_loss for r in parser.reports]
     assert losses[-1] < 0.6 * losses[0], losses
     parses = parser.parse_examples(dv)
     assert all(len(p.word_labels) == len(e.words) for p, e in zip(parses, dv))
     assert build_report(dv, parses).mean.slot_micro_f1 > 0.2
-    parser.save(tmp_path / "crf")
-    again = load(tmp_path / "crf")
-    assert again.options.slot_decoder == "crf"
+    parser.save(tmp_path / "sm")
+    config = json.loads((tmp_path / "sm" / "config.json").read_text())
+    del config["options"]["slot_decoder"]  # as saved before the option existed (softmax only)
+    (tmp_path / "sm" / "config.json").write_text(json.dumps(config))
+    again = load(tmp_path / "sm")
+    assert again.options.slot_decoder == "softmax"
     texts = [e.text for e in dv][:20]
     assert [p.to_dict() for p in again.parse(texts, "en-US")] == [p.to_dict() for p in parser.parse(texts, "en-US")]
     with pytest.raises(InputError, match="slot_decoder 'hmm'"):
