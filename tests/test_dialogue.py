@@ -82,6 +82,13 @@ def test_missing_required_slot_is_asked_for_and_filled_from_the_next_turn(assist
     assert assistant.converse("s", "eggs", "en-US").reply == "Added eggs to Zed."
 
 
+def test_a_new_request_replaces_an_unanswered_question(assistant):
+    assert assistant.converse("s", "set an alarm", "en-US").action == "ask"
+    r = assistant.converse("s", "what time is it in Tokyo", "en-US")
+    assert r.frame["intent"] == "datetime_query" and r.reply.startswith("In Tokyo it's")
+    assert "pending" not in r.state
+
+
 def test_confirmation_then_yes_runs_the_request(assistant):
     r = assistant.converse("s", "turn it up maybe", "en-US")
     assert r.action == "confirm" and r.reply == "Do you want help with volume? Please say yes or no."

@@ -162,9 +162,11 @@ class _Turn:
             slot = pending["ask"]
             spec = self.a.arbiter.skill_for(frame.intent).intents.get(frame.intent)  # type: ignore[union-attr]
             filled = self.parse_slots(spec.slots if spec else None)
-            if slot not in filled:
-                filled[slot] = [self.text.strip(" ?.!。？")]
-            return self.execute(frame.with_slots(filled))
+            elsewhere = self.parse.scenario != frame.scenario and self.a.arbiter.route(self.parse).action == "answer"
+            if slot in filled or not elsewhere:
+                filled.setdefault(slot, [self.text.strip(_EDGE_PUNCT)])
+                return self.execute(frame.with_slots(filled))
+            # else the user moved on: a confident request elsewhere replaces the unanswered question
         no = _starts_with(self.words, lex("no"))
         undoable = st.get("last_action") and self.state["turn"] - int(st["last_action"]["turn"]) <= self.a.followup_turns
         if no and undoable and len(self.words) > len(no):
