@@ -57,6 +57,13 @@ def neural_section() -> list[str]:
         out.append(f"| `{path.stem}` | {r['options']['encoder'].split('/')[-1]} | {decoder} | {trained} | {len(r['epochs'])} | "
                    f"{r['seconds']['read_fit'] / 60:.0f} min | {fmt(seen)} | {fmt(unseen)} | {r['model_bytes'] / 1e6:.0f} MB | {lat} | {thr} |")
     out += ["", "Commands: the `command` field of each `benchmarks/results/neural_*.json`.", ""]
+    for path in sorted(RESULTS.glob("neural_*_partial.json")):
+        r = json.loads(path.read_text())
+        ep = "; ".join(f"epoch {e['epoch']}: dev EM {e['dev_exact_match_mean_52_locales']:.2f} (mean of 52), {e['seconds'] / 60:.0f} min"
+                       for e in r.get("epochs", []) if "dev_exact_match_mean_52_locales" in e)
+        if ep:
+            out += [f"Stopped full-data run `{path.stem}` ({r['options']['encoder']}, {r['trainable_parameters']:,} parameters, "
+                    f"{r['train_utterances']:,} utterances): {ep}. {r['why_stopped']} Resume: {r['resume']}.", ""]
     crf_path, sm_path = RESULTS / "neural_small_enUS_crf.json", RESULTS / "neural_small_enUS_softmax.json"
     if crf_path.is_file() and sm_path.is_file():
         crf, sm = (json.loads(p.read_text()) for p in (crf_path, sm_path))
