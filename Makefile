@@ -42,7 +42,7 @@ bench-speed: install
 	$(BIN)/python benchmarks/speed_parser.py --model models/linear-all --name linear_all52_speed
 
 bench-load: install
-	$(BIN)/python benchmarks/load_server.py --model models/linear-all --clients 50 --seconds 60 --name load_linear_all52
+	$(BIN)/python benchmarks/load_server.py --model models/linear-all --clients 50 --seconds 60 --workers 2 --name load_linear_all52_w2
 
 clean:
 	rm -rf $(VENV) models runs

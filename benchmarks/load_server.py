@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""Load benchmark: `kiloglot serve` in one process, concurrent HTTP clients in this one, on loopback.
+"""Load benchmark: `kiloglot serve` in one process, concurrent HTTP clients in another, on loopback.
 
-Drives POST /v1/parse (one utterance per request) and POST /v1/converse (each client keeps its own
-session) with real MASSIVE dev utterances of the served locales, for a fixed time per endpoint, and
-records throughput, latency p50/p90/p99, errors and the server's memory (VmRSS / VmHWM).
+Drives POST /v1/parse (one utterance per request) and POST /v1/converse (50 sessions) with real
+MASSIVE dev utterances of the served locales, for a fixed time per endpoint, and records
+throughput, latency p50/p90/p99, errors and the server's memory (VmRSS / VmHWM).
+
+Clients: wrk (Debian's `wrk`, C and epoll: it takes little of the two cores the server needs) with
+one connection per client, closed loop; or, with --client aiohttp (or when wrk is missing), Python
+coroutines, which also support --think-ms.
 
     python benchmarks/load_server.py --model models/linear-all --clients 50 --seconds 60 --name load_linear
 """
@@ -16,6 +20,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -88,10 +93,51 @@ async def drive(base: str, endpoint: str, utterances: list[tuple[str, str]], cli
         await asyncio.gather(*(client(i, http) for i in range(clients)))
         wall = time.perf_counter() - t0
     lat = np.array(latencies) * 1000
-    return {"endpoint": f"/v1/{endpoint}", "requests": len(lat), "seconds": wall,
+    return {"endpoint": f"/v1/{endpoint}", "client": "aiohttp", "requests": len(lat), "seconds": wall,
             "throughput_per_s": len(lat) / wall, "errors": sum(errors.values()), "error_kinds": errors,
             "latency_ms": {q: float(np.percentile(lat, p)) for q, p in (("p50", 50), ("p90", 90), ("p99", 99))},
             "latency_ms_max": float(lat.max())}
+
+
+WRK_SCRIPT = """
+local bodies = {%s}
+local paths = {%s}
+local i = 0
+request = function()
+  i = i %% #bodies + 1
+  return wrk.format("POST", paths[i], {["Content-Type"] = "application/json"}, bodies[i])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('KILOGLOT {"requests": %%d, "duration_us": %%d, "p50": %%d, "p90": %%d, "p99": %%d, "max": %%d, '
+    .. '"connect": %%d, "read": %%d, "write": %%d, "status": %%d, "timeout": %%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency.max, e.connect, e.read, e.write, e.status, e.timeout))
+end
+"""
+
+
+def drive_wrk(base: str, endpoint: str, utterances: list[tuple[str, str]], clients: int, seconds: float) -> dict:
+    rng = random.Random(0)
+    picked = [utterances[rng.randrange(len(utterances))] for _ in range(4000)]
+    bodies, paths = [], []
+    for n, (locale, text) in enumerate(picked):
+        body = {"texts": [text], "locale": locale} if endpoint == "parse" else \
+            {"text": text, "locale": locale, "session_id": f"load-{n % clients}"}
+        bodies.append("[==[" + json.dumps(body, ensure_ascii=False) + "]==]")
+        paths.append(f'"/v1/{endpoint}"')
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as f:
+        f.write(WRK_SCRIPT % (",".join(bodies), ",".join(paths)))
+    out = subprocess.run(["wrk", "-t1", f"-c{clients}", f"-d{int(seconds)}s", "--timeout", "30s", "-s", f.name, base + "/"],
+                         capture_output=True, text=True, check=True).stdout
+    os.unlink(f.name)
+    line = next(x for x in out.splitlines() if x.startswith("KILOGLOT "))
+    r = json.loads(line[len("KILOGLOT "):])
+    errors = {k: r[k] for k in ("connect", "read", "write", "status", "timeout") if r[k]}
+    wall = r["duration_us"] / 1e6
+    return {"endpoint": f"/v1/{endpoint}", "client": "wrk", "requests": r["requests"], "seconds": wall,
+            "throughput_per_s": r["requests"] / wall, "errors": sum(errors.values()), "error_kinds": errors,
+            "latency_ms": {q: r[q] / 1000 for q in ("p50", "p90", "p99")}, "latency_ms_max": r["max"] / 1000}
 
 
 def main() -> int:
@@ -100,7 +146,8 @@ def main() -> int:
     ap.add_argument("--locales", default="default", help="locales whose dev utterances are sent")
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60)
-    ap.add_argument("--think-ms", type=float, default=0.0, help="mean pause between a client's requests")
+    ap.add_argument("--think-ms", type=float, default=0.0, help="mean pause between a client's requests (aiohttp)")
+    ap.add_argument("--client", choices=["wrk", "aiohttp"], default="wrk" if shutil.which("wrk") else "aiohttp")
     ap.add_argument("--workers", type=int, default=1, help="server processes")
     ap.add_argument("--db", default=None, help="database URL (default: a fresh SQLite file)")
     ap.add_argument("--name", required=True)
@@ -130,8 +177,13 @@ def main() -> int:
         for loc in locales:
             httpx.post(f"{base}/v1/parse", json={"texts": ["hello"], "locale": loc}, timeout=60)
         mem_before = memory_kb(server.pid)
-        runs = [asyncio.run(drive(base, ep, utterances, args.clients, args.seconds, args.think_ms))
-                for ep in ("parse", "converse")]
+        if args.client == "wrk":
+            if args.think_ms:
+                raise SystemExit("--think-ms needs --client aiohttp")
+            runs = [drive_wrk(base, ep, utterances, args.clients, args.seconds) for ep in ("parse", "converse")]
+        else:
+            runs = [asyncio.run(drive(base, ep, utterances, args.clients, args.seconds, args.think_ms))
+                    for ep in ("parse", "converse")]
         mem_after = memory_kb(server.pid)
     finally:
         server.send_signal(signal.SIGINT)
@@ -144,7 +196,8 @@ def main() -> int:
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
         "note": "server (1 uvicorn process) and load generator share this machine's cores on loopback",
-        "model": args.model, "locales": locales, "clients": args.clients, "server_workers": args.workers, "think_ms": args.think_ms,
+        "model": args.model, "locales": locales, "clients": args.clients, "client": args.client,
+        "server_workers": args.workers, "think_ms": args.think_ms,
         "database": db.split("://")[0], "runs": runs,
         "server_memory_kb": {"after_warmup": mem_before, "after_load": mem_after},
     }

@@ -8,7 +8,9 @@ Three tables:
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -16,8 +18,8 @@ from typing import Any
 from sqlalchemy import (JSON, DateTime, Float, ForeignKey, Integer, String, Text, create_engine, delete, event,
                         func, select)
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from ..errors import InputError
 
@@ -99,6 +101,10 @@ class Store:
             raise InputError(f"database {parsed.render_as_string(hide_password=True)}: cannot connect "
                              f"({str(exc.orig).strip().splitlines()[0]})") from None
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time and its busy handler sleeps in growing steps: queue writers
+        # on a lock instead, which keeps the tail latency of concurrent turns short.
+        self._write_lock: threading.Lock | contextlib.nullcontext[None] = \
+            threading.Lock() if parsed.drivername.startswith("sqlite") else contextlib.nullcontext()
 
     def describe(self) -> str:
         return self.url.render_as_string(hide_password=True)
@@ -115,21 +121,35 @@ class Store:
         now = datetime.now(timezone.utc)
         state = json.loads(json.dumps(state))
         writes = {k: json.loads(json.dumps(v)) for k, v in (writes or {}).items()}
-        with self._session.begin() as s:
-            for (skill, key), value in writes.items():
-                data = s.get(SkillDataRow, (session_id, skill, key))
-                if data is None:
-                    s.add(SkillDataRow(owner=session_id, skill=skill, key=key, value=value))
-                else:
-                    data.value = value
-            row = s.get(SessionRow, session_id)
-            if row is None:
-                s.add(SessionRow(id=session_id, locale=locale, timezone=tz, state=state, created=now, updated=now))
-                s.flush()
+        for attempt in (1, 2):
+            try:
+                with self._write_lock, self._session.begin() as s:
+                    self._write_turn(s, session_id, locale, tz, state, text, parse, action, reply, writes, now)
+                return
+            except IntegrityError:
+                # another process created the session (or a skill row) between our read and our insert:
+                # the transaction rolled back whole; once more, now as an update
+                if attempt == 2:
+                    raise
+
+    @staticmethod
+    def _write_turn(s: Session, session_id: str, locale: str, tz: str, state: dict[str, Any], text: str,
+                    parse: dict[str, Any], action: str, reply: str, writes: dict[tuple[str, str], Any],
+                    now: datetime) -> None:
+        for (skill, key), value in writes.items():
+            data = s.get(SkillDataRow, (session_id, skill, key))
+            if data is None:
+                s.add(SkillDataRow(owner=session_id, skill=skill, key=key, value=value))
             else:
-                row.locale, row.timezone, row.state, row.updated = locale, tz, state, now
-            s.add(TurnRow(session_id=session_id, at=now, locale=locale, text=text, intent=parse.get("intent", ""),
-                          confidence=float(parse.get("confidence", 0.0)), parse=parse, action=action, reply=reply))
+                data.value = value
+        row = s.get(SessionRow, session_id)
+        if row is None:
+            s.add(SessionRow(id=session_id, locale=locale, timezone=tz, state=state, created=now, updated=now))
+            s.flush()
+        else:
+            row.locale, row.timezone, row.state, row.updated = locale, tz, state, now
+        s.add(TurnRow(session_id=session_id, at=now, locale=locale, text=text, intent=parse.get("intent", ""),
+                      confidence=float(parse.get("confidence", 0.0)), parse=parse, action=action, reply=reply))
 
     def turns(self, session_id: str, limit: int = 50) -> list[TurnRow]:
         with self._session() as s:
@@ -142,7 +162,7 @@ class Store:
             return int(s.scalar(select(func.count()).select_from(TurnRow)) or 0)
 
     def forget(self, session_id: str) -> None:
-        with self._session.begin() as s:
+        with self._write_lock, self._session.begin() as s:
             s.execute(delete(TurnRow).where(TurnRow.session_id == session_id))
             s.execute(delete(SkillDataRow).where(SkillDataRow.owner == session_id))
             s.execute(delete(SessionRow).where(SessionRow.id == session_id))
@@ -155,7 +175,7 @@ class Store:
 
     def put(self, owner: str, skill: str, key: str, value: Any) -> None:
         value = json.loads(json.dumps(value))  # only JSON goes in; fails here, not half-way through a write
-        with self._session.begin() as s:
+        with self._write_lock, self._session.begin() as s:
             row = s.get(SkillDataRow, (owner, skill, key))
             if row is None:
                 s.add(SkillDataRow(owner=owner, skill=skill, key=key, value=value))

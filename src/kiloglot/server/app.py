@@ -11,6 +11,8 @@ Errors are JSON ``{"error": {"code": ..., "message": ...}}`` with stable codes: 
 
 from __future__ import annotations
 
+import gc
+import json
 import secrets
 import threading
 import time
@@ -54,6 +56,11 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
 
 
+def _json(payload: dict[str, Any]) -> Response:
+    """Plain JSON: our payloads are JSON types already, so FastAPI's generic encoder pass is skipped."""
+    return Response(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode(), media_type="application/json")
+
+
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
@@ -76,6 +83,7 @@ class LockedParser(Parser):
     def __init__(self, inner: Parser) -> None:
         self.inner = inner
         self._lock = threading.Lock()
+        self._warm: set[str] = set()
         self.kind = getattr(inner, "kind", type(inner).__name__)
 
     @property
@@ -90,7 +98,14 @@ class LockedParser(Parser):
 
     def parse(self, texts: Sequence[str], locale: str) -> list[Parse]:
         with self._lock:
-            return self.inner.parse(texts, locale)
+            parses = self.inner.parse(texts, locale)
+            if locale not in self._warm:
+                # A locale's weights load on first use (large vocabularies: many long-lived objects).
+                # Moving them out of the collector's reach keeps full collections, and latency tails, short.
+                self._warm.add(locale)
+                gc.collect()
+                gc.freeze()
+            return parses
 
     def fit(self, *a: Any, **k: Any) -> "LockedParser":  # pragma: no cover - serving only
         raise NotImplementedError
@@ -248,7 +263,7 @@ def create_app(parser: Parser, config: ServerConfig | None = None, *, model_info
     # async: parsing is CPU-bound and sub-millisecond for the linear parser, so it runs on the event loop
     # rather than paying a thread hand-off; converse stays in the thread pool (it waits on the database).
     @app.post("/v1/parse", summary="Parse a batch of utterances (stateless)")
-    async def parse_endpoint(req: ParseRequest) -> dict[str, Any]:
+    async def parse_endpoint(req: ParseRequest) -> Response:
         if len(req.texts) > config.max_batch:
             raise ApiError(413, "payload_too_large", f"{len(req.texts)} texts, at most {config.max_batch} per call")
         if any(not isinstance(t, str) or not t.strip() for t in req.texts):
@@ -256,15 +271,15 @@ def create_app(parser: Parser, config: ServerConfig | None = None, *, model_info
         locked.check_request(req.texts, req.locale)
         parses = locked.parse(req.texts, req.locale)
         parsed.inc(len(parses))
-        return {"locale": req.locale, "parses": [p.to_dict() for p in parses]}
+        return _json({"locale": req.locale, "parses": [p.to_dict() for p in parses]})
 
     @app.post("/v1/converse", summary="One dialogue turn")
-    def converse_endpoint(req: ConverseRequest) -> dict[str, Any]:
+    def converse_endpoint(req: ConverseRequest) -> Response:
         session_id = req.session_id or uuid.uuid4().hex
         with session_locks[session_id]:
             result = assistant.converse(session_id, req.text, req.locale, req.timezone)
         turns.labels(result.action, result.locale).inc()
-        return result.to_dict()
+        return _json(result.to_dict())
 
     @app.get("/v1/models", summary="The model being served")
     def models_endpoint() -> dict[str, Any]:
@@ -320,7 +335,6 @@ def create_app_from_model(model: str | Path, config: ServerConfig | None = None)
 def create_app_from_env() -> FastAPI:
     """Factory for ``uvicorn --factory`` worker processes: ``kiloglot serve --workers N`` passes its flags here
     through ``KILOGLOT_SERVE_*`` variables (each worker loads the model itself)."""
-    import json
     import os
 
     env = json.loads(os.environ["KILOGLOT_SERVE_CONFIG"])
