@@ -157,6 +157,20 @@ def test_hugging_face_encoder_path_trains_saves_reloads(tiny_corpus, tmp_path):
     assert read_manifest(out)["encoder"] == f"hf:{enc}"
 
 
+def test_freeze_layers_keeps_the_lower_layers_fixed(tiny_corpus):
+    tr, dv = tiny_corpus
+    runs = {}
+    for epochs in (0, 1):  # epochs=0: the initial weights (same seed, same tokenizer)
+        parser = registry.create("neural", jobs=2, **{**TINY, "layers": 2, "epochs": epochs, "freeze_layers": 1})
+        runs[epochs] = parser.fit(tr[:200], dv[:40]).model.encoder
+    before, after = (dict(runs[e].named_parameters()) for e in (0, 1))
+    frozen = [n for n in before if n.startswith(("tokens.", "positions.", "layers.layers.0."))]
+    trained = [n for n in before if n.startswith("layers.layers.1.")]
+    assert frozen and trained
+    assert all(torch.equal(before[n], after[n]) for n in frozen)
+    assert any(not torch.equal(before[n], after[n]) for n in trained)
+
+
 def test_bad_encoder_specs_are_clear_errors(tmp_path):
     with pytest.raises(InputError, match="unknown encoder"):
         registry.create("neural", encoder="bert")

@@ -52,6 +52,9 @@ class ScratchEncoder(nn.Module):
     def input_embeddings(self) -> nn.Embedding:
         return self.tokens
 
+    def lower_layers(self, n: int) -> list[nn.Module]:
+        return [self.tokens, self.positions, *list(self.layers.layers)[:n]]
+
 
 class HFEncoder(nn.Module):
     def __init__(self, model: nn.Module) -> None:
@@ -76,6 +79,15 @@ class HFEncoder(nn.Module):
 
     def input_embeddings(self) -> nn.Module:
         return self.model.get_input_embeddings()  # type: ignore[operator]
+
+    def lower_layers(self, n: int) -> list[nn.Module]:
+        """The embedding block and the first n transformer layers (the ModuleList of hidden layers)."""
+        depth = int(getattr(self.model.config, "num_hidden_layers", 0))
+        stacks = [m for m in self.model.modules() if isinstance(m, nn.ModuleList) and len(m) == depth]
+        if not stacks:
+            raise ValueError(f"cannot find the {depth} hidden layers of {type(self.model).__name__}")
+        embeddings = getattr(self.model, "embeddings", None) or self.input_embeddings()
+        return [embeddings, *list(stacks[0])[:n]]
 
     def save_config(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

@@ -46,6 +46,7 @@ class NeuralOptions:
     seed: int = 13
     device: str = "auto"
     freeze_embeddings: bool = False
+    freeze_layers: int = 0  # also keep the embedding block and the lowest N layers fixed (cross-lingual transfer)
     checkpoint_dir: str | None = None
     eval_batch_size: int = 128
     top_k: int = 3

@@ -145,6 +145,14 @@ def train_loop(*, model: nn.Module, items: list[tuple[list[int], list[int], int,
     if options.freeze_embeddings:
         for p in model.encoder.input_embeddings().parameters():  # type: ignore[operator]
             p.requires_grad = False
+    if options.freeze_layers:
+        try:
+            frozen = model.encoder.lower_layers(options.freeze_layers)  # type: ignore[operator]
+        except ValueError as exc:
+            raise InputError(f"freeze_layers={options.freeze_layers}: {exc}") from None
+        for module in frozen:
+            for p in module.parameters():
+                p.requires_grad = False
     wrapped = dist.wrap(model)
     params = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in params if p.ndim > 1]
