@@ -18,8 +18,9 @@ $(BIN)/kiloglot: pyproject.toml
 
 install: $(BIN)/kiloglot
 
-# Train the fast parser on a default set of typologically diverse locales, evaluate it on dev
-# and print the per-locale table (report: runs/demo-dev.{json,md,png}).
+# Train the fast parser on a default set of typologically diverse locales, evaluate it on dev,
+# print the per-locale table (report: runs/demo-dev.{json,md,png}), then talk to the assistant in
+# English, Japanese and Arabic (scripts/demo_conversation.txt).
 demo: install
 	$(BIN)/kiloglot data info --locales $(LOCALES)
 	$(BIN)/kiloglot train --parser linear --locales $(LOCALES) --out $(MODEL)
