@@ -11,6 +11,7 @@ looks only at the dev set of the training locales, so no label of another locale
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 import json
 import os
 import platform
@@ -90,6 +91,7 @@ def main() -> int:
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "torch": torch.__version__,
                     "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
         "options": {k: v for k, v in options.items()},
+        "resolved_options": {k: v for k, v in asdict(parser.options).items()},
         "train_locales": train_locales, "eval_locales": eval_locales,
         "train_examples": len(train), "epochs": [r.__dict__ for r in parser.reports],
         "seconds": {"read_fit": t_train, "eval_parse": t_eval},

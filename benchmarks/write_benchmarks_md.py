@@ -53,7 +53,7 @@ def neural_section() -> list[str]:
             lat = f"{sp['latency_ms']['p50']:.1f} / {sp['latency_ms']['p99']:.1f}"
             thr = f"{sp['throughput_per_s']:,.0f}"
         trained = "all 52" if len(r["train_locales"]) == 52 else ",".join(r["train_locales"])
-        decoder = r["options"].get("slot_decoder", "softmax")
+        decoder = r.get("resolved_options", r["options"]).get("slot_decoder", "softmax")  # runs before the CRF: softmax
         out.append(f"| `{path.stem}` | {r['options']['encoder'].split('/')[-1]} | {decoder} | {trained} | {len(r['epochs'])} | "
                    f"{r['seconds']['read_fit'] / 60:.0f} min | {fmt(seen)} | {fmt(unseen)} | {r['model_bytes'] / 1e6:.0f} MB | {lat} | {thr} |")
     out += ["", "Commands: the `command` field of each `benchmarks/results/neural_*.json`.", ""]
