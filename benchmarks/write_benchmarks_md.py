@@ -78,6 +78,25 @@ def neural_section() -> list[str]:
     return out
 
 
+def deployment_section() -> list[str]:
+    """PyTorch vs ONNX fp32 vs ONNX int8 of the same model (speed_parser.py on each export)."""
+    rows = []
+    for base in sorted(p.name[: -len("_onnx_speed.json")] for p in RESULTS.glob("*_onnx_speed.json")):
+        for suffix, runtime in (("", "PyTorch"), ("_onnx", "ONNX fp32"), ("_int8", "ONNX int8 (dynamic)")):
+            path = RESULTS / f"{base}{suffix}_speed.json"
+            if path.is_file():
+                sp = json.loads(path.read_text())
+                rows.append(f"| `{base}` | {runtime} | {sp['latency_ms']['p50']:.2f} / {sp['latency_ms']['p99']:.2f} | "
+                            f"{sp['throughput_per_s']:,.0f} | {sp['size_bytes'] / 1e6:.1f} MB | {sp['peak_rss_mb_one_locale']:.0f} MB | {sp['date'][:10]} |")
+    if not rows:
+        return []
+    return ["## Deployment runtimes (issue 4, started)", "",
+            "`kiloglot export MODEL --out DIR [--int8]`, then `benchmarks/speed_parser.py` on each directory "
+            "(one-utterance latency on one thread; throughput with 2 processes).", "",
+            "| model | runtime | p50 / p99 ms | utt/s | size | peak RSS | date |", "|---|---|---:|---:|---:|---:|---|",
+            *rows, ""]
+
+
 def load_section() -> list[str]:
     """Rows for every load run (load_server.py): the API under concurrent clients on loopback."""
     runs = sorted(RESULTS.glob("load_*.json"))
@@ -153,6 +172,7 @@ def main() -> int:
               f"Chart: `benchmarks/results/{args.train}_dev.png`.", ""]
     del dev
     lines += neural_section()
+    lines += deployment_section()
     lines += load_section()
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
     print("\n".join(lines[:24]))

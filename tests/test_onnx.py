@@ -15,6 +15,7 @@ from kiloglot.errors import InputError  # noqa: E402
 from kiloglot.nlu import load, registry  # noqa: E402
 from kiloglot.nlu.neural.onnx import OnnxNeuralParser, export_onnx  # noqa: E402
 
+META = {"manifest.json", "config.json", "tokenizer.json"}
 TINY = dict(dim=64, layers=1, heads=2, ff=128, vocab_size=1000, batch_size=32, learning_rate=3e-3, patience=0,
             max_len=48, seed=3, epochs=3)
 
@@ -36,6 +37,7 @@ def test_onnx_fp32_matches_pytorch(neural_model, tmp_path):
     out = export_onnx(path, tmp_path / "fp32")
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["runtime"] == "onnx" and manifest["quantization"] is None
+    assert {f.name for f in out.iterdir()} == META | {"model.onnx"}  # self-contained, nothing left over
     pt, ox = load(path), load(out)
     assert isinstance(ox, OnnxNeuralParser)
     for locale in ("en-US", "ja-JP", "sw-KE"):  # sw-KE: a locale the model never saw, as with PyTorch
@@ -50,11 +52,12 @@ def test_onnx_fp32_matches_pytorch(neural_model, tmp_path):
 def test_onnx_int8_is_smaller_and_agrees_within_tolerance(neural_model, tmp_path):
     path, dev = neural_model
     out = export_onnx(path, tmp_path / "int8", int8=True)
-    size = lambda d: sum(f.stat().st_size for f in d.iterdir() if f.suffix in (".onnx", ".safetensors"))  # noqa: E731
+    size = lambda d: sum(f.stat().st_size for f in d.iterdir() if f.name not in META)  # noqa: E731
     pt, q = load(path), load(out)
     texts = [e.text for e in dev]
     a = pt.parse_examples(dev)
     b = q.parse_examples(dev)
+    assert {f.name for f in out.iterdir()} == META | {"model.onnx"}
     assert size(out) < 0.6 * size(path)
     intent_agree = np.mean([p.intent == r.intent for p, r in zip(a, b)])
     labels_agree = np.mean([p.word_labels == r.word_labels for p, r in zip(a, b)])

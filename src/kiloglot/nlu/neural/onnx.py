@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -47,14 +48,15 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, int8: bool = False) -
     if model.crf is not None:
         config["crf"] = {name: getattr(model.crf, name).detach().cpu().numpy().tolist()
                          for name in ("start_transitions", "end_transitions", "transitions")}
-    with atomic_directory(out) as tmp:
-        fp32 = tmp / ("model.fp32.onnx" if int8 else "model.onnx")
+    with atomic_directory(out) as tmp, tempfile.TemporaryDirectory(prefix="kiloglot-onnx-") as scratch:
+        fp32 = (Path(scratch) / "model.fp32.onnx") if int8 else (tmp / "model.onnx")
         fastpath = torch.backends.mha.get_fastpath_enabled()
         torch.backends.mha.set_fastpath_enabled(False)  # the fused encoder-layer kernel has no ONNX form
         try:
             with torch.no_grad():
                 torch.onnx.export(model, (ids, mask, widx), str(fp32), input_names=["input_ids", "attention_mask", "word_index"],
                                   output_names=["intent_logits", "slot_logits"], opset_version=OPSET, dynamo=True,
+                                  external_data=False,  # one self-contained file (models here are far below 2 GB)
                                   dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
                                                 "word_index": {0: "batch", 1: "words"}, "intent_logits": {0: "batch"},
                                                 "slot_logits": {0: "batch", 1: "words"}})
@@ -64,7 +66,6 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, int8: bool = False) -
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             quantize_dynamic(str(fp32), str(tmp / "model.onnx"), weight_type=QuantType.QInt8)
-            fp32.unlink()
         tok.backend.save(str(tmp / "tokenizer.json"))
         write_json(tmp / "config.json", config)
         write_json(tmp / "manifest.json", {**manifest, "runtime": "onnx", "quantization": "int8-dynamic" if int8 else None,
