@@ -335,7 +335,13 @@ def serve(
 
     if workers < 1:
         raise InputError(f"--workers {workers}: expected 1 or more")
-    read_manifest(model_dir)  # a clear error now, not one per worker
+    # clear errors now, not a traceback in every worker: the model, the database, the time zone
+    from kiloglot.assistant import Store
+    from kiloglot.assistant.dialogue import Assistant
+
+    read_manifest(model_dir)
+    Store(_database(db)).close()
+    Assistant._zone(timezone)
     config = ServerConfig(database=_database(db), api_key=api_key, rate_limit_per_minute=rate_limit,
                           max_body_bytes=max_body, default_timezone=timezone)
     if workers == 1:

@@ -5,9 +5,14 @@ from __future__ import annotations
 from ..skill import Frame, Skill, SkillContext, SkillResult
 
 
+def ask_provider(service: str, frame: Frame, ctx: SkillContext) -> SkillResult:
+    """The provider's answer, or "no answer"; NotConfigured when no provider is set for the service."""
+    answer = ctx.provider(service).answer(frame.intent, frame.slots, ctx.text, ctx.locale)
+    return SkillResult("answer", {"answer": answer}, {"answer": answer}) if answer else SkillResult("no_answer")
+
+
 class ServiceSkill(Skill):
     service: str
 
     def handle(self, frame: Frame, ctx: SkillContext) -> SkillResult:
-        answer = ctx.provider(self.service).answer(frame.intent, frame.slots, ctx.text, ctx.locale)
-        return SkillResult("answer", {"answer": answer}, {"answer": answer}) if answer else SkillResult("no_answer")
+        return ask_provider(self.service, frame, ctx)

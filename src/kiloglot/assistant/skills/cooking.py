@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from ..skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
 from ..values import read_duration
+from ._service import ask_provider
 
 
 class CookingSkill(Skill):
@@ -23,6 +24,4 @@ class CookingSkill(Skill):
             ctx.save("timers", timers + [{"at": at.isoformat(), "food": frame.get("food_type")}])
             return SkillResult("timer_set", {"duration": ctx.loc.duration(secs), "time": ctx.loc.time(at)},
                                {"at": at.isoformat(), "seconds": secs})
-        search = ctx.provider("recipes")
-        answer = search.answer(frame.intent, frame.slots, ctx.text, ctx.locale)
-        return SkillResult("answer", {"answer": answer}) if answer else SkillResult("no_answer")
+        return ask_provider("recipes", frame, ctx)

@@ -8,7 +8,8 @@ import operator
 import re
 
 from ..skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
-from ..values import word_pattern, latin_digits, number_words
+from ..values import latin_digits, number_words, word_pattern
+from ._service import ask_provider
 
 _OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
         ast.Pow: operator.pow, ast.USub: operator.neg, ast.UAdd: operator.pos}
@@ -63,5 +64,4 @@ class QaSkill(Skill):
             shown = ctx.loc.number(round(value, 6))
             return SkillResult("maths_result", {"expression": ctx.loc.digits(expr), "result": shown},
                                {"expression": expr, "value": value})
-        answer = ctx.provider("search").answer(frame.intent, frame.slots, ctx.text, ctx.locale)
-        return SkillResult("answer", {"answer": answer}, {"answer": answer}) if answer else SkillResult("no_answer")
+        return ask_provider("search", frame, ctx)

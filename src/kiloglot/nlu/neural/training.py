@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from kiloglot.errors import InputError, ModelError
 from kiloglot.fileio import atomic_write
+from kiloglot.nlu.neural.decode import pad_batch
 from kiloglot.nlu.neural.model import joint_loss
+from kiloglot.nlu.neural.tokenization import Encoded
 
 
 @dataclass
@@ -34,22 +37,15 @@ class Batch:
 
 
 def collate(items: Sequence[tuple[list[int], list[int], int, list[int]]], pad_id: int) -> Batch:
-    """items: (ids, first positions per word, intent id, slot id per word)."""
-    t = max(len(i[0]) for i in items)
-    w = max(max(len(i[1]), 1) for i in items)
-    ids = torch.full((len(items), t), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(items), t), dtype=torch.long)
-    widx = torch.full((len(items), w), -1, dtype=torch.long)
-    slots = torch.full((len(items), w), -100, dtype=torch.long)
-    intents = torch.tensor([i[2] for i in items], dtype=torch.long)
-    for r, (a, first, _, s) in enumerate(items):
-        ids[r, : len(a)] = torch.tensor(a)
-        mask[r, : len(a)] = 1
+    """items: (ids, first positions per word, intent id, slot id per word). Padding as at inference."""
+    ids, mask, widx = pad_batch([Encoded(a, first) for a, first, _, _ in items], pad_id)
+    slots = np.full(widx.shape, -100, dtype=np.int64)
+    for r, (_, first, _, s) in enumerate(items):
         for k, (p, lab) in enumerate(zip(first, s)):
             if p >= 0:
-                widx[r, k] = p
                 slots[r, k] = lab
-    return Batch(ids, mask, widx, intents, slots)
+    intents = torch.tensor([i[2] for i in items], dtype=torch.long)
+    return Batch(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(widx), intents, torch.from_numpy(slots))
 
 
 def bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
