@@ -34,6 +34,7 @@ import aiohttp
 import httpx
 import numpy as np
 
+from kiloglot.fileio import write_text_atomic
 from kiloglot.data import parse_locales, read_massive
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -202,13 +203,13 @@ def main() -> int:
         "server_memory_kb": {"after_warmup": mem_before, "after_load": mem_after},
     }
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{args.name}.json").write_text(json.dumps(result, indent=1))
+    write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=1))
     lines = ["| endpoint | clients | requests | req/s | p50 ms | p90 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in runs:
         lines.append(f"| {r['endpoint']} | {args.clients} | {r['requests']:,} | {r['throughput_per_s']:,.0f} | "
                      f"{r['latency_ms']['p50']:.1f} | {r['latency_ms']['p90']:.1f} | {r['latency_ms']['p99']:.1f} | {r['errors']} |")
     lines.append(f"\nServer peak RSS: {mem_after.get('VmHWM', 0) / 1024:.0f} MB")
-    (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")
+    write_text_atomic(RESULTS / f"{args.name}.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
 

@@ -27,6 +27,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from kiloglot.fileio import write_text_atomic  # noqa: E402 - after the thread settings above
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -134,7 +136,7 @@ def main() -> int:
         "peak_rss_mb_one_locale": rss_one,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{args.name}.json").write_text(json.dumps(result, indent=1))
+    write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=1))
     lm = result["latency_ms"]
     table = (
         "| model | locales | p50 ms | p99 ms | utt/s ({} procs) | size MB | peak RSS MB (all / one locale) |\n"
@@ -142,7 +144,7 @@ def main() -> int:
         "| {} | {} | {:.2f} | {:.2f} | {:,.0f} | {:.0f} | {:.0f} / {:.0f} |\n"
     ).format(args.workers, args.model, result["locales"], lm["p50"], lm["p99"], result["throughput_per_s"],
              size / 1e6, rss_all, rss_one)
-    (RESULTS / f"{args.name}.md").write_text(table)
+    write_text_atomic(RESULTS / f"{args.name}.md", table)
     print(table)
     return 0
 

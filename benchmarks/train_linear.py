@@ -18,6 +18,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from kiloglot.fileio import write_text_atomic
 from kiloglot.data import parse_locales, read_massive
 from kiloglot.evaluation import build_report
 from kiloglot.nlu import load, registry
@@ -79,7 +80,7 @@ def main() -> int:
         "dev_mean": report.mean.as_dict(),
         "dev_worst5": {k: v.as_dict() for k, v in report.worst(5)},
     }
-    (RESULTS / f"{args.name}.json").write_text(json.dumps(result, indent=1))
+    write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=1))
     m = report.mean
     print(f"dev mean over {len(locales)} locales: EM {100*m.exact_match:.2f} IA {100*m.intent_accuracy:.2f} "
           f"F1 {100*m.slot_micro_f1:.2f}; train wall {t_total_train/60:.1f} min; size {size/1e6:.1f} MB")

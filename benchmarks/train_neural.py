@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from kiloglot.fileio import write_text_atomic
 from kiloglot.data import parse_locales, read_massive
 from kiloglot.evaluation import build_report
 from kiloglot.nlu import load, registry
@@ -101,7 +102,7 @@ def main() -> int:
         "dev_mean_unseen_locales": zero_mean,
         "dev_worst5": {k: v.as_dict() for k, v in report.worst(5)},
     }
-    (RESULTS / f"{args.name}.json").write_text(json.dumps(result, indent=1))
+    write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=1))
     m = report.mean
     print(f"{args.name}: dev mean over {len(eval_locales)} locales EM {100*m.exact_match:.2f} IA {100*m.intent_accuracy:.2f} "
           f"F1 {100*m.slot_micro_f1:.2f}" + (f"; unseen {len(zero)}: EM {100*zero_mean['exact_match']:.2f}" if zero_mean else ""))

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+from kiloglot.fileio import write_text_atomic
+
 RESULTS = ROOT / "benchmarks" / "results"
 
 TARGETS = {"exact_match": 60.0, "intent_accuracy": 84.0, "slot_micro_f1": 72.0}
@@ -174,7 +176,7 @@ def main() -> int:
     lines += neural_section()
     lines += deployment_section()
     lines += load_section()
-    (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
+    write_text_atomic(ROOT / "BENCHMARKS.md", "\n".join(lines))
     print("\n".join(lines[:24]))
     return 0
 
