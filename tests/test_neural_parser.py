@@ -14,9 +14,8 @@ torch = pytest.importorskip("torch")
 from kiloglot.errors import InputError  # noqa: E402
 from kiloglot.evaluation import build_report  # noqa: E402
 from kiloglot.nlu import load, read_manifest, registry  # noqa: E402
+from neural_helpers import TINY, tiny_hf_encoder  # noqa: E402
 
-TINY = dict(dim=64, layers=1, heads=2, ff=128, vocab_size=1200, batch_size=32, learning_rate=3e-3, patience=0,
-            max_len=48, seed=5)
 
 
 @pytest.fixture(scope="module")
@@ -121,30 +120,10 @@ def test_interrupted_training_resumes_to_the_same_model(tiny_corpus, tmp_path):
     del calls
 
 
-def _tiny_hf_encoder(directory: Path, texts: list[str]) -> None:
-    """A random BERT and a WordPiece fast tokenizer, built and saved locally (no hub)."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
-
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer()
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=800, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
-    from tokenizers import processors
-
-    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-                                   sep_token="[SEP]", mask_token="[MASK]")
-    fast.save_pretrained(directory)
-    config = BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=64)
-    BertModel(config).save_pretrained(directory)
-
-
 def test_hugging_face_encoder_path_trains_saves_reloads(tiny_corpus, tmp_path):
     tr, dv = tiny_corpus
     enc = tmp_path / "tiny-bert"
-    _tiny_hf_encoder(enc, [e.text for e in tr])
+    tiny_hf_encoder(enc, [e.text for e in tr])
     parser = registry.create("neural", encoder=f"hf:{enc}", epochs=2, batch_size=32, learning_rate=2e-3, patience=0,
                              max_len=48, jobs=2).fit(tr, dv)
     out = tmp_path / "hf-model"

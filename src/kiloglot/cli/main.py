@@ -298,6 +298,147 @@ def export(
     err.print(f"exported {model_dir} -> {path} ({'int8' if int8 else 'fp32'}, {size / 1e6:.1f} MB)")
 
 
+def _options(items: list[str] | None) -> dict[str, Any]:
+    from kiloglot.settings import parse_option
+
+    options: dict[str, Any] = {}
+    for item in items or []:
+        try:
+            key, value = parse_option(item)
+        except ValueError as exc:
+            raise InputError(f"--{exc}") from None
+        options[key] = value
+    return options
+
+
+def _unlabeled(source: str, locales: str | None, data: str | None, locale: str | None, per_locale: int, seed: int):
+    from kiloglot.data import parse_locales
+    from kiloglot.learn.unlabeled import read_unlabeled, sample_per_locale
+
+    chosen = parse_locales(locales, default=()) if locales else None
+    texts = read_unlabeled(source, chosen, data=data, default_locale=locale)
+    if not texts:
+        raise DataError(f"no unlabelled utterances in {source}" + (f" for {locales}" if locales else ""))
+    return sample_per_locale(texts, per_locale or None, seed)
+
+
+@app.command()
+@friendly
+def pretrain(
+    text: Annotated[str, typer.Option("--text", help="unlabelled text: massive:train|dev, or a file (JSON lines, 'locale<TAB>text', or plain lines with --locale)")],
+    out_dir: Annotated[Path, typer.Option("--out", help="encoder folder to write (replaced atomically)")],
+    encoder: Annotated[str, typer.Option(help="'scratch', 'hf:<name-or-path>' or a folder (to continue)")] = "scratch",
+    locales: LocalesOpt = None,
+    locale: Annotated[Optional[str], typer.Option("--locale", help="locale of plain text lines")] = None,
+    data: DataOpt = None,
+    per_locale: Annotated[int, typer.Option(help="at most N utterances per locale (0: all)")] = 0,
+    epochs: Annotated[int, typer.Option(help="passes over the text")] = 3,
+    batch_size: Annotated[int, typer.Option(help="utterances per batch")] = 64,
+    learning_rate: Annotated[Optional[float], typer.Option(help="peak learning rate (default 5e-4 scratch, 5e-5 pretrained)")] = None,
+    mask_prob: Annotated[float, typer.Option(help="fraction of sub-words to predict")] = 0.15,
+    span_masking: Annotated[bool, typer.Option("--span-masking/--token-masking", help="mask contiguous spans (SpanBERT) or single sub-words (BERT)")] = False,
+    seed: Annotated[int, typer.Option(help="random seed")] = 13,
+    jobs: Annotated[int, typer.Option(help="torch threads (default: all cores)")] = 0,
+    checkpoint_dir: Annotated[Optional[Path], typer.Option(help="checkpoint every epoch; resume from it if present")] = None,
+    option: Annotated[Optional[list[str]], typer.Option("--option", "-o", help="extra option KEY=VALUE, e.g. -o dim=128 -o layers=2")] = None,
+) -> None:
+    """Continue self-supervised pretraining (masked-LM) of an encoder on unlabelled in-domain text."""
+    import torch
+
+    from kiloglot.learn.pretrain import PretrainOptions, pretrain as run_pretrain
+    from kiloglot.settings import Settings
+
+    extra = _options(option)
+    known = set(PretrainOptions.__dataclass_fields__)
+    unknown = sorted(set(extra) - known)
+    if unknown:
+        raise InputError(f"unknown pretraining option(s) {', '.join(unknown)}: expected some of {', '.join(sorted(known))}")
+    opts = PretrainOptions(encoder=encoder, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                           mask_prob=mask_prob, span_masking=span_masking, seed=seed,
+                           checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None, **extra)
+    torch.set_num_threads(jobs or Settings.from_env().jobs)
+    texts = _unlabeled(text, locales, data, locale, per_locale, seed)
+    err.print(f"pretraining {encoder} on {len(texts):,} utterances of {len({t.locale for t in texts})} locale(s)")
+    with progress_bar("pretraining", 20 * epochs) as advance:
+        report = run_pretrain(texts, out_dir, opts, progress=lambda note, secs: advance(1, note),
+                              log=lambda m: err.print(m, highlight=False))
+    b, a = report["before"], report["after"]
+    out.print(f"held-out masked-token accuracy {100 * b['masked_token_accuracy']:.2f}% -> {100 * a['masked_token_accuracy']:.2f}% "
+              f"(loss {b['masked_lm_loss']:.3f} -> {a['masked_lm_loss']:.3f}); encoder saved to {out_dir}; "
+              f"use it with: kiloglot train --parser neural --encoder {out_dir}")
+
+
+@app.command()
+@friendly
+def distill(
+    teacher: Annotated[Path, typer.Option("--teacher", help="teacher model directory (any kind; neural gives soft targets)")],
+    student: Annotated[str, typer.Option("--student", help="'linear' or 'neural[:key=value,...]', e.g. neural:dim=128,layers=2")],
+    out_dir: Annotated[Path, typer.Option("--out", help="student model directory to write (replaced atomically)")],
+    unlabeled: Annotated[Optional[str], typer.Option("--unlabeled", help="unlabelled text: massive:train, or a file (JSON lines / 'locale<TAB>text' / plain with --locale)")] = None,
+    unlabeled_locales: Annotated[Optional[str], typer.Option(help="keep unlabelled text of these locales ('all' or a list)")] = None,
+    locale: Annotated[Optional[str], typer.Option("--locale", help="locale of plain unlabelled lines")] = None,
+    per_locale: Annotated[int, typer.Option(help="at most N unlabelled utterances per locale (0: all)")] = 0,
+    labeled_locales: Annotated[str, typer.Option(help="locales whose gold train labels are used ('none' for none)")] = "en-US",
+    dev_locales: Annotated[Optional[str], typer.Option(help="dev locales for early stopping and the saved scores (default: the labelled ones)")] = None,
+    data: DataOpt = None,
+    temperature: Annotated[float, typer.Option(help="softmax temperature of the soft targets")] = 2.0,
+    hard_weight: Annotated[float, typer.Option(help="weight of the hard-label loss (the rest: soft targets)")] = 0.5,
+    targets_cache: Annotated[Optional[Path], typer.Option(help="keep the teacher's targets in this .npz and reuse them")] = None,
+    epochs: Annotated[int, typer.Option(help="neural student: maximum epochs")] = 10,
+    batch_size: Annotated[int, typer.Option(help="neural student: utterances per batch")] = 64,
+    learning_rate: Annotated[Optional[float], typer.Option(help="neural student: peak learning rate")] = None,
+    patience: Annotated[int, typer.Option(help="neural student: epochs without dev improvement before stopping")] = 3,
+    seed: Annotated[int, typer.Option(help="random seed (sampling and training)")] = 13,
+    jobs: Annotated[int, typer.Option(help="torch threads / worker processes (default: all cores)")] = 0,
+    checkpoint_dir: Annotated[Optional[Path], typer.Option(help="neural student: checkpoint every epoch; resume")] = None,
+) -> None:
+    """Distil a teacher into a small student on labelled plus unlabelled utterances (both heads, temperature)."""
+    from kiloglot.data import parse_locales
+    from kiloglot.evaluation import build_report
+    from kiloglot.learn.distill import StudentSpec, distill as run_distill
+    from kiloglot.settings import Settings
+
+    spec = StudentSpec.parse(student)
+    if spec.kind == "neural":
+        spec = StudentSpec("neural", {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
+                                      "patience": patience, "seed": seed,
+                                      "checkpoint_dir": str(checkpoint_dir) if checkpoint_dir else None, **spec.options})
+    if not (teacher / "manifest.json").is_file():
+        raise InputError(f"teacher {teacher} is not a model directory (no manifest.json)")
+    gold_locales = [] if labeled_locales == "none" else parse_locales(labeled_locales)
+    dev_chosen = parse_locales(dev_locales) if dev_locales else gold_locales
+    wanted = sorted(set(gold_locales) | set(dev_chosen))
+    examples = _read(data, wanted, ["train", "dev"], False) if wanted else []
+    labelled = [e for e in examples if e.partition == "train" and e.locale in gold_locales]
+    dev = [e for e in examples if e.partition == "dev" and e.locale in dev_chosen]
+    texts = _unlabeled(unlabeled, unlabeled_locales, data, locale, per_locale, seed) if unlabeled else []
+    err.print(f"distilling {teacher} into {student}: {len(labelled):,} labelled utterances "
+              f"({', '.join(gold_locales) or 'none'}), {len(texts):,} unlabelled of "
+              f"{len({t.locale for t in texts})} locale(s)")
+    with progress_bar("distilling", len(labelled) + len(texts)) as advance:
+        state = {"done": 0}
+
+        def progress(note: str, done: int, total: int) -> None:
+            advance(max(0, done - state["done"]), note)
+            state["done"] = max(state["done"], done)
+
+        model, report = run_distill(teacher, spec, labelled, texts, dev=dev, temperature=temperature,
+                                    hard_weight=hard_weight, cache=targets_cache,
+                                    jobs=jobs or Settings.from_env().jobs, progress=progress,
+                                    log=lambda m: err.print(m, highlight=False))
+    metrics: dict[str, Any] = {"distillation": report}
+    if dev:
+        r = build_report(dev, model.parse_examples(dev))
+        metrics["dev"] = {"mean": r.mean.as_dict(), "per_locale": {k: v.as_dict() for k, v in r.per_locale.items()}}
+    model.save(out_dir, metrics=metrics)
+    err.print(f"saved the {spec.kind} student to {out_dir} (teacher labelling {report['teacher_seconds']:.0f}s, "
+              f"student training {report['student_seconds']:.0f}s)")
+    if dev:
+        m = metrics["dev"]["mean"]
+        out.print(f"dev mean over {', '.join(dev_chosen)}: exact match {100 * m['exact_match']:.1f}, intent accuracy "
+                  f"{100 * m['intent_accuracy']:.1f}, slot F1 {100 * m['slot_micro_f1']:.1f}")
+
+
 def _database(db: str | None) -> str:
     import os
 

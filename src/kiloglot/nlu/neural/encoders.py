@@ -26,9 +26,12 @@ class EncoderSpec:
             return cls("scratch")
         if spec.startswith("hf:") and len(spec) > 3:
             return cls("hf", spec[3:])
+        if Path(spec).is_dir() and (Path(spec) / "encoder.json").is_file():
+            return cls("scratch", spec)  # a scratch encoder pretrained by `kiloglot pretrain`
         if Path(spec).is_dir() and (Path(spec) / "config.json").is_file():
             return cls("hf", spec)  # a local Hugging Face folder (e.g. from `kiloglot pretrain`)
-        raise ValueError(f"unknown encoder {spec!r}: expected 'scratch', 'hf:<name-or-path>' or a model folder")
+        raise ValueError(f"unknown encoder {spec!r}: expected 'scratch', 'hf:<name-or-path>', or a folder written "
+                         "by `kiloglot pretrain` or `save_pretrained`")
 
 
 class ScratchEncoder(nn.Module):
@@ -97,3 +100,22 @@ class HFEncoder(nn.Module):
 def scratch_config(options: Any, vocab_size: int, pad_id: int) -> dict[str, Any]:
     return {"vocab_size": vocab_size, "dim": options.dim, "layers": options.layers, "heads": options.heads,
             "ff": options.ff, "max_len": options.max_len, "dropout": options.dropout, "pad_id": pad_id}
+
+
+def load_scratch_encoder(directory: Path, max_len: int) -> tuple[Any, ScratchEncoder, dict[str, Any]]:
+    """(tokenizer, encoder with its pretrained weights, encoder config) from a `kiloglot pretrain` folder."""
+    import json
+
+    from safetensors.torch import load_file
+
+    from kiloglot.nlu.neural.tokenization import load_scratch_tokenizer
+
+    try:
+        spec = json.loads((directory / "encoder.json").read_text(encoding="utf-8"))
+        config = dict(spec["config"])
+        tok = load_scratch_tokenizer(directory / "tokenizer.json", min(max_len, int(config["max_len"])))
+        encoder = ScratchEncoder(**config)
+        encoder.load_state_dict(load_file(str(directory / "encoder.safetensors")))
+    except (OSError, KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise ValueError(f"{directory} is not a complete pretrained scratch encoder: {exc}") from None
+    return tok, encoder, config

@@ -57,3 +57,24 @@ def joint_loss(intent_logits: torch.Tensor, slot_logits: torch.Tensor, intents: 
     mask = slots != -100
     mask[:, 0] = True
     return intent - crf(slot_logits.float(), slots.clamp(min=0), mask, reduction="token_mean")
+
+
+def crf_marginals(emissions: torch.Tensor, mask: torch.Tensor, start: torch.Tensor, end: torch.Tensor,
+                  transitions: torch.Tensor) -> torch.Tensor:
+    """Posterior probability of each label at each word under a linear-chain CRF (forward-backward).
+
+    emissions [B, W, S]; mask [B, W] (a prefix of True per row); start/end [S]; transitions [S, S]
+    (torchcrf's parametrisation: transitions[i, j] scores label i followed by j). Positions past a
+    row's length get the probabilities of its last word (callers ignore them).
+    """
+    b, w, s = emissions.shape
+    alphas = [start[None] + emissions[:, 0]]
+    for k in range(1, w):
+        nxt = torch.logsumexp(alphas[-1][:, :, None] + transitions[None], dim=1) + emissions[:, k]
+        alphas.append(torch.where(mask[:, k, None], nxt, alphas[-1]))
+    betas = [end[None].expand(b, s)]
+    for k in range(w - 2, -1, -1):
+        nxt = torch.logsumexp(transitions[None] + (emissions[:, k + 1] + betas[0])[:, None, :], dim=2)
+        betas.insert(0, torch.where(mask[:, k + 1, None], nxt, end[None].expand(b, s)))
+    scores = torch.stack(alphas, 1) + torch.stack(betas, 1)
+    return torch.softmax(scores, -1)

@@ -6,9 +6,9 @@ import json
 import os
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -25,6 +25,9 @@ from kiloglot.nlu.neural.tokenization import WordTokenizer, load_hf_tokenizer, l
 from kiloglot.nlu.neural.training import Distributed, EpochReport, train_loop
 from kiloglot.nlu.parse import Parse
 from kiloglot.nlu.registry import register
+
+if TYPE_CHECKING:
+    from kiloglot.nlu.neural.distillation import SoftTargets
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ class NeuralParser(Parser):
             raise InputError(str(exc)) from None
         if opts.learning_rate is None:
             opts = NeuralOptions(**{**asdict(opts), "learning_rate": 5e-4 if self.spec.kind == "scratch" else 5e-5})
+        # The artifact stands alone: a pretrained scratch encoder's weights are copied into it, so the
+        # saved encoder kind is plain "scratch" (same architecture) and loading never needs the folder.
         self.options = opts
         self.threads = jobs
         self.model: JointModel | None = None
@@ -83,6 +88,7 @@ class NeuralParser(Parser):
         self.data_fingerprint = ""
         self.encoder_config: dict[str, Any] = {}
         self.reports: list[EpochReport] = []
+        self.distillation: dict[str, Any] = {}  # temperature and hard weight when trained as a student
 
     @property
     def locales(self) -> list[str]:
@@ -98,7 +104,15 @@ class NeuralParser(Parser):
     # -- training ------------------------------------------------------------------------------
     def _build(self, train: Sequence[Example]) -> None:
         o = self.options
-        if self.spec.kind == "scratch":
+        encoder: torch.nn.Module
+        if self.spec.kind == "scratch" and self.spec.name:  # pretrained by `kiloglot pretrain`
+            from kiloglot.nlu.neural.encoders import load_scratch_encoder
+
+            try:
+                self.tokenizer, encoder, self.encoder_config = load_scratch_encoder(Path(self.spec.name), o.max_len)
+            except ValueError as exc:
+                raise InputError(str(exc)) from None
+        elif self.spec.kind == "scratch":
             saved = Path(o.checkpoint_dir) / "tokenizer.json" if o.checkpoint_dir else None
             if saved is not None and saved.is_file() and (saved.parent / "checkpoint.pt").is_file():
                 self.tokenizer = load_scratch_tokenizer(saved, o.max_len)  # resuming: the same ids as before
@@ -108,7 +122,7 @@ class NeuralParser(Parser):
                     saved.parent.mkdir(parents=True, exist_ok=True)
                     self.tokenizer.save(saved.parent)
             self.encoder_config = scratch_config(o, self.tokenizer.vocab_size, self.tokenizer.pad_id)
-            encoder: torch.nn.Module = ScratchEncoder(**self.encoder_config)
+            encoder = ScratchEncoder(**self.encoder_config)
         else:
             try:
                 self.tokenizer, self._hf_tokenizer = load_hf_tokenizer(self.spec.name, o.max_len)
@@ -128,6 +142,34 @@ class NeuralParser(Parser):
             progress: Callable[[str, float], None] | None = None) -> "NeuralParser":
         if not train:
             raise InputError("no training examples: expected at least one labelled utterance")
+        labels = (sorted({e.intent for e in train}), sorted({l for e in train for l in e.word_labels} | {OUTSIDE}))
+        return self._train(train, dev, progress, labels, soft=None)
+
+    def fit_distilled(self, train: Sequence[Example], soft: "SoftTargets", dev: Sequence[Example] | None = None,
+                      progress: Callable[[str, float], None] | None = None, *, temperature: float = 2.0,
+                      hard_weight: float = 0.5) -> "NeuralParser":
+        """Train as a student: ``train[i]`` carries gold (or the teacher's best) labels and ``soft[i]`` the
+        teacher's distributions. The label sets are the teacher's plus any new gold ones."""
+        from kiloglot.nlu.neural.distillation import distillation_loss
+
+        if not train:
+            raise InputError("no training examples: expected at least one utterance to distil on")
+        if len(soft) != len(train):
+            raise InputError(f"{len(soft)} soft targets for {len(train)} utterances: expected one per utterance")
+        if self.options.slot_decoder != "softmax":
+            raise InputError("a distilled student learns per-word distributions: use slot_decoder=softmax")
+        if not 0.0 <= hard_weight <= 1.0 or temperature <= 0:
+            raise InputError(f"hard_weight {hard_weight} / temperature {temperature}: expected 0..1 and > 0")
+        intents = sorted(set(soft.intents) | {e.intent for e in train})
+        slots = sorted(set(soft.slots) | {l for e in train for l in e.word_labels} | {OUTSIDE})
+        soft = soft.reorder(intents, slots)
+        self.distillation = {"temperature": temperature, "hard_weight": hard_weight}
+        return self._train(train, dev, progress, (intents, slots), soft=soft,
+                           batch_loss_factory=lambda pad: distillation_loss(pad, temperature, hard_weight))
+
+    def _train(self, train: Sequence[Example], dev: Sequence[Example] | None,
+               progress: Callable[[str, float], None] | None, labels: tuple[list[str], list[str]],
+               soft: "SoftTargets | None", batch_loss_factory: Callable[[int], Any] | None = None) -> "NeuralParser":
         o = self.options
         random.seed(o.seed)
         np.random.seed(o.seed)
@@ -136,12 +178,13 @@ class NeuralParser(Parser):
             torch.set_num_threads(self.threads)
         dist = Distributed(o.device)
         self._locales = sorted({e.locale for e in train})
-        self.intents = sorted({e.intent for e in train})
-        self.slot_labels = sorted({l for e in train for l in e.word_labels} | {OUTSIDE})
+        self.intents, self.slot_labels = labels
         self.data_fingerprint = fingerprint(train)
         self._build(train)
         assert self.model is not None and self.tokenizer is not None
-        items = self._items(train)
+        items: list[Any] = self._items(train)
+        if soft is not None:
+            items = [(*it, soft.intent_probs[i], soft.slot_probs[i]) for i, it in enumerate(items)]
         known = set(self.intents)
         dev_set = [e for e in dev or () if e.intent in known]
 
@@ -151,13 +194,25 @@ class NeuralParser(Parser):
             parses = self.parse_examples(dev_set)
             return build_report(dev_set, parses).mean.exact_match
 
-        run_id = fingerprint(train) + json.dumps({k: v for k, v in asdict(o).items() if k not in _RUNTIME_ONLY}, sort_keys=True)
+        extra = json.dumps(self.distillation, sort_keys=True) if soft is not None else ""
+        run_id = fingerprint(train) + json.dumps({k: v for k, v in asdict(o).items() if k not in _RUNTIME_ONLY}, sort_keys=True) + extra
         best, self.reports = train_loop(model=self.model, items=items, pad_id=self.tokenizer.pad_id, options=o, dist=dist,
                                         evaluate=evaluate if dev_set else None, fingerprint=run_id, progress=progress,
-                                        log=lambda m: print(m, flush=True) if os.environ.get("KILOGLOT_VERBOSE", "1") != "0" else None)
+                                        log=lambda m: print(m, flush=True) if os.environ.get("KILOGLOT_VERBOSE", "1") != "0" else None,
+                                        batch_loss=batch_loss_factory(self.tokenizer.pad_id) if batch_loss_factory else None)
         self.model.load_state_dict(best)
         self.model.to("cpu").eval()
         return self
+
+    def soft_targets(self, words: Sequence[Sequence[str]], temperature: float = 1.0) -> "SoftTargets":
+        """The model's intent and per-word slot distributions at ``temperature`` (as a distillation teacher)."""
+        from kiloglot.nlu.neural.distillation import SoftTargets, teacher_distributions
+
+        if self.model is None or self.tokenizer is None:
+            raise ModelError("the neural parser is not trained: call fit() or load a model")
+        encs = self.tokenizer.encode_batch(words)
+        ip, sp = teacher_distributions(self.model, encs, self.tokenizer.pad_id, temperature, self.options.eval_batch_size)
+        return SoftTargets(ip, sp, list(self.intents), list(self.slot_labels))
 
     # -- inference -----------------------------------------------------------------------------
     @torch.inference_mode()
@@ -204,7 +259,8 @@ class NeuralParser(Parser):
                 options={k: v for k, v in asdict(self.options).items() if k not in _RUNTIME_ONLY}, metrics=metrics,
                 extra={"runtime": "pytorch", "encoder": self.options.encoder,
                        "parameters": sum(p.numel() for p in self.model.parameters()),
-                       "epochs": [r.__dict__ for r in self.reports]}))
+                       "epochs": [r.__dict__ for r in self.reports],
+                       **({"distillation": self.distillation} if self.distillation else {})}))
         return Path(path)
 
     @classmethod
@@ -216,11 +272,14 @@ class NeuralParser(Parser):
             config = json.loads((path / "config.json").read_text(encoding="utf-8"))
             opts = {k: v for k, v in config["options"].items() if k not in _RUNTIME_ONLY}
             opts.setdefault("slot_decoder", "softmax")  # models saved before the CRF decoder existed
-            parser = cls(**opts)
+            enc = config["encoder"]
+            # Rebuild from the artifact alone, even if the encoder folder it was trained from is gone.
+            parser = cls(**{**opts, "encoder": "scratch" if enc["kind"] == "scratch" else f"hf:{enc['name']}"})
+            parser.options = replace(parser.options, encoder=opts.get("encoder", "scratch"))
             parser._locales = list(manifest["locales"])
             parser.intents, parser.slot_labels = list(config["intents"]), list(config["slots"])
             parser.data_fingerprint = manifest.get("training_data", "")
-            enc = config["encoder"]
+            parser.distillation = dict(manifest.get("distillation", {}))
             if enc["kind"] == "scratch":
                 parser.encoder_config = {k: v for k, v in enc.items() if k not in ("kind", "name")}
                 parser.tokenizer = load_scratch_tokenizer(path / "tokenizer.json", parser.options.max_len)

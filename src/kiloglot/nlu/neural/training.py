@@ -131,12 +131,32 @@ class EpochReport:
     utterances_per_s: float
 
 
-def train_loop(*, model: nn.Module, items: list[tuple[list[int], list[int], int, list[int]]], pad_id: int,
+BatchLoss = Callable[[nn.Module, nn.Module, Sequence[Any], torch.device], torch.Tensor]
+
+
+def supervised_loss(pad_id: int) -> BatchLoss:
+    """The joint loss on gold labels; items are (ids, first positions, intent id, slot ids)."""
+
+    def loss(model: nn.Module, wrapped: nn.Module, items: Sequence[Any], device: torch.device) -> torch.Tensor:
+        batch = collate(items, pad_id).to(device)
+        intent_logits, slot_logits = wrapped(batch.input_ids, batch.attention_mask, batch.word_index)
+        return joint_loss(intent_logits, slot_logits, batch.intents, batch.slots, getattr(model, "crf", None))
+
+    return loss
+
+
+def train_loop(*, model: nn.Module, items: Sequence[Any], pad_id: int,
                options: Any, dist: Distributed, evaluate: Callable[[nn.Module], float] | None,
                fingerprint: str, progress: Callable[[str, float], None] | None = None,
-               log: Callable[[str], None] = print) -> tuple[dict[str, torch.Tensor], list[EpochReport]]:
-    """Train; return the best state dict (by dev exact match, else the last) and per-epoch reports."""
+               log: Callable[[str], None] = print,
+               batch_loss: BatchLoss | None = None,
+               metric_name: str = "dev exact match") -> tuple[dict[str, torch.Tensor], list[EpochReport]]:
+    """Train; return the best state dict (by dev exact match, else the last) and per-epoch reports.
+
+    Items start with (token ids, ...); ``batch_loss`` turns a batch of items into a loss (default: the
+    supervised joint loss; distillation passes its own)."""
     device = dist.device
+    batch_loss = batch_loss or supervised_loss(pad_id)
     model.to(device)
     if options.freeze_embeddings:
         for p in model.encoder.input_embeddings().parameters():  # type: ignore[operator]
@@ -192,11 +212,8 @@ def train_loop(*, model: nn.Module, items: list[tuple[list[int], list[int], int,
         mine = batches[dist.rank::dist.world]
         wrapped.train()
         t0, seen, loss_sum = time.perf_counter(), 0, 0.0
-        report_every = max(1, len(mine) // 20)
         for step, idx in enumerate(mine):
-            batch = collate([items[i] for i in idx], pad_id).to(device)
-            intent_logits, slot_logits = wrapped(batch.input_ids, batch.attention_mask, batch.word_index)
-            loss = joint_loss(intent_logits, slot_logits, batch.intents, batch.slots, getattr(model, "crf", None))
+            loss = batch_loss(model, wrapped, [items[i] for i in idx], device)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -204,7 +221,7 @@ def train_loop(*, model: nn.Module, items: list[tuple[list[int], list[int], int,
             sched.step()
             seen += len(idx)
             loss_sum += loss.detach().item()
-            if progress and dist.main and (step + 1) % report_every == 0:
+            if progress and dist.main and (step + 1) * 20 // len(mine) > step * 20 // len(mine):  # 20 ticks an epoch
                 rate = seen * dist.world / (time.perf_counter() - t0)
                 progress(f"epoch {epoch + 1}/{options.epochs} loss {loss_sum / (step + 1):.3f} {rate:,.0f} utt/s", 0.0)
         secs = time.perf_counter() - t0
@@ -222,7 +239,7 @@ def train_loop(*, model: nn.Module, items: list[tuple[list[int], list[int], int,
         rep = EpochReport(epoch + 1, loss_sum / max(1, len(mine)), em, secs, seen * dist.world / secs)
         reports.append(rep)
         if dist.main:
-            log(f"epoch {epoch + 1}: loss {rep.train_loss:.4f}, dev exact match "
+            log(f"epoch {epoch + 1}: loss {rep.train_loss:.4f}, {metric_name} "
                 f"{'-' if em is None else f'{100 * em:.2f}'}, {rep.utterances_per_s:,.0f} utt/s, {secs:.0f}s")
             if ckpt is not None:
                 save_checkpoint(ckpt, {"model": model.state_dict(), "optimizer": opt.state_dict(),

@@ -1,0 +1,1 @@
+"""Learning workflows on top of the parsers: unlabelled text, in-domain pretraining, distillation."""

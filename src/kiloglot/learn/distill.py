@@ -1,0 +1,209 @@
+"""Teacher to student: knowledge distillation for both heads on labelled plus unlabelled utterances.
+
+The teacher (any saved parser) labels every utterance: its intent distribution and per-word slot
+distributions at temperature T (a neural teacher; a CRF teacher gives posterior marginals), or its
+top intents and best labels (any other parser). Unlabelled utterances, in locales that may have no
+labels at all, get the teacher's best labels as hard targets: that is how a zero-shot teacher's
+knowledge reaches a student in every locale. Students: a neural model (``neural:dim=128,layers=2``),
+trained on soft and hard targets, or the linear parser (``linear``), trained on the hard targets
+(sequence-level distillation: it cannot take distributions).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kiloglot.data.example import OUTSIDE, Example
+from kiloglot.errors import InputError
+from kiloglot.fileio import atomic_write
+from kiloglot.learn.unlabeled import Utterance
+from kiloglot.nlu.neural.distillation import SoftTargets
+
+STUDENT_KINDS = ("neural", "linear")
+
+
+@dataclass(frozen=True)
+class StudentSpec:
+    kind: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, spec: str) -> "StudentSpec":
+        """``"linear"``, ``"neural"``, or ``"neural:dim=128,layers=2,vocab_size=8000"``."""
+        from kiloglot.settings import parse_option
+
+        kind, _, rest = spec.partition(":")
+        if kind not in STUDENT_KINDS:
+            raise InputError(f"student {spec!r}: expected 'linear' or 'neural[:key=value,...]'")
+        options = {}
+        for item in filter(None, (p.strip() for p in rest.split(","))):
+            try:
+                key, value = parse_option(item)
+            except ValueError as exc:
+                raise InputError(f"student {spec!r}: {exc}") from None
+            options[key] = value
+        return cls(kind, options)
+
+
+def teacher_targets(teacher: Any, utterances: Sequence[Utterance], temperature: float, labels: tuple[list[str], list[str]],
+                    progress: Callable[[int], None] | None = None, chunk: int = 2048) -> SoftTargets:
+    """The teacher's distributions for every utterance (in order). ``labels``: the teacher's intent and
+    slot label sets (its manifest's), for teachers that only give parses."""
+    parts: list[SoftTargets] = []
+    for b in range(0, len(utterances), chunk):
+        part = utterances[b:b + chunk]
+        if hasattr(teacher, "soft_targets"):
+            parts.append(teacher.soft_targets([list(u.words) for u in part], temperature))
+        else:
+            parts.append(_targets_from_parses(teacher, part, *labels))
+        if progress:
+            progress(len(part))
+    first = parts[0]
+    return SoftTargets(np.concatenate([p.intent_probs for p in parts]), [a for p in parts for a in p.slot_probs],
+                       first.intents, first.slots)
+
+
+def _targets_from_parses(teacher: Any, utterances: Sequence[Utterance], intents: list[str],
+                         slots: list[str]) -> SoftTargets:
+    """For teachers without distributions: the top-k intent probabilities (renormalised) and one-hot labels."""
+    slots = sorted(set(slots) | {OUTSIDE})
+    ii, si = {k: i for i, k in enumerate(intents)}, {k: i for i, k in enumerate(slots)}
+    ip = np.zeros((len(utterances), len(intents)), dtype=np.float32)
+    sp = []
+    by_locale: dict[str, list[int]] = {}
+    for i, u in enumerate(utterances):
+        by_locale.setdefault(u.locale, []).append(i)
+    parses: list[Any] = [None] * len(utterances)
+    for locale, idx in by_locale.items():
+        for i, p in zip(idx, teacher.parse([utterances[i].text for i in idx], locale)):
+            parses[i] = p
+    for r, p in enumerate(parses):
+        for name, prob in p.alternatives or ((p.intent, 1.0),):
+            ip[r, ii[name]] = prob
+        ip[r] /= ip[r].sum()
+        rows = np.zeros((len(utterances[r].words), len(slots)), dtype=np.float32)
+        for w, label in enumerate(p.word_labels[: len(rows)]):
+            rows[w, si.get(label, si[OUTSIDE])] = 1.0
+        sp.append(rows)
+    return SoftTargets(ip, sp, intents, slots)
+
+
+def pseudo_examples(utterances: Sequence[Utterance], targets: SoftTargets) -> list[Example]:
+    """Examples carrying the teacher's best intent and per-word labels."""
+    out = []
+    for i, (u, sp) in enumerate(zip(utterances, targets.slot_probs)):
+        labels = tuple(targets.slots[int(j)] for j in sp.argmax(-1)) if len(sp) else ()
+        out.append(Example(id=f"teacher-{i}", locale=u.locale, text=u.text, words=u.words, word_labels=labels,
+                           intent=targets.intents[int(targets.intent_probs[i].argmax())], partition="train"))
+    return out
+
+
+# -- cached teacher targets -----------------------------------------------------------------------
+def _cache_key(teacher_dir: Path, utterances: Sequence[Utterance], temperature: float) -> str:
+    h = hashlib.sha256()
+    manifest = (teacher_dir / "manifest.json").read_bytes() if (teacher_dir / "manifest.json").is_file() else b""
+    h.update(manifest)
+    h.update(f"{temperature}\n".encode())
+    for u in utterances:
+        h.update(f"{u.locale}\t{u.text}\n".encode())
+    return h.hexdigest()
+
+
+def load_cached(path: Path, key: str) -> SoftTargets | None:
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as z:
+        if str(z["key"]) != key:
+            return None
+        lengths = z["lengths"]
+        flat = z["slots"].astype(np.float32)
+        cuts = np.cumsum(lengths)[:-1]
+        return SoftTargets(z["intents"].astype(np.float32), list(np.split(flat, cuts)),
+                           json.loads(str(z["intent_names"])), json.loads(str(z["slot_names"])))
+
+
+def save_cached(path: Path, key: str, t: SoftTargets) -> None:
+    lengths = np.array([len(a) for a in t.slot_probs], dtype=np.int64)
+    flat = np.concatenate(t.slot_probs) if t.slot_probs else np.zeros((0, len(t.slots)))
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, key=key, intents=t.intent_probs.astype(np.float16), slots=flat.astype(np.float16),
+                     lengths=lengths, intent_names=json.dumps(t.intents), slot_names=json.dumps(t.slots))
+
+    atomic_write(path, write)
+
+
+# -- the workflow --------------------------------------------------------------------------------
+def distill(teacher_dir: str | Path, student: StudentSpec, labelled: Sequence[Example], unlabelled: Sequence[Utterance],
+            *, dev: Sequence[Example] = (), temperature: float = 2.0, hard_weight: float = 0.5,
+            cache: str | Path | None = None, jobs: int | None = None,
+            progress: Callable[[str, int, int], None] | None = None,
+            log: Callable[[str], None] = print) -> tuple[Any, dict[str, Any]]:
+    """Label with the teacher, train the student; returns (student parser, report). Nothing is saved here."""
+    from kiloglot.nlu import load, read_manifest, registry
+
+    teacher_dir = Path(teacher_dir)
+    if temperature <= 0:
+        raise InputError(f"temperature {temperature}: expected a positive number")
+    if not 0.0 <= hard_weight <= 1.0:
+        raise InputError(f"hard weight {hard_weight}: expected a number between 0 and 1")
+    teacher = load(teacher_dir)
+    manifest = read_manifest(teacher_dir)
+    labels = (list(manifest["intents"]), list(manifest["slots"]))
+    gold = {(e.locale, e.text) for e in labelled}
+    extra = [u for u in unlabelled if (u.locale, u.text) not in gold]  # a text with gold labels keeps them
+    if not labelled and not extra:
+        raise InputError("nothing to distil on: expected labelled examples or unlabelled utterances")
+    missing = sorted({u.locale for u in extra if not teacher.supports(u.locale)})
+    if missing:
+        raise InputError(f"the teacher {teacher_dir} cannot parse {', '.join(missing)}: it knows {', '.join(teacher.locales)}")
+    everything = [Utterance(e.locale, e.text, tuple(e.words)) for e in labelled] + list(extra)
+    t0 = time.perf_counter()
+    key = _cache_key(teacher_dir, everything, temperature)
+    targets = load_cached(Path(cache), key) if cache else None
+    if targets is None:
+        done = 0
+
+        def step(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress("teacher labelling", done, len(everything))
+
+        targets = teacher_targets(teacher, everything, temperature, labels, step)
+        if cache:
+            save_cached(Path(cache), key, targets)
+    else:
+        log(f"teacher targets from cache {cache}")
+    label_secs = time.perf_counter() - t0
+    del teacher
+    train = list(labelled) + pseudo_examples(extra, SoftTargets(targets.intent_probs[len(labelled):],
+                                                                 targets.slot_probs[len(labelled):],
+                                                                 targets.intents, targets.slots))
+    t1 = time.perf_counter()
+    options = dict(student.options)
+    cls = registry.get(student.kind)
+    if student.kind == "neural":
+        options.setdefault("slot_decoder", "softmax")
+        model = cls(jobs=jobs, **options)
+        model.fit_distilled(train, targets, dev, temperature=temperature, hard_weight=hard_weight,
+                            progress=(lambda note, s: progress(note, 0, 0)) if progress else None)
+    else:
+        model = cls(jobs=jobs, **options)
+        model.fit(train, None)
+    report = {"teacher": str(teacher_dir), "student": {"kind": student.kind, "options": options},
+              "temperature": temperature, "hard_weight": hard_weight if student.kind == "neural" else 1.0,
+              "labelled": len(labelled), "unlabelled": len(extra),
+              "labelled_locales": sorted({e.locale for e in labelled}),
+              "unlabelled_locales": sorted({u.locale for u in extra}),
+              "teacher_seconds": round(label_secs, 1), "student_seconds": round(time.perf_counter() - t1, 1)}
+    return model, report
