@@ -44,6 +44,7 @@ def main() -> int:
     ap.add_argument("--freeze-embeddings", action="store_true")
     ap.add_argument("--option", "-o", action="append", default=[], help="KEY=VALUE neural option")
     ap.add_argument("--checkpoint-dir", default=None)
+    ap.add_argument("--train-per-locale", type=int, default=0, help="use only the first N train utterances of each locale (0: all)")
     ap.add_argument("--out", default=None)
     ap.add_argument("--name", required=True)
     args = ap.parse_args()
@@ -59,6 +60,9 @@ def main() -> int:
     t0 = time.perf_counter()
     data = read_massive(args.data, sorted(set(train_locales) | set(eval_locales)), ["train", "dev"])
     train = [e for e in data if e.partition == "train" and e.locale in train_locales]
+    if args.train_per_locale:
+        seen: dict[str, int] = {}
+        train = [e for e in train if seen.__setitem__(e.locale, seen.get(e.locale, 0) + 1) or seen[e.locale] <= args.train_per_locale]
     dev_sel = [e for e in data if e.partition == "dev" and e.locale in train_locales]
     dev_eval = [e for e in data if e.partition == "dev" and e.locale in eval_locales]
     parser = registry.create("neural", jobs=os.cpu_count(), **options)

@@ -214,3 +214,27 @@ def test_unlabelled_files_are_read_with_locales_and_bad_lines_are_named(tmp_path
     many = [Utterance("en-US", str(i), (str(i),)) for i in range(10)] + [Utterance("de-DE", "x", ("x",))]
     kept = sample_per_locale(many, 3, seed=1)
     assert sum(u.locale == "en-US" for u in kept) == 3 and sum(u.locale == "de-DE" for u in kept) == 1
+
+
+def test_cli_distils_from_a_file_of_unlabelled_text_and_names_bad_input(teacher, slices, tmp_path, massive_path):
+    from typer.testing import CliRunner
+
+    from kiloglot.cli.main import app
+
+    _, _, de = slices
+    text = tmp_path / "de.txt"
+    text.write_text("\n".join(u.text for u in de[:150]) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    out = tmp_path / "student"
+    bad = runner.invoke(app, ["distill", "--teacher", str(teacher), "--student", "linear", "--out", str(out),
+                              "--unlabeled", str(text), "--labeled-locales", "none", "--data", str(massive_path)])
+    assert bad.exit_code == 1 and "no locale" in bad.output and "line 1" in bad.output and not out.exists()
+    ok = runner.invoke(app, ["distill", "--teacher", str(teacher), "--student", "linear", "--out", str(out),
+                             "--unlabeled", str(text), "--locale", "de-DE", "--labeled-locales", "none",
+                             "--data", str(massive_path), "--jobs", "1"])
+    assert ok.exit_code == 0, ok.output
+    manifest = read_manifest(out)
+    assert manifest["locales"] == ["de-DE"] and manifest["metrics"]["distillation"]["unlabelled"] == 150
+    assert load(out).parse(["wecke mich um sieben"], "de-DE")[0].intent in manifest["intents"]
+    missing = runner.invoke(app, ["pretrain", "--text", str(tmp_path / "none.txt"), "--out", str(tmp_path / "enc")])
+    assert missing.exit_code == 1 and "does not exist" in missing.output
