@@ -99,7 +99,7 @@ def main() -> int:
             "f1": mean_over(pl, locales, "slot_micro_f1"), "em_unseen": mean_over(pl, unseen, "exact_match"),
             "em_seen": mean_over(pl, seen, "exact_match"),
             "p50_ms": sp["latency_ms"]["p50"], "p99_ms": sp["latency_ms"]["p99"], "utt_per_s": sp["throughput_per_s"],
-            "size_mb": sp["size_bytes"] / 1e6, "rss_mb": sp["peak_rss_mb_all_locales"], "eval_seconds": ev["eval_seconds"],
+            "size_mb": sp["size_bytes"] / 1e6, "rss_mb": sp["peak_rss_mb_serving_all_locales"], "eval_seconds": ev["eval_seconds"],
             "per_locale": pl,
         }
         print(f"{label}: EM {rows[label]['em']:.2f} (unseen {rows[label]['em_unseen']:.2f}), p50 {rows[label]['p50_ms']:.2f} ms",

@@ -108,7 +108,8 @@ def student_section() -> list[str]:
                 f"One run on one machine ({r['machine']['cpu_count']} cores, {r['date'][:10]}), dev partition "
                 f"({r.get('dev_utterances', 'all'):,} utterances over 52 locales); 'seen' = {', '.join(r['seen_locales'])} (the only "
                 "gold labels any of these models had, except the linear full-data parser), 'unseen' = the other 51. "
-                "Latency: one utterance, one thread; throughput: 2 processes; RSS: a process that parsed all 52 locales.", "",
+                "Latency: one utterance, one thread; throughput: 2 processes; RSS: a fresh process that loaded the model and "
+                "parsed dev utterances of all 52 locales.", "",
                 (RESULTS / f"{path.stem}.md").read_text().strip(), "", f"Command: `{r['command']}`", ""]
     for path in sorted(RESULTS.glob("pretrain_effect*.json")):
         r = json.loads(path.read_text())
