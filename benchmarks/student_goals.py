@@ -74,7 +74,7 @@ def main() -> int:
     ap.add_argument("--name", default="distill_goals")
     ap.add_argument("--data", default=None)
     ap.add_argument("--speed-per-locale", type=int, default=40)
-    ap.add_argument("--dev-per-locale", type=int, default=0, help="score the first N dev utterances of each locale (0: all)")
+    ap.add_argument("--dev-per-locale", type=int, default=0, help="score a seeded random sample of N dev utterances per locale (0: all)")
     args = ap.parse_args()
 
     from kiloglot.data import ALL_LOCALES, read_massive
@@ -84,9 +84,15 @@ def main() -> int:
     locales = list(ALL_LOCALES)
     unseen = [l for l in locales if l not in seen]
     dev = read_massive(args.data, locales, ["dev"])
-    if args.dev_per_locale:
-        counts: dict[str, int] = {}
-        dev = [e for e in dev if counts.__setitem__(e.locale, counts.get(e.locale, 0) + 1) or counts[e.locale] <= args.dev_per_locale]
+    if args.dev_per_locale:  # a seeded random sample per locale (the dev files are ordered, so not the first N)
+        import random
+
+        by_locale: dict[str, list] = {}
+        for e in dev:
+            by_locale.setdefault(e.locale, []).append(e)
+        rng = random.Random(13)
+        dev = [e for loc in locales for e in sorted(rng.sample(by_locale[loc], min(args.dev_per_locale, len(by_locale[loc]))),
+                                                     key=lambda x: int(x.id))]
     rows = {}
     for label, path in models.items():
         print(f"{label}: evaluating {path}", flush=True)

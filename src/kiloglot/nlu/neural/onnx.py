@@ -9,6 +9,7 @@ decoder is a CRF), ``model.onnx``, ``tokenizer.json``.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -90,8 +91,12 @@ class OnnxNeuralParser(Parser):
             self.config = json.loads((path / "config.json").read_text(encoding="utf-8"))
             backend = Tokenizer.from_file(str(path / "tokenizer.json"))
             options = ort.SessionOptions()
+            # onnxruntime ignores OMP_NUM_THREADS; honour it like PyTorch does, so that N worker
+            # processes with OMP_NUM_THREADS=1 do not each start a thread per core.
+            threads = threads or int(os.environ.get("OMP_NUM_THREADS", "0") or 0) or None
             if threads:
                 options.intra_op_num_threads = threads
+                options.inter_op_num_threads = 1
             self.session = ort.InferenceSession(str(path / "model.onnx"), options, providers=["CPUExecutionProvider"])
         except (OSError, ValueError, KeyError, json.JSONDecodeError, RuntimeError) as exc:
             raise ModelError(f"ONNX model files in {path} are corrupt or incomplete: {exc}") from None
