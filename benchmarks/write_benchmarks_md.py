@@ -102,11 +102,11 @@ def deployment_section() -> list[str]:
 def student_section() -> list[str]:
     """Issue 4: teachers vs students vs linear (student_goals.py), and what in-domain pretraining buys."""
     out: list[str] = []
-    for path in sorted(RESULTS.glob("distill_goals*.json")):
+    for path in sorted(p for p in RESULTS.glob("distill_goals*.json") if not p.name.endswith("_speed.json")):
         r = json.loads(path.read_text())
         out += [f"## Teacher to production student (issue 4): `{path.stem}`", "",
                 f"One run on one machine ({r['machine']['cpu_count']} cores, {r['date'][:10]}), dev partition "
-                f"({r.get('dev_utterances', 'all'):,} utterances over 52 locales); 'seen' = {', '.join(r['seen_locales'])} (the only "
+                f"({r['dev_utterances']:,} utterances over 52 locales, a seeded random sample per locale); 'seen' = {', '.join(r['seen_locales'])} (the only "
                 "gold labels any of these models had, except the linear full-data parser), 'unseen' = the other 51. "
                 "Latency: one utterance, one thread; throughput: 2 processes; RSS: a fresh process that loaded the model and "
                 "parsed dev utterances of all 52 locales.", "",
