@@ -92,7 +92,7 @@ def deployment_section() -> list[str]:
                             f"{sp['throughput_per_s']:,.0f} | {sp['size_bytes'] / 1e6:.1f} MB | {sp['peak_rss_mb_one_locale']:.0f} MB | {sp['date'][:10]} |")
     if not rows:
         return []
-    return ["## Deployment runtimes (issue 4, started)", "",
+    return ["## Deployment runtimes (issue 4)", "",
             "`kiloglot export MODEL --out DIR [--int8]`, then `benchmarks/speed_parser.py` on each directory "
             "(one-utterance latency on one thread; throughput with 2 processes).", "",
             "| model | runtime | p50 / p99 ms | utt/s | size | peak RSS | date |", "|---|---|---:|---:|---:|---:|---|",
@@ -113,6 +113,8 @@ def student_section() -> list[str]:
                 (RESULTS / f"{path.stem}.md").read_text().strip(), "", f"Command: `{r['command']}`", ""]
     for path in sorted(RESULTS.glob("pretrain_effect*.json")):
         r = json.loads(path.read_text())
+        if r.get("benchmark") != "pretrain_effect":
+            continue  # one of its fine-tuning runs (train_neural.py)
         out += [f"## Stage-2 (in-domain) pretraining (issue 4): `{path.stem}`", "",
                 (RESULTS / f"{path.stem}.md").read_text().strip(), "", f"Command: `{r['command']}` ({r['date'][:10]})", ""]
     return out
