@@ -135,7 +135,6 @@ def train(
     import os
 
     from kiloglot.data import parse_locales
-    from kiloglot.evaluation import build_report
     from kiloglot.nlu import registry
     from kiloglot.settings import Settings, parse_option
 
@@ -169,16 +168,27 @@ def train(
         parser.fit(train_set, dev_set, progress=lambda note, secs: advance(1, note if secs == 0 else f"{note} {secs:.0f}s"))
     if not rank0:
         return  # under torchrun only the first process scores and saves
-    metrics: dict[str, Any] = {}
-    if evaluate_dev and dev_set:
-        report = build_report(dev_set, parser.parse_examples(dev_set))
-        metrics = {"dev": {"mean": report.mean.as_dict(), "per_locale": {k: v.as_dict() for k, v in report.per_locale.items()}}}
+    metrics = _dev_metrics(parser, dev_set) if evaluate_dev else {}
     parser.save(out_dir, metrics=metrics)
     err.print(f"saved {parser_kind} parser for {len(chosen)} locale(s) to {out_dir} "
               f"({time.perf_counter() - t0:.0f}s in all)")
-    if metrics:
+    _print_dev(metrics, "dev mean")
+
+
+def _dev_metrics(parser: Any, dev: list) -> dict[str, Any]:
+    """Dev scores to store in the manifest ({} without dev data)."""
+    from kiloglot.evaluation import build_report
+
+    if not dev:
+        return {}
+    report = build_report(dev, parser.parse_examples(dev))
+    return {"dev": {"mean": report.mean.as_dict(), "per_locale": {k: v.as_dict() for k, v in report.per_locale.items()}}}
+
+
+def _print_dev(metrics: dict[str, Any], label: str) -> None:
+    if "dev" in metrics:
         m = metrics["dev"]["mean"]
-        out.print(f"dev mean: exact match {100 * m['exact_match']:.1f}, intent accuracy {100 * m['intent_accuracy']:.1f}, "
+        out.print(f"{label}: exact match {100 * m['exact_match']:.1f}, intent accuracy {100 * m['intent_accuracy']:.1f}, "
                   f"slot F1 {100 * m['slot_micro_f1']:.1f}")
 
 
@@ -394,7 +404,6 @@ def distill(
 ) -> None:
     """Distil a teacher into a small student on labelled plus unlabelled utterances (both heads, temperature)."""
     from kiloglot.data import parse_locales
-    from kiloglot.evaluation import build_report
     from kiloglot.learn.distill import StudentSpec, distill as run_distill
     from kiloglot.settings import Settings
 
@@ -426,17 +435,11 @@ def distill(
                                     hard_weight=hard_weight, cache=targets_cache,
                                     jobs=jobs or Settings.from_env().jobs, progress=progress,
                                     log=lambda m: err.print(m, highlight=False))
-    metrics: dict[str, Any] = {"distillation": report}
-    if dev:
-        r = build_report(dev, model.parse_examples(dev))
-        metrics["dev"] = {"mean": r.mean.as_dict(), "per_locale": {k: v.as_dict() for k, v in r.per_locale.items()}}
+    metrics: dict[str, Any] = {"distillation": report, **_dev_metrics(model, dev)}
     model.save(out_dir, metrics=metrics)
     err.print(f"saved the {spec.kind} student to {out_dir} (teacher labelling {report['teacher_seconds']:.0f}s, "
               f"student training {report['student_seconds']:.0f}s)")
-    if dev:
-        m = metrics["dev"]["mean"]
-        out.print(f"dev mean over {', '.join(dev_chosen)}: exact match {100 * m['exact_match']:.1f}, intent accuracy "
-                  f"{100 * m['intent_accuracy']:.1f}, slot F1 {100 * m['slot_micro_f1']:.1f}")
+    _print_dev(metrics, f"dev mean over {', '.join(dev_chosen)}")
 
 
 def _database(db: str | None) -> str:
