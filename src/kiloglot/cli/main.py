@@ -136,7 +136,7 @@ def train(
 
     from kiloglot.data import parse_locales
     from kiloglot.nlu import registry
-    from kiloglot.settings import Settings, parse_option
+    from kiloglot.settings import Settings
 
     chosen = parse_locales(locales)
     cls = registry.get(parser_kind)
@@ -146,12 +146,7 @@ def train(
     else:
         options.update(encoder=encoder, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                        patience=patience, seed=seed, checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None)
-        for item in option or []:
-            try:
-                key, value = parse_option(item)
-            except ValueError as exc:
-                raise InputError(f"--{exc}") from None
-            options[key] = value
+        options.update(_options(option))
     parser = cls(**options)
     rank0 = int(os.environ.get("RANK", "0")) == 0
     t0 = time.perf_counter()

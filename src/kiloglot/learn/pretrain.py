@@ -29,37 +29,19 @@ from kiloglot.nlu.artifact import atomic_directory, write_json
 from kiloglot.nlu.neural.decode import pad_batch
 from kiloglot.nlu.neural.encoders import EncoderSpec, ScratchEncoder, scratch_config
 from kiloglot.nlu.neural.tokenization import Encoded, WordTokenizer, load_hf_tokenizer, scratch_tokenizer
-from kiloglot.nlu.neural.training import Distributed, train_loop
+from kiloglot.nlu.neural.training import Distributed, EncoderTrainingOptions, train_loop
 
 SCRATCH_ENCODER_FILE = "encoder.json"
 
 
 @dataclass(frozen=True)
-class PretrainOptions:
-    encoder: str = "scratch"
+class PretrainOptions(EncoderTrainingOptions):
     epochs: int = 3
-    batch_size: int = 64
-    learning_rate: float | None = None  # None: 5e-4 scratch, 5e-5 pretrained
-    weight_decay: float = 0.01
-    warmup: float = 0.06
+    patience: int = 0  # the best epoch by held-out masked-token accuracy is kept either way
     mask_prob: float = 0.15
     span_masking: bool = False
     mean_span: float = 3.0
     heldout: int = 2000  # utterances kept aside to measure masked-token accuracy
-    seed: int = 13
-    device: str = "auto"
-    checkpoint_dir: str | None = None
-    freeze_embeddings: bool = False
-    freeze_layers: int = 0
-    patience: int = 0
-    # scratch architecture (ignored for Hugging Face encoders)
-    dim: int = 256
-    layers: int = 4
-    heads: int = 4
-    ff: int = 1024
-    vocab_size: int = 16000
-    max_len: int = 96
-    dropout: float = 0.1
 
 
 class ScratchMLM(nn.Module):

@@ -22,7 +22,7 @@ from kiloglot.nlu.neural.decode import pad_batch, prepare, to_parse
 from kiloglot.nlu.neural.encoders import EncoderSpec, HFEncoder, ScratchEncoder, scratch_config
 from kiloglot.nlu.neural.model import JointModel
 from kiloglot.nlu.neural.tokenization import WordTokenizer, load_hf_tokenizer, load_scratch_tokenizer, scratch_tokenizer
-from kiloglot.nlu.neural.training import Distributed, EpochReport, train_loop
+from kiloglot.nlu.neural.training import Distributed, EncoderTrainingOptions, EpochReport, train_loop
 from kiloglot.nlu.parse import Parse
 from kiloglot.nlu.registry import register
 
@@ -31,26 +31,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class NeuralOptions:
-    encoder: str = "scratch"
-    dim: int = 256
-    layers: int = 4
-    heads: int = 4
-    ff: int = 1024
-    vocab_size: int = 16000
-    max_len: int = 96
-    dropout: float = 0.1
-    epochs: int = 10
-    batch_size: int = 64
-    learning_rate: float | None = None  # None: 5e-4 for scratch, 5e-5 for a pretrained encoder
-    weight_decay: float = 0.01
-    warmup: float = 0.06
-    patience: int = 3
-    seed: int = 13
-    device: str = "auto"
-    freeze_embeddings: bool = False
-    freeze_layers: int = 0  # also keep the embedding block and the lowest N layers fixed (cross-lingual transfer)
-    checkpoint_dir: str | None = None
+class NeuralOptions(EncoderTrainingOptions):
     eval_batch_size: int = 128
     top_k: int = 3
     slot_decoder: str = "crf"  # or "softmax"; CRF chosen by measurement (BENCHMARKS.md: +1.5 EM, +3.3 slot F1)

@@ -23,6 +23,32 @@ from kiloglot.nlu.neural.model import joint_loss
 from kiloglot.nlu.neural.tokenization import Encoded
 
 
+@dataclass(frozen=True)
+class EncoderTrainingOptions:
+    """What every encoder-training workflow shares (fine-tuning a parser, masked-LM pretraining):
+    the encoder, the scratch architecture (ignored for Hugging Face encoders) and what ``train_loop`` reads."""
+
+    encoder: str = "scratch"
+    dim: int = 256
+    layers: int = 4
+    heads: int = 4
+    ff: int = 1024
+    vocab_size: int = 16000
+    max_len: int = 96
+    dropout: float = 0.1
+    epochs: int = 10
+    batch_size: int = 64
+    learning_rate: float | None = None  # None: 5e-4 for scratch, 5e-5 for a pretrained encoder
+    weight_decay: float = 0.01
+    warmup: float = 0.06
+    patience: int = 3
+    seed: int = 13
+    device: str = "auto"
+    freeze_embeddings: bool = False
+    freeze_layers: int = 0  # also keep the embedding block and the lowest N layers fixed (cross-lingual transfer)
+    checkpoint_dir: str | None = None
+
+
 @dataclass
 class Batch:
     input_ids: torch.Tensor
