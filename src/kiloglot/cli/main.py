@@ -30,6 +30,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 DataOpt = Annotated[Optional[str], typer.Option("--data", help="MASSIVE .tar.gz, folder or .jsonl (default: $KILOGLOT_MASSIVE, ../shared, else download)")]
 LocalesOpt = Annotated[Optional[str], typer.Option("--locales", help="'all', 'default' or comma-separated locales, e.g. en-US,de-DE")]
 SkipBadOpt = Annotated[bool, typer.Option("--skip-bad", help="skip and count malformed records instead of stopping")]
+# Training-loop flags shared by train, pretrain and distill (neural models): one declaration each.
+EpochsOpt = Annotated[int, typer.Option("--epochs", help="neural: maximum passes over the training data")]
+BatchSizeOpt = Annotated[int, typer.Option("--batch-size", help="neural: utterances per batch (per process under torchrun)")]
+LearningRateOpt = Annotated[Optional[float], typer.Option("--learning-rate", help="neural: peak learning rate (default 5e-4 for a scratch encoder, 5e-5 for a Hugging Face one or to continue pretraining)")]
+PatienceOpt = Annotated[int, typer.Option("--patience", help="neural: epochs without dev improvement before stopping (0: never)")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="random seed (sampling and training)")]
+JobsOpt = Annotated[int, typer.Option("--jobs", help="torch threads (neural) or worker processes (linear); default: all cores")]
+CheckpointOpt = Annotated[Optional[Path], typer.Option("--checkpoint-dir", help="neural: checkpoint here every epoch; resume from it if present")]
+ExtraOpt = Annotated[Optional[list[str]], typer.Option("--option", "-o", help="neural: extra option KEY=VALUE, e.g. -o dim=128 -o layers=2")]
 
 
 def friendly(fn: F) -> F:
@@ -119,16 +128,16 @@ def train(
     locales: LocalesOpt = "default",
     data: DataOpt = None,
     skip_bad: SkipBadOpt = False,
-    jobs: Annotated[int, typer.Option(help="worker processes (linear) or torch threads (neural); default: all cores")] = 0,
+    jobs: JobsOpt = 0,
     crf_iterations: Annotated[int, typer.Option(help="linear: L-BFGS iterations of the slot CRF")] = 100,
     encoder: Annotated[str, typer.Option(help="neural: 'scratch', 'hf:<name-or-path>' or a model folder")] = "scratch",
-    epochs: Annotated[int, typer.Option(help="neural: maximum epochs (early stopping on dev exact match)")] = 10,
-    batch_size: Annotated[int, typer.Option(help="neural: utterances per batch (per process under torchrun)")] = 64,
-    learning_rate: Annotated[Optional[float], typer.Option(help="neural: peak learning rate (default 5e-4 scratch, 5e-5 pretrained)")] = None,
-    patience: Annotated[int, typer.Option(help="neural: epochs without dev improvement before stopping (0: never)")] = 3,
-    seed: Annotated[int, typer.Option(help="neural: random seed")] = 13,
-    checkpoint_dir: Annotated[Optional[Path], typer.Option(help="neural: checkpoint here every epoch; resume from it if present")] = None,
-    option: Annotated[Optional[list[str]], typer.Option("--option", "-o", help="neural: extra option KEY=VALUE, e.g. -o dim=384 -o layers=6")] = None,
+    epochs: EpochsOpt = 10,
+    batch_size: BatchSizeOpt = 64,
+    learning_rate: LearningRateOpt = None,
+    patience: PatienceOpt = 3,
+    seed: SeedOpt = 13,
+    checkpoint_dir: CheckpointOpt = None,
+    option: ExtraOpt = None,
     evaluate_dev: Annotated[bool, typer.Option("--dev/--no-dev", help="score dev after training and store it in the manifest")] = True,
 ) -> None:
     """Train a parser on MASSIVE train and save it (with its dev scores) to --out."""
@@ -144,8 +153,7 @@ def train(
     if parser_kind == "linear":
         options["crf_iterations"] = crf_iterations
     else:
-        options.update(encoder=encoder, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                       patience=patience, seed=seed, checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None)
+        options.update(encoder=encoder, **_loop(epochs, batch_size, learning_rate, patience, seed, checkpoint_dir))
         options.update(_options(option))
     parser = cls(**options)
     rank0 = int(os.environ.get("RANK", "0")) == 0
@@ -303,6 +311,13 @@ def export(
     err.print(f"exported {model_dir} -> {path} ({'int8' if int8 else 'fp32'}, {size / 1e6:.1f} MB)")
 
 
+def _loop(epochs: int, batch_size: int, learning_rate: float | None, patience: int, seed: int,
+          checkpoint_dir: Path | None) -> dict[str, Any]:
+    """The training-loop options of a neural model, from the shared flags."""
+    return {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "patience": patience,
+            "seed": seed, "checkpoint_dir": str(checkpoint_dir) if checkpoint_dir else None}
+
+
 def _options(items: list[str] | None) -> dict[str, Any]:
     from kiloglot.settings import parse_option
 
@@ -337,15 +352,15 @@ def pretrain(
     locale: Annotated[Optional[str], typer.Option("--locale", help="locale of plain text lines")] = None,
     data: DataOpt = None,
     per_locale: Annotated[int, typer.Option(help="at most N utterances per locale (0: all)")] = 0,
-    epochs: Annotated[int, typer.Option(help="passes over the text")] = 3,
-    batch_size: Annotated[int, typer.Option(help="utterances per batch")] = 64,
-    learning_rate: Annotated[Optional[float], typer.Option(help="peak learning rate (default 5e-4 scratch, 5e-5 pretrained)")] = None,
+    epochs: EpochsOpt = 3,
+    batch_size: BatchSizeOpt = 64,
+    learning_rate: LearningRateOpt = None,
     mask_prob: Annotated[float, typer.Option(help="fraction of sub-words to predict")] = 0.15,
     span_masking: Annotated[bool, typer.Option("--span-masking/--token-masking", help="mask contiguous spans (SpanBERT) or single sub-words (BERT)")] = False,
-    seed: Annotated[int, typer.Option(help="random seed")] = 13,
-    jobs: Annotated[int, typer.Option(help="torch threads (default: all cores)")] = 0,
-    checkpoint_dir: Annotated[Optional[Path], typer.Option(help="checkpoint every epoch; resume from it if present")] = None,
-    option: Annotated[Optional[list[str]], typer.Option("--option", "-o", help="extra option KEY=VALUE, e.g. -o dim=128 -o layers=2")] = None,
+    seed: SeedOpt = 13,
+    jobs: JobsOpt = 0,
+    checkpoint_dir: CheckpointOpt = None,
+    option: ExtraOpt = None,
 ) -> None:
     """Continue self-supervised pretraining (masked-LM) of an encoder on unlabelled in-domain text."""
     import torch
@@ -389,13 +404,13 @@ def distill(
     temperature: Annotated[float, typer.Option(help="softmax temperature of the soft targets")] = 2.0,
     hard_weight: Annotated[float, typer.Option(help="weight of the hard-label loss (the rest: soft targets)")] = 0.5,
     targets_cache: Annotated[Optional[Path], typer.Option(help="keep the teacher's targets in this .npz and reuse them")] = None,
-    epochs: Annotated[int, typer.Option(help="neural student: maximum epochs")] = 10,
-    batch_size: Annotated[int, typer.Option(help="neural student: utterances per batch")] = 64,
-    learning_rate: Annotated[Optional[float], typer.Option(help="neural student: peak learning rate")] = None,
-    patience: Annotated[int, typer.Option(help="neural student: epochs without dev improvement before stopping")] = 3,
-    seed: Annotated[int, typer.Option(help="random seed (sampling and training)")] = 13,
-    jobs: Annotated[int, typer.Option(help="torch threads / worker processes (default: all cores)")] = 0,
-    checkpoint_dir: Annotated[Optional[Path], typer.Option(help="neural student: checkpoint every epoch; resume")] = None,
+    epochs: EpochsOpt = 10,
+    batch_size: BatchSizeOpt = 64,
+    learning_rate: LearningRateOpt = None,
+    patience: PatienceOpt = 3,
+    seed: SeedOpt = 13,
+    jobs: JobsOpt = 0,
+    checkpoint_dir: CheckpointOpt = None,
 ) -> None:
     """Distil a teacher into a small student on labelled plus unlabelled utterances (both heads, temperature)."""
     from kiloglot.data import parse_locales
@@ -404,9 +419,8 @@ def distill(
 
     spec = StudentSpec.parse(student)
     if spec.kind == "neural":
-        spec = StudentSpec("neural", {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
-                                      "patience": patience, "seed": seed,
-                                      "checkpoint_dir": str(checkpoint_dir) if checkpoint_dir else None, **spec.options})
+        spec = StudentSpec("neural", {**_loop(epochs, batch_size, learning_rate, patience, seed, checkpoint_dir),
+                                      **spec.options})
     if not (teacher / "manifest.json").is_file():
         raise InputError(f"teacher {teacher} is not a model directory (no manifest.json)")
     gold_locales = [] if labeled_locales == "none" else parse_locales(labeled_locales)

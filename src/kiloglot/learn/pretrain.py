@@ -29,7 +29,7 @@ from kiloglot.nlu.artifact import atomic_directory, write_json
 from kiloglot.nlu.neural.decode import pad_batch
 from kiloglot.nlu.neural.encoders import EncoderSpec, ScratchEncoder, scratch_config
 from kiloglot.nlu.neural.tokenization import Encoded, WordTokenizer, load_hf_tokenizer, scratch_tokenizer
-from kiloglot.nlu.neural.training import Distributed, EncoderTrainingOptions, train_loop
+from kiloglot.nlu.neural.training import Distributed, EncoderTrainingOptions, default_learning_rate, train_loop
 
 SCRATCH_ENCODER_FILE = "encoder.json"
 
@@ -184,7 +184,7 @@ def pretrain(utterances: Sequence[Utterance], out: str | Path, options: Pretrain
         spec = EncoderSpec.parse(options.encoder)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    lr = options.learning_rate or (5e-4 if spec.kind == "scratch" and not spec.name else 5e-5)
+    lr = options.learning_rate or default_learning_rate(spec, masked_lm=True)
     opts = PretrainOptions(**{**asdict(options), "learning_rate": lr})
     torch.manual_seed(opts.seed)
     rng = np.random.default_rng(opts.seed)

@@ -22,7 +22,7 @@ from kiloglot.nlu.neural.decode import pad_batch, prepare, to_parse
 from kiloglot.nlu.neural.encoders import EncoderSpec, HFEncoder, ScratchEncoder, scratch_config
 from kiloglot.nlu.neural.model import JointModel
 from kiloglot.nlu.neural.tokenization import WordTokenizer, load_hf_tokenizer, load_scratch_tokenizer, scratch_tokenizer
-from kiloglot.nlu.neural.training import Distributed, EncoderTrainingOptions, EpochReport, train_loop
+from kiloglot.nlu.neural.training import Distributed, EncoderTrainingOptions, EpochReport, default_learning_rate, train_loop
 from kiloglot.nlu.parse import Parse
 from kiloglot.nlu.registry import register
 
@@ -55,7 +55,7 @@ class NeuralParser(Parser):
         except ValueError as exc:
             raise InputError(str(exc)) from None
         if opts.learning_rate is None:
-            opts = NeuralOptions(**{**asdict(opts), "learning_rate": 5e-4 if self.spec.kind == "scratch" else 5e-5})
+            opts = NeuralOptions(**{**asdict(opts), "learning_rate": default_learning_rate(self.spec)})
         # The artifact stands alone: a pretrained scratch encoder's weights are copied into it, so the
         # saved encoder kind is plain "scratch" (same architecture) and loading never needs the folder.
         self.options = opts

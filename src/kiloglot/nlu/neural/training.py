@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -21,6 +21,9 @@ from kiloglot.fileio import atomic_write
 from kiloglot.nlu.neural.decode import pad_batch
 from kiloglot.nlu.neural.model import joint_loss
 from kiloglot.nlu.neural.tokenization import Encoded
+
+if TYPE_CHECKING:
+    from kiloglot.nlu.neural.encoders import EncoderSpec
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class EncoderTrainingOptions:
     dropout: float = 0.1
     epochs: int = 10
     batch_size: int = 64
-    learning_rate: float | None = None  # None: 5e-4 for scratch, 5e-5 for a pretrained encoder
+    learning_rate: float | None = None  # None: default_learning_rate()
     weight_decay: float = 0.01
     warmup: float = 0.06
     patience: int = 3
@@ -47,6 +50,17 @@ class EncoderTrainingOptions:
     freeze_embeddings: bool = False
     freeze_layers: int = 0  # also keep the embedding block and the lowest N layers fixed (cross-lingual transfer)
     checkpoint_dir: str | None = None
+
+
+def default_learning_rate(spec: EncoderSpec, *, masked_lm: bool = False) -> float:
+    """The one rule for the peak learning rate when none is given. Fine-tuning: 5e-4 for a small
+    scratch encoder (new or pretrained by `kiloglot pretrain`: small models and fresh heads want a
+    high rate), 5e-5 for a Hugging Face encoder (the usual BERT-style fine-tuning rate). Masked-LM
+    pretraining: 5e-4 only from nothing; continuing any pretrained encoder uses 5e-5 so that it
+    does not forget what it knows."""
+    if spec.kind == "scratch" and not (masked_lm and spec.name):
+        return 5e-4
+    return 5e-5
 
 
 @dataclass
