@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 from neural_helpers import TINY, tiny_hf_encoder  # noqa: E402
 
 from kiloglot.errors import DataError, InputError  # noqa: E402
-from kiloglot.learn.distill import StudentSpec, distill, load_cached, teacher_targets  # noqa: E402
+from kiloglot.learn.distill import StudentSpec, TargetsCache, distill, teacher_targets  # noqa: E402
 from kiloglot.learn.pretrain import PretrainOptions, mask_tokens, pretrain  # noqa: E402
 from kiloglot.learn.unlabeled import Utterance, read_unlabeled, sample_per_locale  # noqa: E402
 from kiloglot.nlu import load, read_manifest, registry  # noqa: E402
@@ -86,19 +86,23 @@ def test_linear_student_learns_a_locale_it_has_no_labels_for_from_the_teacher(te
     agree = np.mean([t.intent == s.intent for t, s in zip(t_parses, s_parses)])
     assert agree > 0.9, agree  # it fits the teacher's labels of German text it never saw labelled
     assert model.supports("de-DE") and model.supports("en-US")
-    # The targets were cached; a second run reads them instead of asking the teacher.
+    # The targets were cached per utterance: any subset is found, new text is reported missing,
+    # another temperature (or teacher) finds nothing.
     m = read_manifest(teacher)
-    key_targets = load_cached(cache, _key(teacher, en, de))
-    assert key_targets is not None and len(key_targets) == len(en) + len(de)
-    again = teacher_targets(load(teacher), [Utterance(e.locale, e.text, tuple(e.words)) for e in en[:5]], 2.0,
-                            (m["intents"], m["slots"]))
-    assert np.allclose(again.intent_probs, key_targets.intent_probs[:5], atol=2e-3)  # stored as float16
-
-
-def _key(teacher, en, de):
-    from kiloglot.learn.distill import _cache_key
-
-    return _cache_key(Path(teacher), [Utterance(e.locale, e.text, tuple(e.words)) for e in en] + list(de), 2.0)
+    everything = [Utterance(e.locale, e.text, tuple(e.words)) for e in en] + list(de)
+    store = TargetsCache(cache, Path(teacher), 2.0)
+    cached, todo = store.get(everything)
+    assert todo == [] and len(cached) == len(en) + len(de)
+    new = Utterance("de-DE", "wecke mich morgen um sieben uhr zzz", ("wecke", "mich", "morgen", "um", "sieben", "uhr", "zzz"))
+    part, todo = store.get([everything[3], new, everything[-1]])
+    assert todo == [1] and np.allclose(part.intent_probs[0], cached.intent_probs[3])
+    assert TargetsCache(cache, Path(teacher), 1.0).get(everything[:3])[1] == [0, 1, 2]
+    again = teacher_targets(load(teacher), everything[:5], 2.0, (m["intents"], m["slots"]))
+    assert np.allclose(again.intent_probs, cached.intent_probs[:5], atol=2e-3)  # stored as float16
+    # Adding targets keeps the old ones.
+    store.put([new], teacher_targets(load(teacher), [new], 2.0, (m["intents"], m["slots"])))
+    both, todo = store.get([new, everything[0]])
+    assert todo == [] and np.allclose(both.intent_probs[1], cached.intent_probs[0])
 
 
 def test_neural_student_distils_both_heads_saves_and_reloads(teacher, slices, tmp_path):

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -112,6 +114,16 @@ def test_save_is_atomic_and_never_clobbers_foreign_directories(small_corpus, tmp
         parser.save(foreign)
     assert (foreign / "cat.jpg").read_bytes() == b"x"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp dirs left behind
+    # The model gets the permissions of a normal mkdir/open under the umask, not those of a private
+    # temporary folder, so another user (a server's account) can read it.
+    old = os.umask(0o022)
+    try:
+        parser.save(target)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o755
+    modes = {(p.is_dir(), stat.S_IMODE(p.stat().st_mode)) for p in target.rglob("*")}
+    assert modes <= {(False, 0o644), (True, 0o755)} and (False, 0o644) in modes, modes
 
 
 def test_unknown_kind_and_option():

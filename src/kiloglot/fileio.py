@@ -8,6 +8,19 @@ from pathlib import Path
 from typing import Callable
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def usual_mode(directory: bool = False) -> int:
+    """The permissions ``open``/``mkdir`` would give under the current umask. Temporary files and
+    folders are created private (0600/0700); what replaces the final path gets these instead, so
+    that a model written by one user can be served by another."""
+    return (0o777 if directory else 0o666) & ~_umask()
+
+
 def atomic_write(path: str | Path, writer: Callable[[Path], object]) -> Path:
     """``writer(tmp)`` writes a sibling temporary file, which then replaces ``path`` in one rename.
 
@@ -20,6 +33,7 @@ def atomic_write(path: str | Path, writer: Callable[[Path], object]) -> Path:
     tmp = Path(name)
     try:
         writer(tmp)
+        os.chmod(tmp, usual_mode())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -107,39 +107,84 @@ def pseudo_examples(utterances: Sequence[Utterance], targets: SoftTargets) -> li
 
 
 # -- cached teacher targets -----------------------------------------------------------------------
-def _cache_key(teacher_dir: Path, utterances: Sequence[Utterance], temperature: float) -> str:
+# One teacher pass is the slow part of distillation (a pretrained teacher labels ~140 utterances/s on
+# 2 cores), so its targets are kept per utterance: another student, a subset or a superset of the
+# text reuses them, and only utterances the cache lacks go to the teacher.
+def _teacher_key(teacher_dir: Path, temperature: float) -> str:
     h = hashlib.sha256()
-    manifest = (teacher_dir / "manifest.json").read_bytes() if (teacher_dir / "manifest.json").is_file() else b""
-    h.update(manifest)
+    manifest = teacher_dir / "manifest.json"
+    h.update(manifest.read_bytes() if manifest.is_file() else b"")
     h.update(f"{temperature}\n".encode())
-    for u in utterances:
-        h.update(f"{u.locale}\t{u.text}\n".encode())
     return h.hexdigest()
 
 
-def load_cached(path: Path, key: str) -> SoftTargets | None:
-    if not path.is_file():
-        return None
-    with np.load(path, allow_pickle=False) as z:
-        if str(z["key"]) != key:
+@dataclass
+class TargetsCache:
+    """Teacher targets of one teacher at one temperature, per (locale, text), in an .npz file."""
+
+    path: Path
+    teacher_dir: Path
+    temperature: float
+
+    def _read(self) -> tuple[list[tuple[str, str]], SoftTargets] | None:
+        if not self.path.is_file():
             return None
-        lengths = z["lengths"]
-        flat = z["slots"].astype(np.float32)
-        cuts = np.cumsum(lengths)[:-1]
-        return SoftTargets(z["intents"].astype(np.float32), list(np.split(flat, cuts)),
-                           json.loads(str(z["intent_names"])), json.loads(str(z["slot_names"])))
+        try:
+            with np.load(self.path, allow_pickle=False) as z:
+                if "texts" not in z.files or str(z["key"]) != _teacher_key(self.teacher_dir, self.temperature):
+                    return None
+                keys = [tuple(k) for k in json.loads(str(z["texts"]))]
+                return keys, _unpack(z)
+        except (OSError, ValueError, KeyError) as exc:
+            raise InputError(f"targets cache {self.path}: not a kiloglot targets file ({exc})") from None
+
+    def get(self, utterances: Sequence[Utterance]) -> tuple[SoftTargets | None, list[int]]:
+        """(targets with a row for every utterance, or None; indices of the utterances the cache lacks)."""
+        stored = self._read()
+        if stored is None:
+            return None, list(range(len(utterances)))
+        keys, t = stored
+        where = {k: i for i, k in enumerate(keys)}
+        rows = [where.get((u.locale, u.text), -1) for u in utterances]
+        missing = [i for i, r in enumerate(rows) if r < 0]
+        ip = np.zeros((len(utterances), len(t.intents)), dtype=np.float32)
+        sp: list[np.ndarray] = [np.zeros((0, len(t.slots)), dtype=np.float32)] * len(utterances)
+        for i, r in enumerate(rows):
+            if r >= 0:
+                ip[i], sp[i] = t.intent_probs[r], t.slot_probs[r]
+        return SoftTargets(ip, sp, t.intents, t.slots), missing
+
+    def put(self, utterances: Sequence[Utterance], targets: SoftTargets) -> None:
+        """Add these utterances' targets to what the file holds (same teacher and temperature) and rewrite it."""
+        stored = self._read()
+        keys = [(u.locale, u.text) for u in utterances]
+        if stored is not None and stored[1].intents == targets.intents and stored[1].slots == targets.slots:
+            old_keys, old = stored
+            new = set(keys)
+            keep = [i for i, k in enumerate(old_keys) if k not in new]
+            keys = [old_keys[i] for i in keep] + keys
+            targets = SoftTargets(np.concatenate([old.intent_probs[keep], targets.intent_probs]),
+                                  [old.slot_probs[i] for i in keep] + list(targets.slot_probs),
+                                  targets.intents, targets.slots)
+        lengths = np.array([len(a) for a in targets.slot_probs], dtype=np.int64)
+        flat = np.concatenate(targets.slot_probs) if targets.slot_probs else np.zeros((0, len(targets.slots)))
+        key = _teacher_key(self.teacher_dir, self.temperature)
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                np.savez(f, key=key, texts=json.dumps(keys, ensure_ascii=False),
+                         intents=targets.intent_probs.astype(np.float16), slots=flat.astype(np.float16),
+                         lengths=lengths, intent_names=json.dumps(targets.intents),
+                         slot_names=json.dumps(targets.slots))
+
+        atomic_write(self.path, write)
 
 
-def save_cached(path: Path, key: str, t: SoftTargets) -> None:
-    lengths = np.array([len(a) for a in t.slot_probs], dtype=np.int64)
-    flat = np.concatenate(t.slot_probs) if t.slot_probs else np.zeros((0, len(t.slots)))
-
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as f:
-            np.savez(f, key=key, intents=t.intent_probs.astype(np.float16), slots=flat.astype(np.float16),
-                     lengths=lengths, intent_names=json.dumps(t.intents), slot_names=json.dumps(t.slots))
-
-    atomic_write(path, write)
+def _unpack(z: Any) -> SoftTargets:
+    lengths = z["lengths"]
+    flat = z["slots"].astype(np.float32)
+    return SoftTargets(z["intents"].astype(np.float32), list(np.split(flat, np.cumsum(lengths)[:-1])),
+                       json.loads(str(z["intent_names"])), json.loads(str(z["slot_names"])))
 
 
 # -- the workflow --------------------------------------------------------------------------------
@@ -168,10 +213,11 @@ def distill(teacher_dir: str | Path, student: StudentSpec, labelled: Sequence[Ex
         raise InputError(f"the teacher {teacher_dir} cannot parse {', '.join(missing)}: it knows {', '.join(teacher.locales)}")
     everything = [Utterance(e.locale, e.text, tuple(e.words)) for e in labelled] + list(extra)
     t0 = time.perf_counter()
-    key = _cache_key(teacher_dir, everything, temperature)
-    targets = load_cached(Path(cache), key) if cache else None
-    if targets is None:
-        done = 0
+    store = TargetsCache(Path(cache), teacher_dir, temperature) if cache else None
+    targets, todo_rows = store.get(everything) if store else (None, list(range(len(everything))))
+    if todo_rows:
+        todo = [everything[i] for i in todo_rows]
+        done = len(everything) - len(todo_rows)
 
         def step(n: int) -> None:
             nonlocal done
@@ -179,11 +225,16 @@ def distill(teacher_dir: str | Path, student: StudentSpec, labelled: Sequence[Ex
             if progress:
                 progress("teacher labelling", done, len(everything))
 
-        targets = teacher_targets(teacher, everything, temperature, labels, step)
-        if cache:
-            save_cached(Path(cache), key, targets)
-    else:
-        log(f"teacher targets from cache {cache}")
+        fresh = teacher_targets(teacher, todo, temperature, labels, step)
+        if targets is None:
+            targets = fresh
+        else:
+            for j, i in enumerate(todo_rows):
+                targets.intent_probs[i], targets.slot_probs[i] = fresh.intent_probs[j], fresh.slot_probs[j]
+        if store:
+            store.put(todo, fresh)
+    if store:
+        log(f"teacher targets: {len(everything) - len(todo_rows):,} from the cache {cache}, {len(todo_rows):,} labelled now")
     label_secs = time.perf_counter() - t0
     del teacher
     train = list(labelled) + pseudo_examples(extra, SoftTargets(targets.intent_probs[len(labelled):],

@@ -21,6 +21,7 @@ from typing import Any, Iterator
 from kiloglot import __version__
 from kiloglot.data.example import Example
 from kiloglot.errors import ModelError
+from kiloglot.fileio import usual_mode
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -61,6 +62,7 @@ def atomic_directory(path: str | Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     try:
         yield tmp
+        os.chmod(tmp, usual_mode(directory=True))
         if final.exists():
             if not (final / MANIFEST).is_file() and any(final.iterdir()):
                 raise ModelError(f"{final} exists and is not a kiloglot model: refusing to overwrite it")
