@@ -3,6 +3,8 @@
 
 Full data: --train-locales all. Zero-shot: --train-locales en-US --eval-locales all (early stopping
 looks only at the dev set of the training locales, so no label of another locale is used).
+--model DIR scores a model trained elsewhere (e.g. by `kiloglot distill`) the same way, without
+training: its labelled locales (from the manifest) count as seen.
 
     python benchmarks/train_neural.py --encoder hf:~/.cache/kiloglot/me5-small-q4 --train-locales en-US \
         --eval-locales all --epochs 4 --freeze-embeddings --name neural_me5_zeroshot
@@ -46,8 +48,11 @@ def main() -> int:
     ap.add_argument("--checkpoint-dir", default=None)
     ap.add_argument("--train-per-locale", type=int, default=0, help="use only the first N train utterances of each locale (0: all)")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--model", default=None, help="score this existing neural model instead of training one")
     ap.add_argument("--name", required=True)
     args = ap.parse_args()
+    if args.model:
+        return score_existing(args)
     train_locales = parse_locales(args.train_locales)
     eval_locales = parse_locales(args.eval_locales) if args.eval_locales else train_locales
     encoder = "hf:" + os.path.expanduser(args.encoder[3:]) if args.encoder.startswith("hf:") else args.encoder
@@ -76,6 +81,29 @@ def main() -> int:
     parser.fit(train, dev_sel, progress=progress)
     t_train = time.perf_counter() - t0
     parser.save(out)
+    return score_and_write(args, out, train_locales, eval_locales, dev_eval, t_train, len(train),
+                           {k: v for k, v in options.items()}, {k: v for k, v in asdict(parser.options).items()},
+                           [r.__dict__ for r in parser.reports], None)
+
+
+def score_existing(args: argparse.Namespace) -> int:
+    """Score a saved neural model (a distilled or self-trained student) like a run of this script."""
+    from kiloglot.nlu import read_manifest
+
+    manifest = read_manifest(args.model)
+    report = manifest.get("metrics", {}).get("distillation")
+    train_locales = report["labelled_locales"] if report else manifest["locales"]
+    eval_locales = parse_locales(args.eval_locales) if args.eval_locales else train_locales
+    dev_eval = read_massive(args.data, eval_locales, ["dev"])
+    seconds = (report["teacher_seconds"] + report["student_seconds"]) if report else float("nan")
+    return score_and_write(args, args.model, train_locales, eval_locales, dev_eval, seconds,
+                           report["labelled"] + report["unlabelled"] if report else 0,
+                           manifest["options"], manifest["options"], manifest.get("epochs", []), report)
+
+
+def score_and_write(args: argparse.Namespace, out: str, train_locales: list[str], eval_locales: list[str],
+                    dev_eval: list, t_train: float, n_train: int, options: dict, resolved: dict, epochs: list,
+                    distillation: dict | None) -> int:
     model = load(out)
     t1 = time.perf_counter()
     parses = model.parse_examples(dev_eval)
@@ -95,10 +123,9 @@ def main() -> int:
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "torch": torch.__version__,
                     "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
-        "options": {k: v for k, v in options.items()},
-        "resolved_options": {k: v for k, v in asdict(parser.options).items()},
+        "options": options, "resolved_options": resolved,
         "train_locales": train_locales, "eval_locales": eval_locales,
-        "train_examples": len(train), "epochs": [r.__dict__ for r in parser.reports],
+        "train_examples": n_train, "epochs": epochs, "distillation": distillation,
         "seconds": {"read_fit": t_train, "eval_parse": t_eval},
         "eval_utterances_per_s": len(dev_eval) / t_eval,
         "model_dir": out, "model_bytes": size,
@@ -111,6 +138,7 @@ def main() -> int:
     print(f"{args.name}: dev mean over {len(eval_locales)} locales EM {100*m.exact_match:.2f} IA {100*m.intent_accuracy:.2f} "
           f"F1 {100*m.slot_micro_f1:.2f}" + (f"; unseen {len(zero)}: EM {100*zero_mean['exact_match']:.2f}" if zero_mean else ""))
     return 0
+
 
 
 if __name__ == "__main__":

@@ -55,6 +55,10 @@ def neural_section() -> list[str]:
             lat = f"{sp['latency_ms']['p50']:.1f} / {sp['latency_ms']['p99']:.1f}"
             thr = f"{sp['throughput_per_s']:,.0f}"
         trained = "all 52" if len(r["train_locales"]) == 52 else ",".join(r["train_locales"])
+        if r.get("distillation"):  # a student: gold labels of train_locales, the teacher's labels of the rest
+            d = r["distillation"]
+            trained += (f" labels + {d['unlabelled']:,} unlabelled utterances of {len(d['unlabelled_locales'])} locales "
+                        f"labelled by `{Path(d['teacher']).name}`")
         decoder = r.get("resolved_options", r["options"]).get("slot_decoder", "softmax")  # runs before the CRF: softmax
         out.append(f"| `{path.stem}` | {r['options']['encoder'].split('/')[-1]} | {decoder} | {trained} | {len(r['epochs'])} | "
                    f"{r['seconds']['read_fit'] / 60:.0f} min | {fmt(seen)} | {fmt(unseen)} | {r['model_bytes'] / 1e6:.0f} MB | {lat} | {thr} |")
