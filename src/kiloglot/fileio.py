@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Callable
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def usual_mode(directory: bool = False) -> int:
-    """The permissions ``open``/``mkdir`` would give under the current umask. Temporary files and
-    folders are created private (0600/0700); what replaces the final path gets these instead, so
-    that a model written by one user can be served by another."""
-    return (0o777 if directory else 0o666) & ~_umask()
+def new_sibling(path: Path, suffix: str, *, directory: bool = False) -> Path:
+    """A new, uniquely named hidden sibling of ``path``, created with the modes ``open``/``mkdir``
+    give under the umask (``tempfile`` would make it 0600/0700, and it becomes the final file or
+    model folder, which another account, e.g. a server's, must be able to read)."""
+    for _ in range(100):
+        candidate = path.parent / f".{path.name}.{secrets.token_hex(6)}{suffix}"
+        try:
+            if directory:
+                os.mkdir(candidate, 0o777)
+            else:
+                os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return candidate
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def atomic_write(path: str | Path, writer: Callable[[Path], object]) -> Path:
@@ -28,12 +32,9 @@ def atomic_write(path: str | Path, writer: Callable[[Path], object]) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
+    tmp = new_sibling(path, ".tmp")
     try:
         writer(tmp)
-        os.chmod(tmp, usual_mode())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -21,7 +21,7 @@ from typing import Any, Iterator
 from kiloglot import __version__
 from kiloglot.data.example import Example
 from kiloglot.errors import ModelError
-from kiloglot.fileio import usual_mode
+from kiloglot.fileio import new_sibling
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -59,10 +59,9 @@ def atomic_directory(path: str | Path) -> Iterator[Path]:
     """Yield a temporary sibling directory; on success it replaces ``path`` in one rename."""
     final = Path(path).resolve()
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    tmp = new_sibling(final, ".tmp", directory=True)
     try:
         yield tmp
-        os.chmod(tmp, usual_mode(directory=True))
         if final.exists():
             if not (final / MANIFEST).is_file() and any(final.iterdir()):
                 raise ModelError(f"{final} exists and is not a kiloglot model: refusing to overwrite it")
