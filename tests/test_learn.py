@@ -87,7 +87,7 @@ def test_linear_student_learns_a_locale_it_has_no_labels_for_from_the_teacher(te
     assert agree > 0.9, agree  # it fits the teacher's labels of German text it never saw labelled
     assert model.supports("de-DE") and model.supports("en-US")
     # The targets were cached per utterance: any subset is found, new text is reported missing,
-    # another temperature (or teacher) finds nothing.
+    # a file of another temperature (or teacher) is refused, not replaced.
     m = read_manifest(teacher)
     everything = [Utterance(e.locale, e.text, tuple(e.words)) for e in en] + list(de)
     store = TargetsCache(cache, Path(teacher), 2.0)
@@ -96,7 +96,12 @@ def test_linear_student_learns_a_locale_it_has_no_labels_for_from_the_teacher(te
     new = Utterance("de-DE", "wecke mich morgen um sieben uhr zzz", ("wecke", "mich", "morgen", "um", "sieben", "uhr", "zzz"))
     part, todo = store.get([everything[3], new, everything[-1]])
     assert todo == [1] and np.allclose(part.intent_probs[0], cached.intent_probs[3])
-    assert TargetsCache(cache, Path(teacher), 1.0).get(everything[:3])[1] == [0, 1, 2]
+    before = cache.read_bytes()
+    with pytest.raises(InputError, match=r"another teacher's targets or another temperature .*at temperature 2\.0"):
+        TargetsCache(cache, Path(teacher), 1.0).get(everything[:3])
+    with pytest.raises(InputError, match="another teacher"):
+        distill(teacher, StudentSpec.parse("linear"), en, de[:5], cache=cache, temperature=1.0, log=lambda m: None)
+    assert cache.read_bytes() == before  # refused, not replaced
     again = teacher_targets(load(teacher), everything[:5], 2.0, (m["intents"], m["slots"]))
     assert np.allclose(again.intent_probs, cached.intent_probs[:5], atol=2e-3)  # stored as float16
     # Adding targets keeps the old ones.

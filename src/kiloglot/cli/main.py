@@ -403,7 +403,7 @@ def distill(
     data: DataOpt = None,
     temperature: Annotated[float, typer.Option(help="softmax temperature of the soft targets")] = 2.0,
     hard_weight: Annotated[float, typer.Option(help="weight of the hard-label loss (the rest: soft targets)")] = 0.5,
-    targets_cache: Annotated[Optional[Path], typer.Option(help="keep the teacher's targets per utterance in this .npz: later runs reuse them for any subset and label only new text")] = None,
+    targets_cache: Annotated[Optional[Path], typer.Option(help="keep the teacher's targets per utterance in this .npz: later runs of the same teacher and temperature reuse them for any subset and label only new text")] = None,
     epochs: EpochsOpt = 10,
     batch_size: BatchSizeOpt = 64,
     learning_rate: LearningRateOpt = None,

@@ -127,12 +127,20 @@ class TargetsCache:
     temperature: float
 
     def _read(self) -> tuple[list[tuple[str, str]], SoftTargets] | None:
+        """What the file holds, None when there is no file. A file of another teacher or temperature is
+        refused rather than replaced: its targets may have cost hours of teacher time."""
         if not self.path.is_file():
             return None
         try:
             with np.load(self.path, allow_pickle=False) as z:
-                if "texts" not in z.files or str(z["key"]) != _teacher_key(self.teacher_dir, self.temperature):
-                    return None
+                if "texts" not in z.files:
+                    raise ValueError("no per-utterance texts")
+                if str(z["key"]) != _teacher_key(self.teacher_dir, self.temperature):
+                    owner = (f" ({z['teacher']} at temperature {float(z['temperature'])})"
+                             if "teacher" in z.files else "")
+                    raise InputError(
+                        f"targets cache {self.path}: holds another teacher's targets or another temperature{owner}, "
+                        f"not {self.teacher_dir} at temperature {self.temperature}; give another cache path")
                 keys = [tuple(k) for k in json.loads(str(z["texts"]))]
                 return keys, _unpack(z)
         except (OSError, ValueError, KeyError) as exc:
@@ -172,7 +180,8 @@ class TargetsCache:
 
         def write(tmp: Path) -> None:
             with open(tmp, "wb") as f:
-                np.savez(f, key=key, texts=json.dumps(keys, ensure_ascii=False),
+                np.savez(f, key=key, teacher=str(self.teacher_dir), temperature=self.temperature,
+                         texts=json.dumps(keys, ensure_ascii=False),
                          intents=targets.intent_probs.astype(np.float16), slots=flat.astype(np.float16),
                          lengths=lengths, intent_names=json.dumps(targets.intents),
                          slot_names=json.dumps(targets.slots))
