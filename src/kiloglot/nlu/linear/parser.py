@@ -6,9 +6,11 @@ time that locale is parsed, so serving a few locales of a 52-locale model costs 
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
@@ -24,13 +26,16 @@ from kiloglot.errors import InputError, ModelError
 from kiloglot.nlu.artifact import atomic_directory, build_manifest, fingerprint, require_files, write_json
 from kiloglot.nlu.base import Parser
 from kiloglot.nlu.linear.features import intent_features, word_features
-from kiloglot.nlu.linear.intent import IntentModel
+from kiloglot.nlu.linear.intent import IntentModel, SparseWeights
 from kiloglot.nlu.linear.slots import SlotTagger, train_crf
 from kiloglot.nlu.parse import Parse, SlotValue
 from kiloglot.nlu.registry import register
 
-LOCALE_FILES = ("intent_vocab.json", "intent_idf.npy", "intent_weights.npy", "intent_bias.npy",
-                "intent_meta.json", "slots.crfsuite")
+# Per-locale files, compressed (text features and CRF dictionaries shrink 3-6x with gzip). Models
+# saved before 0.1.1 used LEGACY_LOCALE_FILES (uncompressed, dense weights); they still load.
+LOCALE_FILES = ("intent.npz", "intent_vocab.json.gz", "intent_meta.json", "slots.crfsuite.gz")
+LEGACY_LOCALE_FILES = ("intent_vocab.json", "intent_idf.npy", "intent_weights.npy", "intent_bias.npy",
+                       "intent_meta.json", "slots.crfsuite")
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,16 @@ class LinearOptions:
     crf_iterations: int = 100
     intent_conditioned_slots: bool = True
     top_k: int = 3
+    # Fraction of intent weights kept (largest magnitudes); below 1 the weights are stored sparse and
+    # features left without weights leave the vocabulary. With a larger crf_c1 (L1: fewer CRF
+    # features) this is the compact configuration for small students (see README).
+    intent_density: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.intent_density <= 1.0:
+            raise InputError(f"intent_density {self.intent_density}: expected a fraction in (0, 1]")
+        if self.crf_c1 < 0 or self.crf_c2 < 0:
+            raise InputError(f"crf_c1 {self.crf_c1}, crf_c2 {self.crf_c2}: expected non-negative numbers")
 
 
 @dataclass
@@ -57,7 +72,8 @@ def _train_locale(locale: str, train: list[Example], dev: list[Example], opts: L
     docs = [intent_features(e.text, list(e.words), chars) for e in train]
     dev_docs = [intent_features(e.text, list(e.words), chars) for e in dev] or None
     intent = IntentModel.fit(docs, [e.intent for e in train], c=opts.intent_c, min_df=opts.intent_min_df,
-                             dev_docs=dev_docs, dev_labels=[e.intent for e in dev] or None)
+                             dev_docs=dev_docs, dev_labels=[e.intent for e in dev] or None,
+                             density=opts.intent_density)
     cond = opts.intent_conditioned_slots
     xseqs = [word_features(list(e.words), e.intent if cond else None, chars) for e in train]
     crf = train_crf(xseqs, [e.word_labels for e in train], c1=opts.crf_c1, c2=opts.crf_c2,
@@ -190,7 +206,8 @@ class LinearParser(Parser):
         parser.slot_labels = list(manifest["slots"])
         parser.data_fingerprint = manifest.get("training_data", "")
         for locale in parser._locales:  # check completeness up front; load weights lazily
-            require_files(parser._root / "locales" / locale, LOCALE_FILES)
+            d = parser._root / "locales" / locale
+            require_files(d, LEGACY_LOCALE_FILES if (d / LEGACY_LOCALE_FILES[0]).is_file() else LOCALE_FILES)
         return parser
 
 
@@ -199,25 +216,43 @@ def _save_locale(m: LocaleModel, d: Path) -> None:
     vocab = [""] * len(m.intent.vocabulary)
     for feat, k in m.intent.vocabulary.items():
         vocab[k] = feat
-    write_json(d / "intent_vocab.json", vocab)
-    np.save(d / "intent_idf.npy", m.intent.idf)
-    np.save(d / "intent_weights.npy", m.intent.weights)
-    np.save(d / "intent_bias.npy", m.intent.bias)
+    with gzip.open(d / "intent_vocab.json.gz", "wt", encoding="utf-8") as f:
+        json.dump(vocab, f, ensure_ascii=False)
+    w = m.intent.weights
+    arrays = ({"indptr": w.indptr, "columns": w.columns, "values": w.values} if isinstance(w, SparseWeights)
+              else {"weights": w})
+    np.savez_compressed(d / "intent.npz", idf=m.intent.idf, bias=m.intent.bias, **arrays)
     write_json(d / "intent_meta.json", {"intents": m.intent.intents, "temperature": m.intent.temperature})
-    (d / "slots.crfsuite").write_bytes(m.slots.model)
+    (d / "slots.crfsuite.gz").write_bytes(gzip.compress(m.slots.model, compresslevel=6))
 
 
 def _load_locale(d: Path) -> LocaleModel:
     try:
-        vocab = json.loads((d / "intent_vocab.json").read_text(encoding="utf-8"))
         meta = json.loads((d / "intent_meta.json").read_text(encoding="utf-8"))
-        idf = np.load(d / "intent_idf.npy", allow_pickle=False)
-        weights = np.load(d / "intent_weights.npy", allow_pickle=False)
-        bias = np.load(d / "intent_bias.npy", allow_pickle=False)
-        if weights.shape != (len(vocab), len(meta["intents"])) or idf.shape != (len(vocab),):
+        if (d / LEGACY_LOCALE_FILES[0]).is_file():
+            vocab = json.loads((d / "intent_vocab.json").read_text(encoding="utf-8"))
+            idf = np.load(d / "intent_idf.npy", allow_pickle=False)
+            weights: np.ndarray | SparseWeights = np.load(d / "intent_weights.npy", allow_pickle=False)
+            bias = np.load(d / "intent_bias.npy", allow_pickle=False)
+            crf = (d / "slots.crfsuite").read_bytes()
+        else:
+            with gzip.open(d / "intent_vocab.json.gz", "rt", encoding="utf-8") as f:
+                vocab = json.load(f)
+            with np.load(d / "intent.npz", allow_pickle=False) as z:
+                idf, bias = z["idf"], z["bias"]
+                weights = (SparseWeights(z["indptr"], z["columns"], z["values"]) if "indptr" in z.files
+                           else z["weights"])
+            crf = gzip.decompress((d / "slots.crfsuite.gz").read_bytes())
+        n_intents = len(meta["intents"])
+        if isinstance(weights, SparseWeights):
+            ok = (weights.shape_rows == len(vocab) and len(weights.columns) == len(weights.values) == weights.indptr[-1]
+                  and (len(weights.columns) == 0 or int(weights.columns.max()) < n_intents))
+        else:
+            ok = weights.shape == (len(vocab), n_intents)
+        if not ok or idf.shape != (len(vocab),) or bias.shape != (n_intents,):
             raise ValueError("weight shapes do not match the vocabulary and intents")
         intent = IntentModel({f: i for i, f in enumerate(vocab)}, idf, weights, bias, meta["intents"],
                              float(meta["temperature"]))
-        return LocaleModel(intent, SlotTagger((d / "slots.crfsuite").read_bytes()))
-    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+        return LocaleModel(intent, SlotTagger(crf))
+    except (OSError, ValueError, KeyError, EOFError, zlib.error, json.JSONDecodeError) as exc:
         raise ModelError(f"model files in {d} are corrupt: {exc}") from None
