@@ -5,6 +5,8 @@ import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -199,3 +201,15 @@ def test_models_in_the_earlier_uncompressed_layout_still_load(trained_model, tmp
     texts = ["wake me up at seven am tomorrow", "play some jazz"]
     assert [p.to_dict() for p in load(old).parse(texts, "en-US")] == \
         [p.to_dict() for p in load(trained_model).parse(texts, "en-US")]
+
+
+def test_serving_a_linear_model_does_not_import_pytorch(trained_model):
+    """Only the asked-for parser kind is imported: PyTorch alone costs ~200 MB of resident memory."""
+    code = ("import sys; from kiloglot.nlu import load; "
+            f"p = load({str(trained_model)!r}); p.parse(['wake me up at seven'], 'en-US'); "
+            "print(sorted(m for m in ('torch', 'transformers', 'onnxruntime') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    kinds = subprocess.run([sys.executable, "-c", "from kiloglot.nlu import registry; print(registry.kinds())"],
+                           capture_output=True, text=True, check=True).stdout
+    assert kinds.strip() == "['linear', 'neural']"
