@@ -115,6 +115,13 @@ def student_section() -> list[str]:
                 "Latency: one utterance, one thread; throughput: 2 processes; RSS: a fresh process that loaded the model and "
                 "parsed dev utterances of all 52 locales.", "",
                 (RESULTS / f"{path.stem}.md").read_text().strip(), "", f"Command: `{r['command']}`", ""]
+    for path in sorted(RESULTS.glob("linear_compaction*.json")):
+        r = json.loads(path.read_text())
+        out += [f"## How small the linear student gets (issue 4): `{path.stem}`", "",
+                f"Per locale, trained on gold labels (en-US) or on the teacher's labels (`{r['teacher']}`) of the cached "
+                "unlabelled utterances; scored on the full dev partition of the locale; size of the saved locale folder. "
+                f"{r['machine']['cpu_count']} cores, {r['date'][:10]}.", "",
+                (RESULTS / f"{path.stem}.md").read_text().strip(), "", f"Command: `{r['command']}`", ""]
     for path in sorted(RESULTS.glob("pretrain_effect*.json")):
         r = json.loads(path.read_text())
         if r.get("benchmark") != "pretrain_effect":
