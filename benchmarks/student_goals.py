@@ -143,7 +143,7 @@ def main() -> int:
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for label, r in rows.items():
         role = "teacher" if label in args.teacher else ("baseline" if label == args.zero_shot_baseline else
-                                                        "student" if label in pairs else "")
+                                                        f"student of {pairs[label]}" if label in pairs else "")
         lines.append(f"| {label} (`{r['model']}`) | {role} | {r['em']:.2f} | {r['em_unseen']:.2f} | {r['em_seen']:.2f} | "
                      f"{r['ia']:.2f} | {r['f1']:.2f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['utt_per_s']:,.0f} | "
                      f"{r['size_mb']:.1f} | {r['rss_mb']:.0f} |")
