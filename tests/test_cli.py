@@ -27,10 +27,11 @@ def test_data_info_lists_counts_intents_slots(massive_path):
 def test_train_evaluate_parse_end_to_end(massive_path, tmp_path):
     model = tmp_path / "m"
     r = run("train", "--parser", "linear", "--locales", "sw-KE", "--data", str(massive_path), "--out", str(model),
-            "--crf-iterations", "10", "--jobs", "1")
+            "--crf-iterations", "10", "--jobs", "1", "-o", "intent_density=0.2")
     assert r.exit_code == 0, r.output
     assert "dev mean: exact match" in r.stdout
     manifest = json.loads((model / "manifest.json").read_text())
+    assert manifest["options"]["intent_density"] == 0.2  # -o reaches the linear parser too
     assert manifest["metrics"]["dev"]["mean"]["intent_accuracy"] > 0.7
 
     rep = tmp_path / "report.json"
@@ -65,6 +66,8 @@ def test_train_evaluate_parse_end_to_end(massive_path, tmp_path):
     (["evaluate", "{model}", "--split", "validation"], "unknown split 'validation'"),
     (["train", "--out", "{tmp}/x", "--locales", "en-US,zz-ZZ"], "unknown locale 'zz-ZZ'"),
     (["train", "--out", "{tmp}/x", "--parser", "quantum"], "unknown parser kind 'quantum'"),
+    (["train", "--out", "{tmp}/x", "--locales", "sw-KE", "-o", "intent_density=2"], "intent_density 2: expected a fraction in (0, 1]"),
+    (["train", "--out", "{tmp}/x", "--locales", "sw-KE", "-o", "dim=128"], "unknown option(s) for the linear parser: dim"),
     (["data", "info", "--data", "{tmp}/nothing.tar.gz"], "does not exist"),
 ])
 def test_errors_are_one_clear_line_and_nonzero_exit(trained_model, tmp_path, args, message):

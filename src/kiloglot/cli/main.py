@@ -38,7 +38,7 @@ PatienceOpt = Annotated[int, typer.Option("--patience", help="neural: epochs wit
 SeedOpt = Annotated[int, typer.Option("--seed", help="random seed (sampling and training)")]
 JobsOpt = Annotated[int, typer.Option("--jobs", help="torch threads (neural) or worker processes (linear); default: all cores")]
 CheckpointOpt = Annotated[Optional[Path], typer.Option("--checkpoint-dir", help="neural: checkpoint here every epoch; resume from it if present")]
-ExtraOpt = Annotated[Optional[list[str]], typer.Option("--option", "-o", help="neural: extra option KEY=VALUE, e.g. -o dim=128 -o layers=2")]
+ExtraOpt = Annotated[Optional[list[str]], typer.Option("--option", "-o", help="extra parser option KEY=VALUE, e.g. neural: -o dim=128 -o layers=2; linear: -o intent_density=0.05 -o crf_c1=0.5")]
 
 
 def friendly(fn: F) -> F:
@@ -154,7 +154,7 @@ def train(
         options["crf_iterations"] = crf_iterations
     else:
         options.update(encoder=encoder, **_loop(epochs, batch_size, learning_rate, patience, seed, checkpoint_dir))
-        options.update(_options(option))
+    options.update(_options(option))
     parser = cls(**options)
     rank0 = int(os.environ.get("RANK", "0")) == 0
     t0 = time.perf_counter()
