@@ -178,6 +178,15 @@ def test_compact_options_prune_the_intent_weights_and_shrink_the_model(small_cor
     texts = [e.text for e in en_dev[:60]]
     assert [p.to_dict() for p in reloaded.parse(texts, "en-US")] == [p.to_dict() for p in small.parse(texts, "en-US")]
     assert read_manifest(tmp_path / "small")["options"]["intent_density"] == 0.05
+    bad = tmp_path / "small-bad"
+    shutil.copytree(tmp_path / "small", bad)
+    with np.load(bad / "locales" / "en-US" / "intent.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    ptr = arrays["indptr"].copy()
+    ptr[1:-1] = ptr[1:-1][::-1].copy()  # same ends, rows out of order
+    np.savez_compressed(bad / "locales" / "en-US" / "intent.npz", **{**arrays, "indptr": ptr})
+    with pytest.raises(ModelError, match="corrupt"):
+        load(bad).parse(["hello"], "en-US")
     with pytest.raises(InputError, match=r"intent_density 0: expected a fraction in \(0, 1\]"):
         registry.create("linear", intent_density=0)
 

@@ -32,7 +32,7 @@ from kiloglot.nlu.parse import Parse, SlotValue
 from kiloglot.nlu.registry import register
 
 # Per-locale files, compressed (text features and CRF dictionaries shrink 3-6x with gzip). Models
-# saved before 0.1.1 used LEGACY_LOCALE_FILES (uncompressed, dense weights); they still load.
+# saved by earlier versions used LEGACY_LOCALE_FILES (uncompressed, dense weights); they still load.
 LOCALE_FILES = ("intent.npz", "intent_vocab.json.gz", "intent_meta.json", "slots.crfsuite.gz")
 LEGACY_LOCALE_FILES = ("intent_vocab.json", "intent_idf.npy", "intent_weights.npy", "intent_bias.npy",
                        "intent_meta.json", "slots.crfsuite")
@@ -245,7 +245,9 @@ def _load_locale(d: Path) -> LocaleModel:
             crf = gzip.decompress((d / "slots.crfsuite.gz").read_bytes())
         n_intents = len(meta["intents"])
         if isinstance(weights, SparseWeights):
-            ok = (weights.shape_rows == len(vocab) and len(weights.columns) == len(weights.values) == weights.indptr[-1]
+            ptr = weights.indptr
+            ok = (weights.shape_rows == len(vocab) and len(ptr) > 0 and ptr[0] == 0 and bool(np.all(np.diff(ptr) >= 0))
+                  and len(weights.columns) == len(weights.values) == ptr[-1]
                   and (len(weights.columns) == 0 or int(weights.columns.max()) < n_intents))
         else:
             ok = weights.shape == (len(vocab), n_intents)
