@@ -29,13 +29,11 @@ sys.path.insert(0, str(ROOT / "src"))
 RESULTS = ROOT / "benchmarks" / "results"
 
 from kiloglot.data import MassiveReader, resolve_massive_source  # noqa: E402
-from kiloglot.evaluation.metrics import score  # noqa: E402
-from kiloglot.data.segmentation import splits_characters  # noqa: E402
+from kiloglot.evaluation import build_report  # noqa: E402
 from kiloglot.fileio import write_text_atomic  # noqa: E402
 from kiloglot.learn.distill import TargetsCache, pseudo_examples  # noqa: E402
 from kiloglot.learn.unlabeled import read_unlabeled  # noqa: E402
-from kiloglot.nlu.linear.features import intent_features, word_features  # noqa: E402
-from kiloglot.nlu.linear.parser import LinearOptions, LocaleModel, _save_locale, _train_locale  # noqa: E402
+from kiloglot.nlu.linear import LinearParser  # noqa: E402
 
 
 def folder_bytes(path: Path) -> int:
@@ -78,19 +76,15 @@ def main() -> int:
         train = [e for e in gold if e.locale == locale] + [p for p in pseudo if p.locale == locale]
         ldev = [e for e in dev if e.locale == locale]
         for c1 in c1s:
-            _, model, secs = _train_locale(locale, train, ldev, LinearOptions(crf_c1=c1))
+            t0 = time.perf_counter()
+            full = LinearParser(jobs=1, crf_c1=c1).fit(train, ldev)
+            secs = time.perf_counter() - t0
             for density in densities:
-                m = LocaleModel(model.intent.pruned(density), model.slots)
+                parser = full.pruned(density)
                 with tempfile.TemporaryDirectory() as tmp:
-                    _save_locale(m, Path(tmp) / locale)
-                    size = folder_bytes(Path(tmp) / locale)
-                chars = splits_characters(locale)
-                intents, labels = [], []
-                for e in ldev:
-                    best = m.intent.intents[int(np.argmax(m.intent.scores(intent_features(e.text, list(e.words), chars))))]
-                    intents.append(best)
-                    labels.append(m.slots.tag(word_features(list(e.words), best, chars)))
-                s = score([e.intent for e in ldev], intents, [e.word_labels for e in ldev], labels)
+                    parser.save(Path(tmp) / "model")
+                    size = folder_bytes(Path(tmp) / "model" / "locales" / locale)
+                s = build_report(ldev, parser.parse_examples(ldev)).per_locale[locale]
                 row = {"locale": locale, "labels": "gold" if locale in gold_locales else "teacher", "crf_c1": c1,
                        "intent_density": density, "exact_match": 100 * s.exact_match, "intent_accuracy": 100 * s.intent_accuracy,
                        "slot_micro_f1": 100 * s.slot_micro_f1, "bytes": size, "train_utterances": len(train),

@@ -187,6 +187,14 @@ def test_compact_options_prune_the_intent_weights_and_shrink_the_model(small_cor
     np.savez_compressed(bad / "locales" / "en-US" / "intent.npz", **{**arrays, "indptr": ptr})
     with pytest.raises(ModelError, match="corrupt"):
         load(bad).parse(["hello"], "en-US")
+    # Pruning a trained model afterwards gives what training with that density gives.
+    trained_pruned = registry.create("linear", jobs=1, crf_iterations=40, intent_density=0.05).fit(en, en_dev)
+    after = full.pruned(0.05)
+    assert after.options.intent_density == 0.05 and full.options.intent_density == 1.0
+    assert [(p.intent, p.word_labels) for p in after.parse(texts, "en-US")] == \
+        [(p.intent, p.word_labels) for p in trained_pruned.parse(texts, "en-US")]
+    with pytest.raises(InputError, match="already pruned"):
+        small.pruned(0.01)
     with pytest.raises(InputError, match=r"intent_density 0: expected a fraction in \(0, 1\]"):
         registry.create("linear", intent_density=0)
 

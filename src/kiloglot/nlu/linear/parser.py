@@ -31,7 +31,7 @@ from kiloglot.nlu.linear.slots import SlotTagger, train_crf
 from kiloglot.nlu.parse import Parse, SlotValue
 from kiloglot.nlu.registry import register
 
-# Per-locale files, compressed (text features and CRF dictionaries shrink 3-6x with gzip). Models
+# Per-locale files, compressed (text-keyed feature tables and CRF dictionaries compress well). Models
 # saved by earlier versions used LEGACY_LOCALE_FILES (uncompressed, dense weights); they still load.
 LOCALE_FILES = ("intent.npz", "intent_vocab.json.gz", "intent_meta.json", "slots.crfsuite.gz")
 LEGACY_LOCALE_FILES = ("intent_vocab.json", "intent_idf.npy", "intent_weights.npy", "intent_bias.npy",
@@ -180,6 +180,18 @@ class LinearParser(Parser):
                           for s in spans_from_word_labels(offsets, labels))
             out.append(Parse(text, locale, best, float(probs[top[0]]), slots,
                              tuple((intents[int(j)], float(probs[j])) for j in top), tuple(labels)))
+        return out
+
+    def pruned(self, density: float) -> "LinearParser":
+        """A copy that keeps only ``density`` of each locale's intent weights, as training with
+        ``intent_density`` would (the CRF and everything else shared), without training again."""
+        if self.options.intent_density < 1.0:
+            raise InputError(f"this model's intent weights are already pruned (intent_density "
+                             f"{self.options.intent_density}): prune a model trained with all of them")
+        out = LinearParser(jobs=self.jobs, **{**asdict(self.options), "intent_density": density})
+        out._models = {l: LocaleModel(self._model(l).intent.pruned(density), self._model(l).slots) for l in self._locales}
+        out._locales, out.intents, out.slot_labels = list(self._locales), list(self.intents), list(self.slot_labels)
+        out.data_fingerprint, out.train_seconds = self.data_fingerprint, dict(self.train_seconds)
         return out
 
     # -- persistence ---------------------------------------------------------------------------
