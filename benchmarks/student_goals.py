@@ -52,9 +52,14 @@ def evaluate(model_dir: str, dev: list, locales: list[str]) -> dict:
             "eval_seconds": round(secs, 1)}
 
 
-def mean_over(per_locale: dict, locales: list[str], key: str) -> float:
+def mean_over(per_locale: dict, locales: list[str], key: str) -> float | None:
+    """Mean in percent; None when no locale is in the group (e.g. no unseen locale in the full-data setting)."""
     vals = [per_locale[l][key] for l in locales if l in per_locale]
-    return 100 * sum(vals) / len(vals) if vals else float("nan")
+    return 100 * sum(vals) / len(vals) if vals else None
+
+
+def cell(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
 
 
 def speed(model_dir: str, name: str, per_locale: int, locales: str) -> dict:
@@ -70,7 +75,8 @@ def main() -> int:
     ap.add_argument("--teacher", action="append", default=[], help="LABEL of a teacher; students are compared with it")
     ap.add_argument("--student-of", action="append", default=[], help="STUDENT=TEACHER pairs (default: every non-teacher of the first teacher)")
     ap.add_argument("--zero-shot-baseline", default=None, help="LABEL of the scratch zero-shot model")
-    ap.add_argument("--seen", default="en-US", help="locales with gold labels in training (the rest are 'unseen')")
+    ap.add_argument("--seen", default="en-US",
+                    help="locales with gold labels in training (the rest are 'unseen'); 'all' for the full-data setting")
     ap.add_argument("--name", default="distill_goals")
     ap.add_argument("--data", default=None)
     ap.add_argument("--speed-per-locale", type=int, default=40)
@@ -80,8 +86,8 @@ def main() -> int:
     from kiloglot.data import ALL_LOCALES, read_massive
 
     models = dict(m.split("=", 1) for m in args.model)
-    seen = args.seen.split(",")
     locales = list(ALL_LOCALES)
+    seen = locales if args.seen == "all" else args.seen.split(",")
     unseen = [l for l in locales if l not in seen]
     dev = read_massive(args.data, locales, ["dev"])
     if args.dev_per_locale:  # a seeded random sample per locale (the dev files are ordered, so not the first N)
@@ -108,7 +114,7 @@ def main() -> int:
             "size_mb": sp["size_bytes"] / 1e6, "rss_mb": sp["peak_rss_mb_serving_all_locales"], "eval_seconds": ev["eval_seconds"],
             "per_locale": pl,
         }
-        print(f"{label}: EM {rows[label]['em']:.2f} (unseen {rows[label]['em_unseen']:.2f}), p50 {rows[label]['p50_ms']:.2f} ms",
+        print(f"{label}: EM {rows[label]['em']:.2f} (unseen {cell(rows[label]['em_unseen'])}), p50 {rows[label]['p50_ms']:.2f} ms",
               flush=True)
     pairs = dict(p.split("=", 1) for p in args.student_of)
     if not pairs and args.teacher:
@@ -127,7 +133,7 @@ def main() -> int:
             {"goal": f"{label}: <= 25 MB on disk (52 locales)", "value": r["size_mb"], "met": r["size_mb"] <= 25},
             {"goal": f"{label}: peak RSS <= 300 MB", "value": r["rss_mb"], "met": r["rss_mb"] <= 300},
         ]
-    if args.zero_shot_baseline:
+    if args.zero_shot_baseline and unseen:
         base = rows[args.zero_shot_baseline]
         for label in pairs:
             goals.append({"goal": f"{label} vs {args.zero_shot_baseline}: unseen-locale dev EM gain (points)",
@@ -139,12 +145,13 @@ def main() -> int:
               "seen_locales": seen, "dev_utterances": len(dev), "rows": rows, "goals": goals}
     RESULTS.mkdir(parents=True, exist_ok=True)
     write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=1))
-    lines = ["| model | role | dev EM (52) | EM unseen (51) | EM seen | IA | slot F1 | p50 ms | p99 ms | utt/s | size MB | peak RSS MB |",
+    lines = [f"| model | role | dev EM ({len(locales)}) | EM unseen ({len(unseen)}) | EM seen ({len(seen)}) | IA | slot F1 | "
+             "p50 ms | p99 ms | utt/s | size MB | peak RSS MB |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for label, r in rows.items():
         role = "teacher" if label in args.teacher else ("baseline" if label == args.zero_shot_baseline else
                                                         f"student of {pairs[label]}" if label in pairs else "")
-        lines.append(f"| {label} (`{r['model']}`) | {role} | {r['em']:.2f} | {r['em_unseen']:.2f} | {r['em_seen']:.2f} | "
+        lines.append(f"| {label} (`{r['model']}`) | {role} | {r['em']:.2f} | {cell(r['em_unseen'])} | {cell(r['em_seen'])} | "
                      f"{r['ia']:.2f} | {r['f1']:.2f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['utt_per_s']:,.0f} | "
                      f"{r['size_mb']:.1f} | {r['rss_mb']:.0f} |")
     lines += ["", "| goal | value | met |", "|---|---:|---|"]

@@ -16,6 +16,7 @@ import argparse
 from dataclasses import asdict
 import json
 import os
+import random
 import platform
 import sys
 import time
@@ -47,6 +48,12 @@ def main() -> int:
     ap.add_argument("--option", "-o", action="append", default=[], help="KEY=VALUE neural option")
     ap.add_argument("--checkpoint-dir", default=None)
     ap.add_argument("--train-per-locale", type=int, default=0, help="use only the first N train utterances of each locale (0: all)")
+    ap.add_argument("--train-pick", choices=["first", "random"], default="first",
+                    help="with --train-per-locale: the first N of each locale (the same parallel utterances in every "
+                         "locale) or a seeded random N per locale (different utterances per locale: more content)")
+    ap.add_argument("--selection-dev-per-locale", type=int, default=0,
+                    help="pick the best epoch on a seeded sample of N dev utterances per training locale (0: all); "
+                         "the final scores always use the whole dev partition of the evaluation locales")
     ap.add_argument("--out", default=None)
     ap.add_argument("--model", default=None, help="score this existing neural model instead of training one")
     ap.add_argument("--name", required=True)
@@ -66,9 +73,10 @@ def main() -> int:
     data = read_massive(args.data, sorted(set(train_locales) | set(eval_locales)), ["train", "dev"])
     train = [e for e in data if e.partition == "train" and e.locale in train_locales]
     if args.train_per_locale:
-        seen: dict[str, int] = {}
-        train = [e for e in train if seen.__setitem__(e.locale, seen.get(e.locale, 0) + 1) or seen[e.locale] <= args.train_per_locale]
+        train = per_locale(train, args.train_per_locale, random_pick=args.train_pick == "random")
     dev_sel = [e for e in data if e.partition == "dev" and e.locale in train_locales]
+    if args.selection_dev_per_locale:
+        dev_sel = per_locale(dev_sel, args.selection_dev_per_locale, random_pick=True)
     dev_eval = [e for e in data if e.partition == "dev" and e.locale in eval_locales]
     parser = registry.create("neural", jobs=os.cpu_count(), **options)
     last = [time.perf_counter()]
@@ -84,6 +92,19 @@ def main() -> int:
     return score_and_write(args, out, train_locales, eval_locales, dev_eval, t_train, len(train),
                            {k: v for k, v in options.items()}, {k: v for k, v in asdict(parser.options).items()},
                            [r.__dict__ for r in parser.reports], None)
+
+
+def per_locale(examples: list, n: int, random_pick: bool, seed: int = 13) -> list:
+    """At most n examples of each locale, in their original order: the first n, or a seeded random n."""
+    by_locale: dict[str, list[int]] = {}
+    for i, e in enumerate(examples):
+        by_locale.setdefault(e.locale, []).append(i)
+    rng = random.Random(seed)
+    keep: set[int] = set()
+    for locale in sorted(by_locale):
+        idx = by_locale[locale]
+        keep.update(rng.sample(idx, min(n, len(idx))) if random_pick else idx[:n])
+    return [e for i, e in enumerate(examples) if i in keep]
 
 
 def score_existing(args: argparse.Namespace) -> int:

@@ -89,8 +89,12 @@ def test_linear_student_learns_a_locale_it_has_no_labels_for_from_the_teacher(te
     # The targets were cached per utterance: any subset is found, new text is reported missing,
     # a file of another temperature (or teacher) is refused, not replaced.
     m = read_manifest(teacher)
-    everything = [Utterance(e.locale, e.text, tuple(e.words)) for e in en] + list(de)
     store = TargetsCache(cache, Path(teacher), 2.0)
+    gold = [Utterance(e.locale, e.text, tuple(e.words)) for e in en]
+    # A linear student takes hard labels, so the teacher labelled only the text without gold labels.
+    assert store.get(gold)[1] == list(range(len(gold)))
+    store.put(gold, teacher_targets(load(teacher), gold, 2.0, (m["intents"], m["slots"])))
+    everything = gold + list(de)
     cached, todo = store.get(everything)
     assert todo == [] and len(cached) == len(en) + len(de)
     new = Utterance("de-DE", "wecke mich morgen um sieben uhr zzz", ("wecke", "mich", "morgen", "um", "sieben", "uhr", "zzz"))
@@ -130,6 +134,16 @@ def test_neural_student_distils_both_heads_saves_and_reloads(teacher, slices, tm
     assert manifest["distillation"] == {"temperature": 2.0, "hard_weight": 0.5}
     assert manifest["metrics"]["distillation"]["teacher"] == str(teacher)
     assert sum(p.numel() for p in again.model.parameters()) < sum(p.numel() for p in load(teacher).model.parameters())
+
+
+def test_linear_student_with_gold_labels_for_all_its_text_needs_no_teacher_pass(teacher, slices, tmp_path):
+    en, dev, _ = slices
+    cache = tmp_path / "targets.npz"
+    model, report = distill(teacher, StudentSpec.parse("linear"), en[:200], [], dev=dev, cache=cache, jobs=1,
+                            log=lambda m: None)
+    assert report["labelled"] == 200 and report["unlabelled"] == 0
+    assert not cache.exists()  # nothing went to the teacher, so nothing was cached
+    assert model.supports("en-US") and model.parse(["wake me up at seven"], "en-US")[0].intent in INTENTS
 
 
 def test_distillation_rejects_bad_requests(teacher, slices):

@@ -220,11 +220,17 @@ def distill(teacher_dir: str | Path, student: StudentSpec, labelled: Sequence[Ex
     missing = sorted({u.locale for u in extra if not teacher.supports(u.locale)})
     if missing:
         raise InputError(f"the teacher {teacher_dir} cannot parse {', '.join(missing)}: it knows {', '.join(teacher.locales)}")
-    everything = [Utterance(e.locale, e.text, tuple(e.words)) for e in labelled] + list(extra)
+    # A neural student learns from the teacher's distributions on every utterance, gold-labelled ones
+    # included; the linear student takes hard labels only, so gold-labelled text needs no teacher pass
+    # (in the full-data setting that is all of it).
+    gold_utterances = [Utterance(e.locale, e.text, tuple(e.words)) for e in labelled] if student.kind == "neural" else []
+    everything = gold_utterances + list(extra)
     t0 = time.perf_counter()
     store = TargetsCache(Path(cache), teacher_dir, temperature) if cache else None
     targets, todo_rows = store.get(everything) if store else (None, list(range(len(everything))))
-    if todo_rows:
+    if not everything:
+        targets = SoftTargets(np.zeros((0, len(labels[0])), dtype=np.float32), [], labels[0], labels[1])
+    elif todo_rows:
         todo = [everything[i] for i in todo_rows]
         done = len(everything) - len(todo_rows)
 
@@ -246,8 +252,8 @@ def distill(teacher_dir: str | Path, student: StudentSpec, labelled: Sequence[Ex
         log(f"teacher targets: {len(everything) - len(todo_rows):,} from the cache {cache}, {len(todo_rows):,} labelled now")
     label_secs = time.perf_counter() - t0
     del teacher
-    train = list(labelled) + pseudo_examples(extra, SoftTargets(targets.intent_probs[len(labelled):],
-                                                                 targets.slot_probs[len(labelled):],
+    skip = len(gold_utterances)
+    train = list(labelled) + pseudo_examples(extra, SoftTargets(targets.intent_probs[skip:], targets.slot_probs[skip:],
                                                                  targets.intents, targets.slots))
     t1 = time.perf_counter()
     options = dict(student.options)
