@@ -73,7 +73,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", action="append", required=True, help="LABEL=DIR (repeat)")
     ap.add_argument("--teacher", action="append", default=[], help="LABEL of a teacher; students are compared with it")
-    ap.add_argument("--student-of", action="append", default=[], help="STUDENT=TEACHER pairs (default: every non-teacher of the first teacher)")
+    ap.add_argument("--student-of", action="append", default=[], help="STUDENT=TEACHER pairs (default: every non-teacher of the first teacher; "
+                         "'none': no pairs, e.g. models trained on gold labels beside a teacher)")
     ap.add_argument("--zero-shot-baseline", default=None, help="LABEL of the scratch zero-shot model")
     ap.add_argument("--seen", default="en-US",
                     help="locales with gold labels in training (the rest are 'unseen'); 'all' for the full-data setting")
@@ -116,8 +117,9 @@ def main() -> int:
         }
         print(f"{label}: EM {rows[label]['em']:.2f} (unseen {cell(rows[label]['em_unseen'])}), p50 {rows[label]['p50_ms']:.2f} ms",
               flush=True)
-    pairs = dict(p.split("=", 1) for p in args.student_of)
-    if not pairs and args.teacher:
+    no_pairs = args.student_of == ["none"]  # models side by side, none of them distilled from a teacher here
+    pairs = {} if no_pairs else dict(p.split("=", 1) for p in args.student_of)
+    if not pairs and args.teacher and not no_pairs:
         pairs = {k: args.teacher[0] for k in models if k not in args.teacher and k != args.zero_shot_baseline}
     goals = []
     for student, teacher in pairs.items():

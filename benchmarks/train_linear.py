@@ -22,6 +22,7 @@ from kiloglot.fileio import write_text_atomic
 from kiloglot.data import parse_locales, read_massive
 from kiloglot.evaluation import build_report
 from kiloglot.nlu import load, registry
+from kiloglot.settings import parse_option
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -39,6 +40,8 @@ def main() -> int:
     ap.add_argument("--name", default="linear_all52")
     ap.add_argument("--jobs", type=int, default=os.cpu_count())
     ap.add_argument("--crf-iterations", type=int, default=100)
+    ap.add_argument("--option", "-o", action="append", default=[],
+                    help="KEY=VALUE linear option, e.g. -o crf_c1=1.0 -o intent_density=0.03 (a compact model)")
     args = ap.parse_args()
     locales = parse_locales(args.locales)
     t0 = time.perf_counter()
@@ -46,7 +49,8 @@ def main() -> int:
     t_read = time.perf_counter() - t0
     train = [e for e in data if e.partition == "train"]
     dev = [e for e in data if e.partition == "dev"]
-    parser = registry.create("linear", jobs=args.jobs, crf_iterations=args.crf_iterations)
+    options = dict(parse_option(item) for item in args.option)
+    parser = registry.create("linear", jobs=args.jobs, crf_iterations=args.crf_iterations, **options)
     done = []
 
     def progress(locale: str, secs: float) -> None:
@@ -71,6 +75,7 @@ def main() -> int:
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(),
         "locales": locales,
+        "options": {"crf_iterations": args.crf_iterations, **options},
         "train_examples": len(train),
         "dev_examples": len(dev),
         "seconds": {"read_data": t_read, "fit": t_fit, "read_fit_save": t_total_train, "dev_parse": t_eval},

@@ -166,7 +166,8 @@ def test_compact_options_prune_the_intent_weights_and_shrink_the_model(small_cor
     matrix = np.zeros((len(sparse.vocabulary), len(sparse.intents)), dtype=np.float32)
     for r in range(len(matrix)):
         lo, hi = sparse.weights.indptr[r], sparse.weights.indptr[r + 1]
-        matrix[r, sparse.weights.columns[lo:hi]] = sparse.weights.values[lo:hi]
+        matrix[r, sparse.weights.columns[lo:hi]] = sparse.weights.values[lo:hi].astype(np.float32) * sparse.weights.scale
+    assert sparse.weights.values.dtype == np.int8 and np.array_equal(sparse.weights.to_dense(len(sparse.intents)), matrix)
     as_dense = IntentModel(sparse.vocabulary, sparse.idf, matrix, sparse.bias, sparse.intents, sparse.temperature)
     for e in en_dev[:30]:
         doc = intent_features(e.text, list(e.words), False)
@@ -182,11 +183,27 @@ def test_compact_options_prune_the_intent_weights_and_shrink_the_model(small_cor
     shutil.copytree(tmp_path / "small", bad)
     with np.load(bad / "locales" / "en-US" / "intent.npz") as z:
         arrays = {k: z[k] for k in z.files}
-    ptr = arrays["indptr"].copy()
-    ptr[1:-1] = ptr[1:-1][::-1].copy()  # same ends, rows out of order
-    np.savez_compressed(bad / "locales" / "en-US" / "intent.npz", **{**arrays, "indptr": ptr})
+    assert arrays["values"].dtype == np.int8 and arrays["idf"].dtype == np.float16 and "indptr" not in arrays
+    counts = arrays["counts"].copy()
+    counts[0] += 1  # the rows claim one weight more than the file holds
+    np.savez_compressed(bad / "locales" / "en-US" / "intent.npz", **{**arrays, "counts": counts})
     with pytest.raises(ModelError, match="corrupt"):
         load(bad).parse(["hello"], "en-US")
+    # A model saved in the first sparse layout (row pointers, float16 weights, float32 idf) still loads.
+    first = tmp_path / "small-first-layout"
+    shutil.copytree(tmp_path / "small", first)
+    w = sparse.weights
+    np.savez_compressed(first / "locales" / "en-US" / "intent.npz", bias=arrays["bias"], indptr=w.indptr,
+                        columns=w.columns, values=(w.values.astype(np.float32) * w.scale).astype(np.float16),
+                        idf=sparse.idf)
+    old = load(first)
+    assert [p.intent for p in old.parse(texts, "en-US")] == [p.intent for p in small.parse(texts, "en-US")]
+    ptr = w.indptr.copy()
+    ptr[1:-1] = ptr[1:-1][::-1].copy()  # same ends, rows out of order
+    np.savez_compressed(first / "locales" / "en-US" / "intent.npz", bias=arrays["bias"], indptr=ptr, columns=w.columns,
+                        values=w.values.astype(np.float16), idf=sparse.idf)
+    with pytest.raises(ModelError, match="corrupt"):
+        load(first).parse(["hello"], "en-US")
     # Pruning a trained model afterwards gives what training with that density gives.
     trained_pruned = registry.create("linear", jobs=1, crf_iterations=40, intent_density=0.05).fit(en, en_dev)
     after = full.pruned(0.05)

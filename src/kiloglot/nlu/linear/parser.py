@@ -231,9 +231,18 @@ def _save_locale(m: LocaleModel, d: Path) -> None:
     with gzip.open(d / "intent_vocab.json.gz", "wt", encoding="utf-8") as f:
         json.dump(vocab, f, ensure_ascii=False)
     w = m.intent.weights
-    arrays = ({"indptr": w.indptr, "columns": w.columns, "values": w.values} if isinstance(w, SparseWeights)
-              else {"weights": w})
-    np.savez_compressed(d / "intent.npz", idf=m.intent.idf, bias=m.intent.bias, **arrays)
+    if isinstance(w, SparseWeights):
+        # Compact storage: per-row counts instead of row pointers, the narrowest integer types,
+        # int8 weights with their scale, float16 idf (a pruned model's idf is on that grid).
+        q = w.quantised()  # a no-op unless the model was saved before quantisation
+        n_intents = len(m.intent.intents)
+        counts = np.diff(q.indptr)
+        arrays = {"counts": counts.astype(np.uint8 if n_intents < 256 else np.uint16),
+                  "columns": q.columns.astype(np.uint8 if n_intents <= 256 else np.uint16),
+                  "values": q.values, "scale": np.float32(q.scale), "idf": m.intent.idf.astype(np.float16)}
+    else:
+        arrays = {"weights": w, "idf": m.intent.idf}
+    np.savez_compressed(d / "intent.npz", bias=m.intent.bias, **arrays)
     write_json(d / "intent_meta.json", {"intents": m.intent.intents, "temperature": m.intent.temperature})
     (d / "slots.crfsuite.gz").write_bytes(gzip.compress(m.slots.model, compresslevel=6))
 
@@ -251,15 +260,23 @@ def _load_locale(d: Path) -> LocaleModel:
             with gzip.open(d / "intent_vocab.json.gz", "rt", encoding="utf-8") as f:
                 vocab = json.load(f)
             with np.load(d / "intent.npz", allow_pickle=False) as z:
-                idf, bias = z["idf"], z["bias"]
-                weights = (SparseWeights(z["indptr"], z["columns"], z["values"]) if "indptr" in z.files
-                           else z["weights"])
+                idf, bias = z["idf"].astype(np.float32), z["bias"]
+                if "counts" in z.files:
+                    indptr = np.zeros(len(z["counts"]) + 1, dtype=np.int64)
+                    np.cumsum(z["counts"], out=indptr[1:])
+                    weights = SparseWeights(indptr.astype(np.int32), z["columns"].astype(np.uint16), z["values"],
+                                            float(z["scale"]))
+                elif "indptr" in z.files:  # the first sparse layout: row pointers, float16 weights
+                    weights = SparseWeights(z["indptr"], z["columns"], z["values"])
+                else:
+                    weights = z["weights"]
             crf = gzip.decompress((d / "slots.crfsuite.gz").read_bytes())
         n_intents = len(meta["intents"])
         if isinstance(weights, SparseWeights):
             ptr = weights.indptr
             ok = (weights.shape_rows == len(vocab) and len(ptr) > 0 and ptr[0] == 0 and bool(np.all(np.diff(ptr) >= 0))
                   and len(weights.columns) == len(weights.values) == ptr[-1]
+                  and weights.values.dtype in (np.int8, np.float16) and np.isfinite(weights.scale) and weights.scale > 0
                   and (len(weights.columns) == 0 or int(weights.columns.max()) < n_intents))
         else:
             ok = weights.shape == (len(vocab), n_intents)
