@@ -16,7 +16,6 @@ import argparse
 from dataclasses import asdict
 import json
 import os
-import random
 import platform
 import sys
 import time
@@ -28,6 +27,7 @@ import torch
 from kiloglot.fileio import write_text_atomic
 from kiloglot.data import parse_locales, read_massive
 from kiloglot.evaluation import build_report
+from kiloglot.learn.unlabeled import sample_per_locale
 from kiloglot.nlu import load, registry
 from kiloglot.settings import parse_option
 
@@ -96,15 +96,15 @@ def main() -> int:
 
 def per_locale(examples: list, n: int, random_pick: bool, seed: int = 13) -> list:
     """At most n examples of each locale, in their original order: the first n, or a seeded random n."""
-    by_locale: dict[str, list[int]] = {}
-    for i, e in enumerate(examples):
-        by_locale.setdefault(e.locale, []).append(i)
-    rng = random.Random(seed)
-    keep: set[int] = set()
-    for locale in sorted(by_locale):
-        idx = by_locale[locale]
-        keep.update(rng.sample(idx, min(n, len(idx))) if random_pick else idx[:n])
-    return [e for i, e in enumerate(examples) if i in keep]
+    if random_pick:
+        return sample_per_locale(examples, n, seed)
+    counts: dict[str, int] = {}
+    keep = []
+    for e in examples:
+        counts[e.locale] = counts.get(e.locale, 0) + 1
+        if counts[e.locale] <= n:
+            keep.append(e)
+    return keep
 
 
 def score_existing(args: argparse.Namespace) -> int:

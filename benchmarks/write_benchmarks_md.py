@@ -57,7 +57,7 @@ def neural_section() -> list[str]:
         trained = "all 52" if len(r["train_locales"]) == 52 else ",".join(r["train_locales"])
         if not r.get("distillation"):
             trained += f" ({r['train_examples']:,} utt.)"  # subsets (--train-per-locale) show here
-        if r.get("distillation"):  # a student: gold labels of train_locales, the teacher's labels of the rest
+        else:  # a student: gold labels of train_locales, the teacher's labels of the rest
             d = r["distillation"]
             trained += (f" labels + {d['unlabelled']:,} unlabelled utterances of {len(d['unlabelled_locales'])} locales "
                         f"labelled by `{Path(d['teacher']).name}`")

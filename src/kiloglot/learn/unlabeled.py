@@ -13,10 +13,20 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from kiloglot.data.locales import LOCALES
 from kiloglot.data.segmentation import segment
 from kiloglot.errors import DataError, InputError
+
+
+
+class _HasLocale(Protocol):
+    @property
+    def locale(self) -> str: ...
+
+
+T = TypeVar("T", bound=_HasLocale)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +94,9 @@ def _split_line(line: str, default_locale: str | None, path: Path, n: int) -> tu
     return str(locale).strip(), text.strip()
 
 
-def sample_per_locale(utterances: Sequence[Utterance], limit: int | None, seed: int) -> list[Utterance]:
-    """At most ``limit`` utterances of each locale (a seeded random sample), order otherwise kept."""
+def sample_per_locale(utterances: Sequence[T], limit: int | None, seed: int) -> list[T]:
+    """At most ``limit`` utterances (or examples: anything with a ``locale``) of each locale, a seeded
+    random sample, order otherwise kept."""
     if not limit:
         return list(utterances)
     by_locale: dict[str, list[int]] = {}
