@@ -195,3 +195,29 @@ def test_cli_evaluates_and_parses_a_neural_model_zero_shot(scratch_model, massiv
     assert "| sw-KE | 2033 |" in r.stdout  # not a training locale: zero-shot
     r = runner.invoke(app, ["parse", str(path), "明日の天気を教えて", "--locale", "ja-JP"])
     assert r.exit_code == 0 and json.loads(r.stdout)["locale"] == "ja-JP"
+
+
+def test_length_batches_bound_padding_and_keep_every_utterance_once():
+    from kiloglot.nlu.neural.decode import length_batches
+
+    lengths = [40, 3, 4, 3, 12, 5, 3, 13, 41, 4]
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches = length_batches(order, lengths, max_size=3)
+    assert [i for b in batches for i in b] == order  # every index once, in length order
+    assert all(1 <= len(b) <= 3 for b in batches)
+    assert all(lengths[b[-1]] <= 1.25 * lengths[b[0]] + 2 for b in batches)
+    assert [sorted(lengths[i] for i in b) for b in batches][-2:] == [[12, 13], [40, 41]]  # long ones not padded with short
+    with pytest.raises(ValueError, match="batch size 0"):
+        length_batches(order, lengths, max_size=0)
+
+
+def test_a_mixed_batch_parses_like_one_utterance_at_a_time(scratch_model, tiny_corpus):
+    parser, _ = scratch_model
+    _, dv = tiny_corpus
+    texts = [e.text for e in dv if e.locale == "en-US"][:12]
+    texts.append(" ".join(texts[:6]))  # one long utterance among short ones
+    together = parser.parse(texts, "en-US")
+    alone = [parser.parse([t], "en-US")[0] for t in texts]
+    assert [p.intent for p in together] == [p.intent for p in alone]
+    assert [p.word_labels for p in together] == [p.word_labels for p in alone]
+    assert [p.confidence for p in together] == pytest.approx([p.confidence for p in alone], abs=1e-5)

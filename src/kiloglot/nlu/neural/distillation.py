@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from kiloglot.nlu.neural.decode import pad_batch
+from kiloglot.nlu.neural.decode import length_batches, pad_batch
 from kiloglot.nlu.neural.model import JointModel, crf_marginals
 from kiloglot.nlu.neural.tokenization import Encoded
 from kiloglot.nlu.neural.training import BatchLoss, collate
@@ -60,8 +60,7 @@ def teacher_distributions(model: JointModel, encs: Sequence[Encoded], pad_id: in
     order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
     intents: list[np.ndarray | None] = [None] * len(encs)
     slots: list[np.ndarray | None] = [None] * len(encs)
-    for b in range(0, len(order), batch_size):
-        idx = order[b:b + batch_size]
+    for idx in length_batches(order, [len(e.ids) for e in encs], batch_size):
         ids, mask, widx = (torch.from_numpy(a).to(device) for a in pad_batch([encs[i] for i in idx], pad_id))
         intent_logits, slot_logits = model(ids, mask, widx)
         ip = torch.softmax(intent_logits.float() / temperature, -1).cpu().numpy()

@@ -21,7 +21,7 @@ import numpy as np
 from kiloglot.errors import InputError, ModelError
 from kiloglot.nlu.artifact import atomic_directory, read_manifest, require_files, write_json
 from kiloglot.nlu.base import Parser
-from kiloglot.nlu.neural.decode import pad_batch, prepare, softmax, to_parse, viterbi
+from kiloglot.nlu.neural.decode import length_batches, pad_batch, prepare, softmax, to_parse, viterbi
 from kiloglot.nlu.parse import Parse
 
 OPSET = 17
@@ -122,9 +122,7 @@ class OnnxNeuralParser(Parser):
         offsets, _, encs, order = prepare(self.tokenizer, texts, locale)
         out: list[Parse | None] = [None] * len(texts)
         k = min(int(self.config["top_k"]), len(self.intents))
-        step = int(self.config["eval_batch_size"])
-        for b in range(0, len(order), step):
-            idx = order[b:b + step]
+        for idx in length_batches(order, [len(e.ids) for e in encs], int(self.config["eval_batch_size"])):
             ids, mask, widx = pad_batch([encs[i] for i in idx], self.config["pad_id"])
             intent_logits, slot_logits = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
                                                                  "word_index": widx})

@@ -18,7 +18,7 @@ from kiloglot.data.locales import LOCALES
 from kiloglot.errors import InputError, ModelError
 from kiloglot.nlu.artifact import atomic_directory, build_manifest, fingerprint, require_files, write_json
 from kiloglot.nlu.base import Parser
-from kiloglot.nlu.neural.decode import pad_batch, prepare, to_parse
+from kiloglot.nlu.neural.decode import length_batches, pad_batch, prepare, to_parse
 from kiloglot.nlu.neural.encoders import EncoderSpec, HFEncoder, ScratchEncoder, scratch_config
 from kiloglot.nlu.neural.model import JointModel
 from kiloglot.nlu.neural.tokenization import WordTokenizer, load_hf_tokenizer, load_scratch_tokenizer, scratch_tokenizer
@@ -207,8 +207,7 @@ class NeuralParser(Parser):
         offsets, words, encs, order = prepare(self.tokenizer, texts, locale)
         out: list[Parse | None] = [None] * len(texts)
         k = min(self.options.top_k, len(self.intents))
-        for b in range(0, len(order), self.options.eval_batch_size):
-            idx = order[b:b + self.options.eval_batch_size]
+        for idx in length_batches(order, [len(e.ids) for e in encs], self.options.eval_batch_size):
             ids, mask, widx = (torch.from_numpy(a).to(device) for a in pad_batch([encs[i] for i in idx],
                                                                                   self.tokenizer.pad_id))
             intent_logits, slot_logits = model(ids, mask, widx)
