@@ -77,11 +77,13 @@ def neural_section() -> list[str]:
         crf, sm = (json.loads(p.read_text()) for p in (crf_path, sm_path))
         c, m = crf["dev_mean_all_eval_locales"], sm["dev_mean_all_eval_locales"]
         d_em, d_f1 = 100 * (c["exact_match"] - m["exact_match"]), 100 * (c["slot_micro_f1"] - m["slot_micro_f1"])
-        lat = [json.loads((RESULTS / f"{p.stem}_speed.json").read_text())["latency_ms"]["p50"] for p in (crf_path, sm_path)]
+        speeds = [json.loads((RESULTS / f"{p.stem}_speed.json").read_text()) for p in (crf_path, sm_path)]
+        lat = [sp["latency_ms"]["p50"] for sp in speeds]
+        sp_dates = ", ".join(sorted({sp["date"][:16].replace("T", " ") for sp in speeds}))
         out += ["Slot decoding, softmax vs CRF: `neural_small_enUS_softmax` and `neural_small_enUS_crf` are the same small "
                 "scratch model (dim 128, 2 layers, vocabulary 8,000), same seed and batches, trained on en-US for 5 epochs; "
-                "only the slot decoder differs. Both ran while a full-data job shared the two cores, so their times compare "
-                f"with each other only. CRF minus softmax: {d_em:+.1f} exact match (standard error "
+                "only the slot decoder differs. Both trained while a full-data job shared the two cores, so their training "
+                f"times compare with each other only; speed runs: {sp_dates}. CRF minus softmax: {d_em:+.1f} exact match (standard error "
                 f"{100 * c['exact_match_stderr']:.1f}), {d_f1:+.1f} slot F1, {lat[0] / lat[1]:.1f}x the p50 latency.", ""]
     return out
 
@@ -108,8 +110,10 @@ def deployment_section() -> list[str]:
 def student_section() -> list[str]:
     """Issue 4: teachers vs students vs linear (student_goals.py), and what in-domain pretraining buys."""
     out: list[str] = []
-    for path in sorted(p for p in RESULTS.glob("distill_goals*.json") if not p.name.endswith("_speed.json")):
+    for path in sorted(RESULTS.glob("distill_goals*.json")):
         r = json.loads(path.read_text())
+        if r.get("benchmark") != "student_goals":
+            continue  # one of its speed runs (speed_parser.py)
         out += [f"## Teacher to production student (issue 4): `{path.stem}`", "",
                 f"One run on one machine ({r['machine']['cpu_count']} cores, {r['date'][:10]}), dev partition "
                 f"({r['dev_utterances']:,} utterances over 52 locales, a seeded random sample per locale); 'seen' = {', '.join(r['seen_locales'])} (the only "
