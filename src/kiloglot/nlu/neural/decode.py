@@ -29,7 +29,8 @@ def length_batches(order: Sequence[int], lengths: Sequence[int], max_size: int, 
     """Split ``order`` (indices sorted by ``lengths``, shortest first) into batches of at most ``max_size``
     whose longest member is at most ``slack`` times (+2 tokens) the shortest: every batch is padded to its
     longest member and attention grows with the square of the length, so a request mixing short and long
-    utterances must not pad them all to the longest (measured: 4x slower at 64 mixed utterances)."""
+    utterances must not pad them all to the longest (measured: 64 mixed utterances as one batch parsed 2.5x
+    slower than batched by length)."""
     if max_size < 1:
         raise ValueError(f"batch size {max_size}: expected at least 1")
     batches: list[list[int]] = []
