@@ -117,10 +117,12 @@ def main() -> int:
         }
         print(f"{label}: EM {rows[label]['em']:.2f} (unseen {cell(rows[label]['em_unseen'])}), p50 {rows[label]['p50_ms']:.2f} ms",
               flush=True)
-    no_pairs = args.student_of == ["none"]  # models side by side, none of them distilled from a teacher here
-    pairs = {} if no_pairs else dict(p.split("=", 1) for p in args.student_of)
-    if not pairs and args.teacher and not no_pairs:
-        pairs = {k: args.teacher[0] for k in models if k not in args.teacher and k != args.zero_shot_baseline}
+    if args.student_of == ["none"]:  # models side by side, none of them distilled from a teacher here
+        pairs = {}
+    elif args.student_of:
+        pairs = dict(p.split("=", 1) for p in args.student_of)
+    else:
+        pairs = {k: args.teacher[0] for k in models if k not in args.teacher and k != args.zero_shot_baseline} if args.teacher else {}
     goals = []
     for student, teacher in pairs.items():
         s, t = rows[student], rows[teacher]

@@ -198,17 +198,20 @@ def test_cli_evaluates_and_parses_a_neural_model_zero_shot(scratch_model, massiv
 
 
 def test_length_batches_bound_padding_and_keep_every_utterance_once():
+    from types import SimpleNamespace
+
     from kiloglot.nlu.neural.decode import length_batches
 
     lengths = [40, 3, 4, 3, 12, 5, 3, 13, 41, 4]
+    encs = [SimpleNamespace(ids=[0] * n) for n in lengths]
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    batches = length_batches(order, lengths, max_size=3)
+    batches = length_batches(encs, max_size=3)
     assert [i for b in batches for i in b] == order  # every index once, in length order
     assert all(1 <= len(b) <= 3 for b in batches)
     assert all(lengths[b[-1]] <= 1.25 * lengths[b[0]] + 2 for b in batches)
     assert [sorted(lengths[i] for i in b) for b in batches][-2:] == [[12, 13], [40, 41]]  # long ones not padded with short
     with pytest.raises(ValueError, match="batch size 0"):
-        length_batches(order, lengths, max_size=0)
+        length_batches(encs, max_size=0)
 
 
 def test_a_mixed_batch_parses_like_one_utterance_at_a_time(scratch_model, tiny_corpus):

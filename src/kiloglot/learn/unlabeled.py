@@ -20,7 +20,6 @@ from kiloglot.data.segmentation import segment
 from kiloglot.errors import DataError, InputError
 
 
-
 class _HasLocale(Protocol):
     @property
     def locale(self) -> str: ...

@@ -16,25 +16,25 @@ from kiloglot.data.segmentation import word_offsets
 from kiloglot.nlu.parse import Parse, SlotValue
 
 
-def prepare(tokenizer: Any, texts: Sequence[str], locale: str) -> tuple[list, list, list, list[int]]:
-    """(word offsets, words, encodings, order by length) for a batch of texts."""
+def prepare(tokenizer: Any, texts: Sequence[str], locale: str) -> tuple[list, list, list]:
+    """(word offsets, words, encodings) for a batch of texts."""
     offsets = [word_offsets(t, locale) for t in texts]
     words = [[t[s:e] for s, e in off] for t, off in zip(texts, offsets)]
     encs = tokenizer.encode_batch(words)
-    order = sorted(range(len(texts)), key=lambda i: len(encs[i].ids))
-    return offsets, words, encs, order
+    return offsets, words, encs
 
 
-def length_batches(order: Sequence[int], lengths: Sequence[int], max_size: int, slack: float = 1.25) -> list[list[int]]:
-    """Split ``order`` (indices sorted by ``lengths``, shortest first) into batches of at most ``max_size``
-    whose longest member is at most ``slack`` times (+2 tokens) the shortest: every batch is padded to its
+def length_batches(encs: Sequence[Any], max_size: int, slack: float = 1.25) -> list[list[int]]:
+    """Indices of ``encs`` (anything with ``ids``) in batches of at most ``max_size``, shortest first, each
+    batch's longest member at most ``slack`` times (+2 tokens) its shortest: every batch is padded to its
     longest member and attention grows with the square of the length, so a request mixing short and long
     utterances must not pad them all to the longest (measured: 64 mixed utterances as one batch parsed 2.5x
-    slower than batched by length)."""
+    slower than batched by length; ``benchmarks/batching_speed.py``)."""
     if max_size < 1:
         raise ValueError(f"batch size {max_size}: expected at least 1")
+    lengths = [len(e.ids) for e in encs]
     batches: list[list[int]] = []
-    for i in order:
+    for i in sorted(range(len(encs)), key=lengths.__getitem__):
         current = batches[-1] if batches else None
         if current is None or len(current) >= max_size or lengths[i] > slack * lengths[current[0]] + 2:
             batches.append([i])

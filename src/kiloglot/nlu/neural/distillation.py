@@ -57,10 +57,9 @@ def teacher_distributions(model: JointModel, encs: Sequence[Encoded], pad_id: in
     loss skips them, as decoding labels them Other."""
     model.eval()
     device = next(model.parameters()).device
-    order = sorted(range(len(encs)), key=lambda i: len(encs[i].ids))
     intents: list[np.ndarray | None] = [None] * len(encs)
     slots: list[np.ndarray | None] = [None] * len(encs)
-    for idx in length_batches(order, [len(e.ids) for e in encs], batch_size):
+    for idx in length_batches(encs, batch_size):
         ids, mask, widx = (torch.from_numpy(a).to(device) for a in pad_batch([encs[i] for i in idx], pad_id))
         intent_logits, slot_logits = model(ids, mask, widx)
         ip = torch.softmax(intent_logits.float() / temperature, -1).cpu().numpy()

@@ -119,10 +119,10 @@ class OnnxNeuralParser(Parser):
 
     def parse(self, texts: Sequence[str], locale: str) -> list[Parse]:
         self.check_request(texts, locale)
-        offsets, _, encs, order = prepare(self.tokenizer, texts, locale)
+        offsets, _, encs = prepare(self.tokenizer, texts, locale)
         out: list[Parse | None] = [None] * len(texts)
         k = min(int(self.config["top_k"]), len(self.intents))
-        for idx in length_batches(order, [len(e.ids) for e in encs], int(self.config["eval_batch_size"])):
+        for idx in length_batches(encs, int(self.config["eval_batch_size"])):
             ids, mask, widx = pad_batch([encs[i] for i in idx], self.config["pad_id"])
             intent_logits, slot_logits = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
                                                                  "word_index": widx})

@@ -204,10 +204,10 @@ class NeuralParser(Parser):
         model = self.model
         model.eval()
         device = next(model.parameters()).device
-        offsets, words, encs, order = prepare(self.tokenizer, texts, locale)
+        offsets, words, encs = prepare(self.tokenizer, texts, locale)
         out: list[Parse | None] = [None] * len(texts)
         k = min(self.options.top_k, len(self.intents))
-        for idx in length_batches(order, [len(e.ids) for e in encs], self.options.eval_batch_size):
+        for idx in length_batches(encs, self.options.eval_batch_size):
             ids, mask, widx = (torch.from_numpy(a).to(device) for a in pad_batch([encs[i] for i in idx],
                                                                                   self.tokenizer.pad_id))
             intent_logits, slot_logits = model(ids, mask, widx)
