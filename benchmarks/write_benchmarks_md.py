@@ -107,6 +107,18 @@ def deployment_section() -> list[str]:
             *rows, ""]
 
 
+def batching_section() -> list[str]:
+    """Neural parsing batched by length vs one padded batch (batching_speed.py)."""
+    out: list[str] = []
+    for path in sorted(RESULTS.glob("batching_speed*.json")):
+        r = json.loads(path.read_text())
+        out += [f"## Neural parsing: batches by length (issue 4): `{path.stem}`", "",
+                f"Utterances/s on one thread, requests of N dev utterances ({r['utterances']:,} of {', '.join(r['locales'])}); "
+                f"'one padded batch' is the behaviour before batches had a length bound. {r['machine']['cpu_count']} cores, "
+                f"{r['date'][:10]}.", "", (RESULTS / f"{path.stem}.md").read_text().strip(), "", f"Command: `{r['command']}`", ""]
+    return out
+
+
 def student_section() -> list[str]:
     """Issue 4: teachers vs students vs linear (student_goals.py), and what in-domain pretraining buys."""
     out: list[str] = []
@@ -213,6 +225,7 @@ def main() -> int:
     del dev
     lines += neural_section()
     lines += deployment_section()
+    lines += batching_section()
     lines += student_section()
     lines += load_section()
     write_text_atomic(ROOT / "BENCHMARKS.md", "\n".join(lines))
