@@ -29,7 +29,8 @@ from kiloglot.nlu.artifact import atomic_directory, write_json
 from kiloglot.nlu.neural.decode import pad_batch
 from kiloglot.nlu.neural.encoders import EncoderSpec, ScratchEncoder, scratch_config
 from kiloglot.nlu.neural.tokenization import Encoded, WordTokenizer, load_hf_tokenizer, scratch_tokenizer
-from kiloglot.nlu.neural.training import Distributed, EncoderTrainingOptions, default_learning_rate, train_loop
+from kiloglot.nlu.neural.training import (Distributed, EncoderTrainingOptions, default_learning_rate, default_word_alignment,
+                                          train_loop)
 
 SCRATCH_ENCODER_FILE = "encoder.json"
 
@@ -216,6 +217,10 @@ def pretrain(utterances: Sequence[Utterance], out: str | Path, options: Pretrain
         except (OSError, ValueError) as exc:
             raise InputError(f"cannot load Hugging Face encoder {spec.name!r} as a masked LM: {exc}") from None
         config = {}
+    try:
+        tok.alignment = opts.word_alignment or default_word_alignment(spec)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     if tok.mask_id is None:
         raise InputError(f"the tokenizer of {options.encoder!r} has no mask token: masked-LM pretraining needs one")
     special = {i for i in (tok.pad_id, tok.mask_id, *_special_ids(tok)) if i is not None}

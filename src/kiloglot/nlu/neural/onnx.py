@@ -45,7 +45,8 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, int8: bool = False) -
     config: dict[str, Any] = {"intents": parser.intents, "slots": parser.slot_labels, "pad_id": tok.pad_id,
                               "max_len": tok.max_len, "top_k": parser.options.top_k,
                               "eval_batch_size": parser.options.eval_batch_size,
-                              "slot_decoder": parser.options.slot_decoder, "source": manifest.get("training_data")}
+                              "slot_decoder": parser.options.slot_decoder, "word_alignment": tok.alignment,
+                              "source": manifest.get("training_data")}
     if model.crf is not None:
         config["crf"] = {name: getattr(model.crf, name).detach().cpu().numpy().tolist()
                          for name in ("start_transitions", "end_transitions", "transitions")}
@@ -100,7 +101,9 @@ class OnnxNeuralParser(Parser):
             self.session = ort.InferenceSession(str(path / "model.onnx"), options, providers=["CPUExecutionProvider"])
         except (OSError, ValueError, KeyError, json.JSONDecodeError, RuntimeError) as exc:
             raise ModelError(f"ONNX model files in {path} are corrupt or incomplete: {exc}") from None
-        self.tokenizer = WordTokenizer(backend, self.config["pad_id"], None, self.config["max_len"])
+        # exports made before the option existed aligned words the old way
+        self.tokenizer = WordTokenizer(backend, self.config["pad_id"], None, self.config["max_len"],
+                                       self.config.get("word_alignment", "first"))
         self.intents, self.slot_labels = list(self.config["intents"]), list(self.config["slots"])
         self._locales = list(manifest["locales"])
         self.manifest = manifest

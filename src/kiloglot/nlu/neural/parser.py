@@ -21,8 +21,9 @@ from kiloglot.nlu.base import Parser
 from kiloglot.nlu.neural.decode import length_batches, pad_batch, prepare, to_parse
 from kiloglot.nlu.neural.encoders import EncoderSpec, HFEncoder, ScratchEncoder, scratch_config
 from kiloglot.nlu.neural.model import JointModel
-from kiloglot.nlu.neural.tokenization import WordTokenizer, load_hf_tokenizer, load_scratch_tokenizer, scratch_tokenizer
-from kiloglot.nlu.neural.training import Distributed, EncoderTrainingOptions, EpochReport, default_learning_rate, train_loop
+from kiloglot.nlu.neural.tokenization import ALIGNMENTS, WordTokenizer, load_hf_tokenizer, load_scratch_tokenizer, scratch_tokenizer
+from kiloglot.nlu.neural.training import (Distributed, EncoderTrainingOptions, EpochReport, default_learning_rate,
+                                          default_word_alignment, train_loop)
 from kiloglot.nlu.parse import Parse
 from kiloglot.nlu.registry import register
 
@@ -56,6 +57,10 @@ class NeuralParser(Parser):
             raise InputError(str(exc)) from None
         if opts.learning_rate is None:
             opts = NeuralOptions(**{**asdict(opts), "learning_rate": default_learning_rate(self.spec)})
+        if opts.word_alignment is None:
+            opts = replace(opts, word_alignment=default_word_alignment(self.spec))
+        if opts.word_alignment not in ALIGNMENTS:
+            raise InputError(f"word_alignment {opts.word_alignment!r}: expected one of {', '.join(ALIGNMENTS)}")
         # The artifact stands alone: a pretrained scratch encoder's weights are copied into it, so the
         # saved encoder kind is plain "scratch" (same architecture) and loading never needs the folder.
         self.options = opts
@@ -91,14 +96,15 @@ class NeuralParser(Parser):
 
             try:
                 self.tokenizer, encoder, self.encoder_config = load_scratch_encoder(Path(self.spec.name), o.max_len)
+                self.tokenizer.alignment = o.word_alignment
             except ValueError as exc:
                 raise InputError(str(exc)) from None
         elif self.spec.kind == "scratch":
             saved = Path(o.checkpoint_dir) / "tokenizer.json" if o.checkpoint_dir else None
             if saved is not None and saved.is_file() and (saved.parent / "checkpoint.pt").is_file():
-                self.tokenizer = load_scratch_tokenizer(saved, o.max_len)  # resuming: the same ids as before
+                self.tokenizer = load_scratch_tokenizer(saved, o.max_len, o.word_alignment)  # resuming: the same ids
             else:
-                self.tokenizer = scratch_tokenizer((e.text for e in train), o.vocab_size, o.max_len)
+                self.tokenizer = scratch_tokenizer((e.text for e in train), o.vocab_size, o.max_len, o.word_alignment)
                 if saved is not None:
                     saved.parent.mkdir(parents=True, exist_ok=True)
                     self.tokenizer.save(saved.parent)
@@ -106,7 +112,7 @@ class NeuralParser(Parser):
             encoder = ScratchEncoder(**self.encoder_config)
         else:
             try:
-                self.tokenizer, self._hf_tokenizer = load_hf_tokenizer(self.spec.name, o.max_len)
+                self.tokenizer, self._hf_tokenizer = load_hf_tokenizer(self.spec.name, o.max_len, o.word_alignment)
                 encoder = HFEncoder.pretrained(self.spec.name)
             except (OSError, ValueError) as exc:
                 raise InputError(f"cannot load Hugging Face encoder {self.spec.name!r}: {exc}") from None
@@ -252,6 +258,7 @@ class NeuralParser(Parser):
             config = json.loads((path / "config.json").read_text(encoding="utf-8"))
             opts = {k: v for k, v in config["options"].items() if k not in _RUNTIME_ONLY}
             opts.setdefault("slot_decoder", "softmax")  # models saved before the CRF decoder existed
+            opts.setdefault("word_alignment", "first")  # ... and before ja/zh characters were read as running text
             enc = config["encoder"]
             # Rebuild from the artifact alone, even if the encoder folder it was trained from is gone.
             parser = cls(**{**opts, "encoder": "scratch" if enc["kind"] == "scratch" else f"hf:{enc['name']}"})
@@ -262,10 +269,12 @@ class NeuralParser(Parser):
             parser.distillation = dict(manifest.get("distillation", {}))
             if enc["kind"] == "scratch":
                 parser.encoder_config = {k: v for k, v in enc.items() if k not in ("kind", "name")}
-                parser.tokenizer = load_scratch_tokenizer(path / "tokenizer.json", parser.options.max_len)
+                parser.tokenizer = load_scratch_tokenizer(path / "tokenizer.json", parser.options.max_len,
+                                                          parser.options.word_alignment)
                 encoder: torch.nn.Module = ScratchEncoder(**parser.encoder_config)
             else:
-                parser.tokenizer, parser._hf_tokenizer = load_hf_tokenizer(path / "tokenizer", parser.options.max_len)
+                parser.tokenizer, parser._hf_tokenizer = load_hf_tokenizer(path / "tokenizer", parser.options.max_len,
+                                                                           parser.options.word_alignment)
                 encoder = HFEncoder.from_config_dir(path / "encoder")
             parser.model = JointModel(encoder, len(parser.intents), len(parser.slot_labels), parser.options.dropout,
                                       parser.options.slot_decoder == "crf")
