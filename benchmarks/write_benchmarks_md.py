@@ -61,10 +61,16 @@ def neural_section() -> list[str]:
             d = r["distillation"]
             trained += (f" labels + {d['unlabelled']:,} unlabelled utterances of {len(d['unlabelled_locales'])} locales "
                         f"labelled by `{Path(d['teacher']).name}`")
-        decoder = r.get("resolved_options", r["options"]).get("slot_decoder", "softmax")  # runs before the CRF: softmax
-        out.append(f"| `{path.stem}` | {r['options']['encoder'].split('/')[-1]} | {decoder} | {trained} | {len(r['epochs'])} | "
+        resolved = r.get("resolved_options", r["options"])
+        decoder = resolved.get("slot_decoder", "softmax")  # runs before the CRF: softmax
+        alignment = resolved.get("word_alignment") or "first"  # runs before the option: first
+        encoder = r['options']['encoder'].split('/')[-1] + (" (content)" if alignment == "content" else "")
+        out.append(f"| `{path.stem}` | {encoder} | {decoder} | {trained} | {len(r['epochs'])} | "
                    f"{r['seconds']['read_fit'] / 60:.0f} min | {fmt(seen)} | {fmt(unseen)} | {r['model_bytes'] / 1e6:.0f} MB | {lat} | {thr} |")
-    out += ["", "Commands: the `command` field of each `benchmarks/results/neural_*.json`.", ""]
+    out += ["", "Commands: the `command` field of each `benchmarks/results/neural_*.json`. `(content)`: words read with "
+            "`word_alignment=content` (README, \"The neural parser\"); the other rows used `first`. Runs named `*_content` "
+            "score a model trained with `first`, copied with `content` and the same weights "
+            "(`benchmarks/realign_model.py`).", ""]
     for path in sorted(RESULTS.glob("neural_*_partial.json")):
         r = json.loads(path.read_text())
         ep = "; ".join(f"epoch {e['epoch']}: dev EM {e['dev_exact_match_mean_52_locales']:.2f} (mean of 52), {e['seconds'] / 60:.0f} min"
