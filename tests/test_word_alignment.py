@@ -69,6 +69,9 @@ def test_truncated_words_get_no_position(unigram):
     enc = tok.encode(words)
     assert len(enc.ids) == 8 and len(enc.first) == len(words)
     assert enc.first[-1] == -1 and all(0 < p < 7 for p in enc.first if p >= 0)
+    # Cut inside a run of characters: those past the cut have no position either.
+    cut = tok.encode(segment("明日の午前六時にアラームを設定してください", "ja-JP"))
+    assert cut.first[-1] == -1 and cut.first[0] > 0
 
 
 def test_models_saved_before_the_option_keep_their_alignment(small_corpus, tmp_path):

@@ -140,8 +140,10 @@ class WordTokenizer:
         """Each word's position: the first piece holding one of its characters, pieces with content
         first (several ja/zh characters may share one piece); -1 if truncation removed it."""
         ids, word_ids = enc.ids, enc.word_ids
+        kept = len(runs)
         if len(ids) > self.max_len:  # keep the final special token
             ids, word_ids = ids[: self.max_len - 1] + ids[-1:], word_ids[: self.max_len - 1] + [None]
+            kept = max((r for r in word_ids[:-1] if r is not None), default=-1)  # this run may be cut short
         first, fallback = [-1] * n_words, [-1] * n_words
         for pos, (r, (start, end)) in enumerate(zip(word_ids, enc.offsets)):
             if r is None:
@@ -154,7 +156,7 @@ class WordTokenizer:
                 if slot[m] < 0:
                     slot[m] = pos
         first = [f if f >= 0 else b for f, b in zip(first, fallback)]
-        for _, members in runs:  # a character that no piece covers takes its left neighbour's piece
+        for _, members in runs[:kept]:  # a character no piece covers (not cut off) takes its left neighbour's
             for a, b in zip(members, members[1:]):
                 if first[b] < 0 and first[a] >= 0:
                     first[b] = first[a]
