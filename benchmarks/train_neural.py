@@ -116,14 +116,15 @@ def score_existing(args: argparse.Namespace) -> int:
     train_locales = report["labelled_locales"] if report else manifest["locales"]
     eval_locales = parse_locales(args.eval_locales) if args.eval_locales else train_locales
     dev_eval = read_massive(args.data, eval_locales, ["dev"])
-    seconds = (report["teacher_seconds"] + report["student_seconds"]) if report else float("nan")
+    # what training took and saw is known only for a distilled model (its manifest records it)
+    seconds = (report["teacher_seconds"] + report["student_seconds"]) if report else None
     return score_and_write(args, args.model, train_locales, eval_locales, dev_eval, seconds,
-                           report["labelled"] + report["unlabelled"] if report else 0,
+                           report["labelled"] + report["unlabelled"] if report else None,
                            manifest["options"], manifest["options"], manifest.get("epochs", []), report)
 
 
 def score_and_write(args: argparse.Namespace, out: str, train_locales: list[str], eval_locales: list[str],
-                    dev_eval: list, t_train: float, n_train: int, options: dict, resolved: dict, epochs: list,
+                    dev_eval: list, t_train: float | None, n_train: int | None, options: dict, resolved: dict, epochs: list,
                     distillation: dict | None) -> int:
     model = load(out)
     t1 = time.perf_counter()

@@ -19,6 +19,11 @@ RESULTS = ROOT / "benchmarks" / "results"
 TARGETS = {"exact_match": 60.0, "intent_accuracy": 84.0, "slot_micro_f1": 72.0}
 
 
+def minutes(seconds: float | None) -> str:
+    """'12 min', or '-' where the time is unknown (None; NaN in files written before 2026-11-25)."""
+    return "-" if seconds is None or seconds != seconds else f"{seconds / 60:.0f} min"
+
+
 def neural_section() -> list[str]:
     """Rows for every neural run in results/ (train_neural.py), with speed figures where measured."""
     runs = sorted(p for p in RESULTS.glob("neural_*.json") if not p.name.endswith(("_dev.json", "_speed.json", "_partial.json")))
@@ -56,7 +61,8 @@ def neural_section() -> list[str]:
             thr = f"{sp['throughput_per_s']:,.0f}"
         trained = "all 52" if len(r["train_locales"]) == 52 else ",".join(r["train_locales"])
         if not r.get("distillation"):
-            trained += f" ({r['train_examples']:,} utt.)"  # subsets (--train-per-locale) show here
+            if r.get("train_examples"):  # unknown for a saved model scored by --model
+                trained += f" ({r['train_examples']:,} utt.)"  # subsets (--train-per-locale) show here
         else:  # a student: gold labels of train_locales, the teacher's labels of the rest
             d = r["distillation"]
             trained += (f" labels + {d['unlabelled']:,} unlabelled utterances of {len(d['unlabelled_locales'])} locales "
@@ -66,7 +72,7 @@ def neural_section() -> list[str]:
         alignment = resolved.get("word_alignment") or "first"  # runs before the option: first
         encoder = r['options']['encoder'].split('/')[-1] + (" (content)" if alignment == "content" else "")
         out.append(f"| `{path.stem}` | {encoder} | {decoder} | {trained} | {len(r['epochs'])} | "
-                   f"{r['seconds']['read_fit'] / 60:.0f} min | {fmt(seen)} | {fmt(unseen)} | {r['model_bytes'] / 1e6:.0f} MB | {lat} | {thr} |")
+                   f"{minutes(r['seconds']['read_fit'])} | {fmt(seen)} | {fmt(unseen)} | {r['model_bytes'] / 1e6:.0f} MB | {lat} | {thr} |")
     out += ["", "Commands: the `command` field of each `benchmarks/results/neural_*.json`. `(content)`: words read with "
             "`word_alignment=content` (README, \"The neural parser\"); the other rows used `first`. Runs named `*_content` "
             "score a model trained with `first`, copied with `content` and the same weights "
