@@ -66,11 +66,11 @@ def default_learning_rate(spec: EncoderSpec, *, masked_lm: bool = False) -> floa
 
 def default_word_alignment(spec: EncoderSpec) -> str:
     """``content`` for a Hugging Face encoder: it has read ja/zh only as running text, and a bare "▁" piece
-    tells it nothing (measured on the en-US-trained me5-small zero-shot model, 500 dev utterances per
-    locale: exact match zh-CN 9.8 -> 39.4, ja-JP 8.8 -> 33.6, th-TH 31.6 -> 48.4, en-US unchanged).
-    ``first`` for a scratch encoder, which learns its pieces from this text anyway: on the tiny test
-    setting (en-US + ja-JP, one layer) ``content`` did worse (en-US slot F1 0.26 -> 0.17); not measured
-    at full size."""
+    tells it nothing (the en-US-trained me5-small model rescored with it, whole dev partition: exact match
+    zh-CN 9.2 -> 41.2, ja-JP 9.2 -> 37.4, th-TH 29.0 -> 45.3, en-US 70.5 -> 70.4; BENCHMARKS.md).
+    ``first`` for a scratch encoder, which learns its pieces from this text anyway: in a manual run on the
+    tiny test setting (en-US + ja-JP, one layer; not recorded) ``content`` did worse; not measured at
+    full size."""
     return "first" if spec.kind == "scratch" else "content"
 
 
