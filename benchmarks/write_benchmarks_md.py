@@ -161,6 +161,42 @@ def student_section() -> list[str]:
     return out
 
 
+def ensemble_section() -> list[str]:
+    """Ensembles scored on dev (score_model.py) and their weight checks (ensemble_weights.py)."""
+    out: list[str] = []
+    lin = RESULTS / "linear_all52.json"
+    for path in sorted(RESULTS.glob("ensemble_*.json")):
+        r = json.loads(path.read_text())
+        if r.get("benchmark") != "score_model":
+            continue
+        m, h = r["dev_mean"], r.get("dev_mean_held_out")
+        out += [f"## Ensemble, full data (issue 3): `{path.stem}`", "",
+                f"`{r['model_dir']}`: {' + '.join(r['member_kinds'])} members, intent weights "
+                f"{', '.join(f'{w:.2f}' for w in r['options']['weights'])}, slots from member {r['options']['slot_member']}; "
+                f"{r['model_bytes'] / 1e6:.0f} MB. Dev partition, {len(r['eval_locales'])} locales, "
+                f"{r['machine']['cpu_count']} cores, {r['date'][:10]}; parsing dev took {r['eval_parse_seconds'] / 60:.1f} min "
+                f"({r['eval_utterances_per_s']:,.0f} utt/s, batches of each locale, no GPU).", "",
+                "| model | dev EM | IA | slot F1 | EM, locales not used for the weights |", "|---|---:|---:|---:|---:|"]
+        lin_dev = RESULTS / "linear_all52_dev.json"
+        if lin.is_file() and lin_dev.is_file():
+            lm = json.loads(lin.read_text())["dev_mean"]
+            per = json.loads(lin_dev.read_text())["per_locale"]
+            rest = [l for l in r["eval_locales"] if h and l not in h["locales_used_for_choices"]]
+            lin_held = f"{100 * sum(per[l]['exact_match'] for l in rest) / len(rest):.2f}" if rest else ""
+            out.append(f"| linear parser alone (`linear_all52`) | {100 * lm['exact_match']:.2f} | {100 * lm['intent_accuracy']:.2f} | "
+                       f"{100 * lm['slot_micro_f1']:.2f} | {lin_held} |")
+        held = f"{100 * h['mean']['exact_match']:.2f} ({h['n_locales']} locales)" if h and h.get("mean") else ""
+        out += [f"| ensemble | {100 * m['exact_match']:.2f} | {100 * m['intent_accuracy']:.2f} | {100 * m['slot_micro_f1']:.2f} | {held} |",
+                "", f"Command: `{r['command']}`", ""]
+    for path in sorted(RESULTS.glob("ensemble_weights*.json")):
+        r = json.loads(path.read_text())
+        out += [f"### Intent weights: `{path.stem}`", "",
+                f"Members {', '.join(f'`{m}`' for m in r['members'])}; slots from member {r['slot_member']}; dev of "
+                f"{', '.join(r['locales'])}; {r['date'][:10]}.", "",
+                (RESULTS / f"{path.stem}.md").read_text().strip(), "", f"Command: `{r['command']}`", ""]
+    return out
+
+
 def load_section() -> list[str]:
     """Rows for every load run (load_server.py): the API under concurrent clients on loopback."""
     runs = sorted(RESULTS.glob("load_*.json"))
@@ -238,6 +274,7 @@ def main() -> int:
     lines += neural_section()
     lines += deployment_section()
     lines += batching_section()
+    lines += ensemble_section()
     lines += student_section()
     lines += load_section()
     write_text_atomic(ROOT / "BENCHMARKS.md", "\n".join(lines))

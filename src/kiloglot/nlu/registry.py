@@ -26,7 +26,7 @@ def register(kind: str):  # type: ignore[no-untyped-def]
 
 # Built-in kinds and the module that registers each, imported only when that kind is asked for: a
 # process serving a linear model never imports PyTorch (~200 MB of resident memory).
-_BUILTIN = {"linear": "kiloglot.nlu.linear", "neural": "kiloglot.nlu.neural.parser"}
+_BUILTIN = {"linear": "kiloglot.nlu.linear", "neural": "kiloglot.nlu.neural.parser", "ensemble": "kiloglot.nlu.ensemble"}
 
 
 def _ensure(kind: str) -> None:

@@ -162,23 +162,34 @@ class LinearParser(Parser):
         return m
 
     def parse(self, texts: Sequence[str], locale: str) -> list[Parse]:
+        return self._parse(texts, locale, None)
+
+    def parse_given_intents(self, texts: Sequence[str], locale: str, intents: Sequence[str]) -> list[Parse]:
+        """Parse with each text's intent fixed (e.g. chosen by an ensemble): the CRF labels the slots
+        conditioned on that intent, as in training. Confidence and alternatives stay this model's own."""
+        if len(intents) != len(texts):
+            raise InputError(f"{len(intents)} intents for {len(texts)} texts: expected one intent per text")
+        return self._parse(texts, locale, intents)
+
+    def _parse(self, texts: Sequence[str], locale: str, given: Sequence[str] | None) -> list[Parse]:
         self.check_request(texts, locale)
         model = self._model(locale)
         chars = splits_characters(locale)
         cond = self.options.intent_conditioned_slots
         k = self.options.top_k
+        intents = model.intent.intents
         out = []
-        for text in texts:
+        for n, text in enumerate(texts):
             offsets = word_offsets(text, locale)
             words = [text[s:e] for s, e in offsets]
             probs = model.intent.probabilities(model.intent.scores(intent_features(text, words, chars)))
             top = np.argsort(-probs)[:k]
-            intents = model.intent.intents
-            best = intents[int(top[0])]
+            best = intents[int(top[0])] if given is None else given[n]
             labels = model.slots.tag(word_features(words, best if cond else None, chars))
             slots = tuple(SlotValue(s.name, text[s.start:s.end], s.start, s.end)
                           for s in spans_from_word_labels(offsets, labels))
-            out.append(Parse(text, locale, best, float(probs[top[0]]), slots,
+            confidence = float(probs[top[0]]) if given is None else float(probs[intents.index(best)]) if best in intents else 0.0
+            out.append(Parse(text, locale, best, confidence, slots,
                              tuple((intents[int(j)], float(probs[j])) for j in top), tuple(labels)))
         return out
 
