@@ -174,8 +174,8 @@ def ensemble_section() -> list[str]:
                 f"`{r['model_dir']}`: {' + '.join(r['member_kinds'])} members, intent weights "
                 f"{', '.join(f'{w:.2f}' for w in r['options']['weights'])}, slots from member {r['options']['slot_member']}; "
                 f"{r['model_bytes'] / 1e6:.0f} MB. Dev partition, {len(r['eval_locales'])} locales, "
-                f"{r['machine']['cpu_count']} cores, {r['date'][:10]}; parsing dev took {r['eval_parse_seconds'] / 60:.1f} min "
-                f"({r['eval_utterances_per_s']:,.0f} utt/s, batches of each locale, no GPU).", "",
+                f"{r['machine']['cpu_count']} cores, no GPU, {r['date'][:10]}. The weights were checked on four dev locales "
+                "(below); the last column leaves them out.", "",
                 "| model | dev EM | IA | slot F1 | EM, locales not used for the weights |", "|---|---:|---:|---:|---:|"]
         lin_dev = RESULTS / "linear_all52_dev.json"
         if lin.is_file() and lin_dev.is_file():
@@ -188,6 +188,13 @@ def ensemble_section() -> list[str]:
         held = f"{100 * h['mean']['exact_match']:.2f} ({h['n_locales']} locales)" if h and h.get("mean") else ""
         out += [f"| ensemble | {100 * m['exact_match']:.2f} | {100 * m['intent_accuracy']:.2f} | {100 * m['slot_micro_f1']:.2f} | {held} |",
                 "", f"Command: `{r['command']}`", ""]
+        sp_path = RESULTS / f"{path.stem}_speed.json"
+        if sp_path.is_file():
+            sp = json.loads(sp_path.read_text())
+            out += [f"Speed (`{sp_path.stem}`, {sp['date'][:10]}): one utterance {sp['latency_ms']['p50']:.2f} ms p50 / "
+                    f"{sp['latency_ms']['p99']:.2f} ms p99 on one thread, {sp['throughput_per_s']:,.0f} utterances/s with 2 "
+                    f"processes, {sp['size_bytes'] / 1e6:.0f} MB on disk, {sp['peak_rss_mb_one_locale']:.0f} MB peak RSS "
+                    f"serving one locale. Command: `{sp['command']}`", ""]
     for path in sorted(RESULTS.glob("ensemble_weights*.json")):
         r = json.loads(path.read_text())
         out += [f"### Intent weights: `{path.stem}`", "",
