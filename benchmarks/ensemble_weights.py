@@ -13,21 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-RESULTS = ROOT / "benchmarks" / "results"
+from results_io import header, run_timed, write_result
 
-from kiloglot.data import MassiveReader, resolve_massive_source  # noqa: E402
-from kiloglot.evaluation import build_report  # noqa: E402
-from kiloglot.fileio import write_text_atomic  # noqa: E402
-from kiloglot.nlu.ensemble import EnsembleParser  # noqa: E402
+from kiloglot.data import MassiveReader, resolve_massive_source
+from kiloglot.evaluation import build_report
+from kiloglot.nlu.ensemble import EnsembleParser
 
 
 def main() -> int:
@@ -73,26 +66,18 @@ def main() -> int:
         rows.append(row)
         print(json.dumps(row), flush=True)
 
-    result = {"benchmark": "ensemble_weights", "command": " ".join([Path(sys.executable).name, *sys.argv]),
-              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-              "members": args.member, "slot_member": args.slot_member, "locales": locales,
+    result = {**header("ensemble_weights"), "members": args.member, "slot_member": args.slot_member, "locales": locales,
               "member_parse_seconds": [round(s, 1) for s in seconds], "rows": rows}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=1))
     head = "| weight of " + Path(args.member[0]).name + " | EM | IA | slot F1 | " + " | ".join(locales) + " |"
     lines = [head, "|" + "---:|" * (4 + len(locales))]
     lines += [f"| {r['first_weight']:.2f} | {r['mean']['exact_match']:.2f} | {r['mean']['intent_accuracy']:.2f} | "
               f"{r['mean']['slot_micro_f1']:.2f} | " + " | ".join(f"{r['per_locale'][l]:.2f}" for l in locales) + " |"
               for r in rows]
     table = "\n".join(lines) + "\n"
-    write_text_atomic(RESULTS / f"{args.name}.md", table)
+    write_result(args.name, result, table)
     print(table)
     return 0
 
 
 if __name__ == "__main__":
-    started = time.perf_counter()
-    code = main()
-    print(f"{time.perf_counter() - started:.0f}s", file=sys.stderr)
-    raise SystemExit(code)
+    run_timed(main)

@@ -14,26 +14,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+from results_io import header, run_timed, write_result
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-RESULTS = ROOT / "benchmarks" / "results"
-
-from kiloglot.data import MassiveReader, resolve_massive_source  # noqa: E402
-from kiloglot.evaluation import build_report  # noqa: E402
-from kiloglot.fileio import write_text_atomic  # noqa: E402
-from kiloglot.learn.distill import TargetsCache, pseudo_examples  # noqa: E402
-from kiloglot.learn.unlabeled import read_unlabeled  # noqa: E402
-from kiloglot.nlu.linear import LinearParser  # noqa: E402
+from kiloglot.data import MassiveReader, resolve_massive_source
+from kiloglot.evaluation import build_report
+from kiloglot.learn.distill import TargetsCache, pseudo_examples
+from kiloglot.learn.unlabeled import read_unlabeled
+from kiloglot.nlu.linear import LinearParser
 
 
 def folder_bytes(path: Path) -> int:
@@ -92,23 +84,15 @@ def main() -> int:
                 rows.append(row)
                 print(json.dumps(row), flush=True)
 
-    result = {"benchmark": "linear_compaction", "command": " ".join([Path(sys.executable).name, *sys.argv]),
-              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-              "teacher": args.teacher, "rows": rows}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=1))
+    result = {**header("linear_compaction"), "teacher": args.teacher, "rows": rows}
     lines = ["| locale (labels) | crf_c1 | intent_density | EM | IA | slot F1 | KB on disk |", "|---|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {r['locale']} ({r['labels']}) | {r['crf_c1']} | {r['intent_density']} | {r['exact_match']:.2f} | "
               f"{r['intent_accuracy']:.2f} | {r['slot_micro_f1']:.2f} | {r['bytes'] / 1024:,.0f} |" for r in rows]
     table = "\n".join(lines) + "\n"
-    write_text_atomic(RESULTS / f"{args.name}.md", table)
+    write_result(args.name, result, table)
     print(table)
     return 0
 
 
 if __name__ == "__main__":
-    started = time.perf_counter()
-    code = main()
-    print(f"{time.perf_counter() - started:.0f}s", file=sys.stderr)
-    raise SystemExit(code)
+    run_timed(main)

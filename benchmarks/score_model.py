@@ -12,22 +12,14 @@ the model was chosen (e.g. ensemble weights picked on a few dev locales).
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-RESULTS = ROOT / "benchmarks" / "results"
+from results_io import RESULTS, header, write_result
 
-from kiloglot.data import parse_locales, read_massive  # noqa: E402
-from kiloglot.evaluation import build_report, mean_scores  # noqa: E402
-from kiloglot.fileio import write_text_atomic  # noqa: E402
-from kiloglot.nlu import load, read_manifest  # noqa: E402
+from kiloglot.data import parse_locales, read_massive
+from kiloglot.evaluation import build_report, mean_scores
+from kiloglot.nlu import load, read_manifest
 
 
 def main() -> int:
@@ -54,10 +46,7 @@ def main() -> int:
         held_out = {"locales_used_for_choices": sorted(chosen), "n_locales": len(rest),
                     "mean": mean_scores([report.per_locale[l] for l in rest]).as_dict() if rest else None}
     result = {
-        "benchmark": "score_model",
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        **header("score_model"),
         "model_dir": args.model, "kind": manifest["kind"], "options": manifest.get("options", {}),
         "members": manifest.get("members"), "member_kinds": manifest.get("member_kinds"),
         "model_bytes": sum(f.stat().st_size for f in Path(args.model).rglob("*") if f.is_file()),
@@ -65,7 +54,7 @@ def main() -> int:
         "eval_utterances_per_s": len(dev) / seconds,
         "dev_mean": report.mean.as_dict(), "dev_mean_held_out": held_out,
     }
-    write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=1))
+    write_result(args.name, result)
     m = report.mean
     print(f"{args.name}: dev mean over {len(locales)} locales EM {100 * m.exact_match:.2f} IA {100 * m.intent_accuracy:.2f} "
           f"F1 {100 * m.slot_micro_f1:.2f} ({len(dev) / seconds:,.0f} utt/s)"

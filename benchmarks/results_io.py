@@ -1,0 +1,41 @@
+"""What every benchmark script writes the same way: the result header (command, date, machine), the
+JSON + Markdown pair under benchmarks/results, and the run's wall time on stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+RESULTS = ROOT / "benchmarks" / "results"
+
+from kiloglot.fileio import write_text_atomic  # noqa: E402
+
+
+def header(benchmark: str) -> dict[str, Any]:
+    return {"benchmark": benchmark, "command": " ".join([Path(sys.executable).name, *sys.argv]),
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}}
+
+
+def write_result(name: str, result: dict[str, Any], table: str | None = None) -> None:
+    """benchmarks/results/<name>.json (and <name>.md when a table is given), each written atomically."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(RESULTS / f"{name}.json", json.dumps(result, indent=1))
+    if table is not None:
+        write_text_atomic(RESULTS / f"{name}.md", table)
+
+
+def run_timed(main: Callable[[], int]) -> None:
+    started = time.perf_counter()
+    code = main()
+    print(f"{time.perf_counter() - started:.0f}s", file=sys.stderr)
+    raise SystemExit(code)
