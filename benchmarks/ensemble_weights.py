@@ -73,9 +73,7 @@ def main() -> int:
     lines += [f"| {r['first_weight']:.2f} | {r['mean']['exact_match']:.2f} | {r['mean']['intent_accuracy']:.2f} | "
               f"{r['mean']['slot_micro_f1']:.2f} | " + " | ".join(f"{r['per_locale'][l]:.2f}" for l in locales) + " |"
               for r in rows]
-    table = "\n".join(lines) + "\n"
-    write_result(args.name, result, table)
-    print(table)
+    write_result(args.name, result, lines)
     return 0
 
 

@@ -88,9 +88,7 @@ def main() -> int:
     lines = ["| locale (labels) | crf_c1 | intent_density | EM | IA | slot F1 | KB on disk |", "|---|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {r['locale']} ({r['labels']}) | {r['crf_c1']} | {r['intent_density']} | {r['exact_match']:.2f} | "
               f"{r['intent_accuracy']:.2f} | {r['slot_micro_f1']:.2f} | {r['bytes'] / 1024:,.0f} |" for r in rows]
-    table = "\n".join(lines) + "\n"
-    write_result(args.name, result, table)
-    print(table)
+    write_result(args.name, result, lines)
     return 0
 
 

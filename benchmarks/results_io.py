@@ -26,12 +26,15 @@ def header(benchmark: str) -> dict[str, Any]:
             "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}}
 
 
-def write_result(name: str, result: dict[str, Any], table: str | None = None) -> None:
-    """benchmarks/results/<name>.json (and <name>.md when a table is given), each written atomically."""
+def write_result(name: str, result: dict[str, Any], table: list[str] | None = None) -> None:
+    """benchmarks/results/<name>.json and, given the lines of a Markdown table, <name>.md (printed
+    too); each file is written atomically."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     write_text_atomic(RESULTS / f"{name}.json", json.dumps(result, indent=1))
     if table is not None:
-        write_text_atomic(RESULTS / f"{name}.md", table)
+        text = "\n".join(table) + "\n"
+        write_text_atomic(RESULTS / f"{name}.md", text)
+        print(text)
 
 
 def run_timed(main: Callable[[], int]) -> None:
