@@ -141,3 +141,14 @@ def test_fit_trains_every_member_and_save_writes_them(small_corpus, tmp_path):
     out = ens.save(tmp_path / "e")
     assert sorted(p.name for p in (out / "members").iterdir()) == ["0", "1"]
     assert [p.intent for p in load(out).parse([e.text for e in dev], "sw-KE")] == [p.intent for p in before]
+
+
+def test_an_ensemble_member_relabels_slots_through_its_own_slot_member(trained_model, second_model, en_dev):
+    a, b = load(trained_model), load(second_model)
+    inner = EnsembleParser([a, b], weights=[1, 0])
+    outer = EnsembleParser([inner, b], weights=[0, 1])
+    got = outer.parse(en_dev, "en-US")
+    assert [p.intent for p in got] == [p.intent for p in b.parse(en_dev, "en-US")]
+    assert [p.word_labels for p in got] == [p.word_labels for p in a.parse_given_intents(en_dev, "en-US", [p.intent for p in got])]
+    with pytest.raises(InputError, match="one intent per text"):
+        inner.parse_given_intents(en_dev[:2], "en-US", ["alarm_set"])

@@ -114,6 +114,16 @@ class EnsembleParser(Parser):
         return [Parse(texts[n], locale, m[0][0], m[0][1], slot_parses[n].slots, tuple(m), slot_parses[n].word_labels)
                 for n, m in enumerate(mixed)]
 
+    def parse_given_intents(self, texts: Sequence[str], locale: str, intents: Sequence[str]) -> list[Parse]:
+        """Slots given each text's intent, from the slot member (so an ensemble can be a member too);
+        a slot member that cannot condition on the intent labels them as it would anyway."""
+        if len(intents) != len(texts):
+            raise InputError(f"{len(intents)} intents for {len(texts)} texts: expected one intent per text")
+        tagger = self.members[self.slot_member]
+        if hasattr(tagger, "parse_given_intents"):
+            return tagger.parse_given_intents(texts, locale, intents)
+        return tagger.parse(texts, locale)
+
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: str | Path, *, metrics: dict[str, Any] | None = None) -> Path:
         with atomic_directory(path) as tmp:
