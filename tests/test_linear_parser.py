@@ -246,4 +246,4 @@ def test_serving_a_linear_model_does_not_import_pytorch(trained_model):
     assert out.strip() == "[]"
     kinds = subprocess.run([sys.executable, "-c", "from kiloglot.nlu import registry; print(registry.kinds())"],
                            capture_output=True, text=True, check=True).stdout
-    assert kinds.strip() == "['linear', 'neural']"
+    assert kinds.strip() == "['ensemble', 'linear', 'neural']"
