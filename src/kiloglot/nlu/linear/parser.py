@@ -184,11 +184,14 @@ class LinearParser(Parser):
             words = [text[s:e] for s, e in offsets]
             probs = model.intent.probabilities(model.intent.scores(intent_features(text, words, chars)))
             top = np.argsort(-probs)[:k]
-            best = intents[int(top[0])] if given is None else given[n]
+            if given is None:
+                best, confidence = intents[int(top[0])], float(probs[top[0]])
+            else:  # an intent this locale never saw in training gets probability 0 (and no CRF weights)
+                best = given[n]
+                confidence = float(probs[intents.index(best)]) if best in intents else 0.0
             labels = model.slots.tag(word_features(words, best if cond else None, chars))
             slots = tuple(SlotValue(s.name, text[s.start:s.end], s.start, s.end)
                           for s in spans_from_word_labels(offsets, labels))
-            confidence = float(probs[top[0]]) if given is None else float(probs[intents.index(best)]) if best in intents else 0.0
             out.append(Parse(text, locale, best, confidence, slots,
                              tuple((intents[int(j)], float(probs[j])) for j in top), tuple(labels)))
         return out
