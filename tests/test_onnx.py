@@ -71,3 +71,24 @@ def test_onnx_int8_is_smaller_and_agrees_within_tolerance(neural_model, tmp_path
 def test_export_rejects_what_it_cannot_export(trained_model, tmp_path):
     with pytest.raises(InputError, match="expected a neural model"):
         export_onnx(trained_model, tmp_path / "x")
+
+
+def test_an_ensemble_of_a_linear_and_an_onnx_model_serves_without_pytorch(neural_model, trained_model, tmp_path):
+    import subprocess
+    import sys
+
+    from kiloglot.nlu.ensemble import EnsembleParser
+
+    path, dev = neural_model
+    onnx_dir = export_onnx(path, tmp_path / "int8", int8=True)
+    ens = EnsembleParser.from_paths([trained_model, onnx_dir], weights=[0.6, 0.4]).save(tmp_path / "ens")
+    texts = [e.text for e in dev if e.locale == "ja-JP"][:20]
+    code = ("import json, sys; from kiloglot.nlu import load; "
+            f"p = load({str(ens)!r}); r = p.parse({texts!r}, 'ja-JP'); "
+            "print(json.dumps([[q.intent, list(q.word_labels)] for q in r])); "
+            "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[-1] == "[]"
+    got = json.loads(out[-2])
+    want = load(ens).parse(texts, "ja-JP")
+    assert got == [[q.intent, list(q.word_labels)] for q in want]
