@@ -100,6 +100,8 @@ def test_bad_ensembles_are_refused_with_clear_errors(trained_model, second_model
         EnsembleParser([a, b], weights=[1.0, -1.0])
     with pytest.raises(InputError, match="non-negative"):
         EnsembleParser([a, b], weights=[0.0, 0.0])
+    with pytest.raises(InputError, match="finite"):
+        EnsembleParser([a, b], weights=[float("inf"), 1.0])
     with pytest.raises(InputError, match="slot member 2"):
         EnsembleParser([a, b], slot_member=2)
     with pytest.raises(InputError, match="sw-KE"):  # the second member knows en-US only

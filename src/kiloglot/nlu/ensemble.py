@@ -18,6 +18,7 @@ folders where the file system allows it, so an ensemble is as self-contained as 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import shutil
 from collections.abc import Callable, Sequence
@@ -45,8 +46,8 @@ class EnsembleParser(Parser):
         weights = [1.0] * len(members) if weights is None else [float(w) for w in weights]
         if len(weights) != len(members):
             raise InputError(f"{len(weights)} weights for {len(members)} members: expected one weight per member")
-        if any(not w >= 0 for w in weights) or sum(weights) <= 0:
-            raise InputError(f"weights {weights}: expected non-negative numbers, not all zero")
+        if any(not (w >= 0 and math.isfinite(w)) for w in weights) or sum(weights) <= 0:
+            raise InputError(f"weights {weights}: expected finite non-negative numbers, not all zero")
         if not 0 <= slot_member < len(members):
             raise InputError(f"slot member {slot_member}: expected a member index from 0 to {len(members) - 1}")
         if top_k < 1:
