@@ -164,25 +164,27 @@ def student_section() -> list[str]:
 def ensemble_section() -> list[str]:
     """Ensembles scored on dev (score_model.py) and their weight checks (ensemble_weights.py)."""
     out: list[str] = []
-    lin = RESULTS / "linear_all52.json"
+    lin, lin_dev = RESULTS / "linear_all52.json", RESULTS / "linear_all52_dev.json"
+    linear = (json.loads(lin.read_text())["dev_mean"], json.loads(lin_dev.read_text())["per_locale"]) \
+        if lin.is_file() and lin_dev.is_file() else None
     for path in sorted(RESULTS.glob("ensemble_*.json")):
         r = json.loads(path.read_text())
         if r.get("benchmark") != "score_model":
             continue
         m, h = r["dev_mean"], r.get("dev_mean_held_out")
+        chosen = h["locales_used_for_choices"] if h else []
+        rest = [l for l in r["eval_locales"] if l not in chosen]
         out += [f"## Ensemble, full data (issue 3): `{path.stem}`", "",
                 f"`{r['model_dir']}`: {' + '.join(r['member_kinds'])} members, intent weights "
                 f"{', '.join(f'{w:.2f}' for w in r['options']['weights'])}, slots from member {r['options']['slot_member']}; "
                 f"{r['model_bytes'] / 1e6:.0f} MB. Dev partition, {len(r['eval_locales'])} locales, "
-                f"{r['machine']['cpu_count']} cores, no GPU, {r['date'][:10]}. The weights were checked on four dev locales "
-                "(below); the last column leaves them out.", "",
+                f"{r['machine']['cpu_count']} cores, no GPU, {r['date'][:10]}."
+                + (f" The weights were checked on {len(chosen)} dev locales ({', '.join(chosen)}; below); the last "
+                   "column leaves them out." if chosen else ""), "",
                 "| model | dev EM | IA | slot F1 | EM, locales not used for the weights |", "|---|---:|---:|---:|---:|"]
-        lin_dev = RESULTS / "linear_all52_dev.json"
-        if lin.is_file() and lin_dev.is_file():
-            lm = json.loads(lin.read_text())["dev_mean"]
-            per = json.loads(lin_dev.read_text())["per_locale"]
-            rest = [l for l in r["eval_locales"] if h and l not in h["locales_used_for_choices"]]
-            lin_held = f"{100 * sum(per[l]['exact_match'] for l in rest) / len(rest):.2f}" if rest else ""
+        if linear:
+            lm, per = linear
+            lin_held = f"{100 * sum(per[l]['exact_match'] for l in rest) / len(rest):.2f}" if chosen and rest else ""
             out.append(f"| linear parser alone (`linear_all52`) | {100 * lm['exact_match']:.2f} | {100 * lm['intent_accuracy']:.2f} | "
                        f"{100 * lm['slot_micro_f1']:.2f} | {lin_held} |")
         held = f"{100 * h['mean']['exact_match']:.2f} ({h['n_locales']} locales)" if h and h.get("mean") else ""
