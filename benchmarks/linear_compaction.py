@@ -72,7 +72,7 @@ def main() -> int:
             full = LinearParser(jobs=1, crf_c1=c1).fit(train, ldev)
             secs = time.perf_counter() - t0
             for density in densities:
-                parser = full.pruned(density)
+                parser = full.compacted(intent_density=density)
                 with tempfile.TemporaryDirectory() as tmp:
                     parser.save(Path(tmp) / "model")
                     size = folder_bytes(Path(tmp) / "model" / "locales" / locale)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import lzma
 import os
 import shutil
 import stat
@@ -39,7 +40,7 @@ def test_manifest_describes_the_artifact(trained_model, small_corpus):
     assert "alarm_set" in m["intents"] and "time" in m["slots"] and "Other" in m["slots"]
     # Weights are numpy archives, (gzipped) json and crfsuite files, never pickles.
     files = {"".join(p.suffixes) for p in Path(trained_model).rglob("*") if p.is_file()}
-    assert files == {".json", ".json.gz", ".npz", ".crfsuite.gz"}
+    assert files == {".json", ".json.xz", ".npz", ".crfsuite.gz"}
     with np.load(Path(trained_model) / "locales" / "en-US" / "intent.npz", allow_pickle=False) as z:
         assert z["weights"].shape == (len(z["idf"]), len(m["intents"]))  # dense unless pruned
 
@@ -206,12 +207,12 @@ def test_compact_options_prune_the_intent_weights_and_shrink_the_model(small_cor
         load(first).parse(["hello"], "en-US")
     # Pruning a trained model afterwards gives what training with that density gives.
     trained_pruned = registry.create("linear", jobs=1, crf_iterations=40, intent_density=0.05).fit(en, en_dev)
-    after = full.pruned(0.05)
+    after = full.compacted(intent_density=0.05)
     assert after.options.intent_density == 0.05 and full.options.intent_density == 1.0
     assert [(p.intent, p.word_labels) for p in after.parse(texts, "en-US")] == \
         [(p.intent, p.word_labels) for p in trained_pruned.parse(texts, "en-US")]
     with pytest.raises(InputError, match="already pruned"):
-        small.pruned(0.01)
+        small.compacted(intent_density=0.01)
     with pytest.raises(InputError, match=r"intent_density 0: expected a fraction in \(0, 1\]"):
         registry.create("linear", intent_density=0)
 
@@ -227,14 +228,20 @@ def test_models_in_the_earlier_uncompressed_layout_still_load(trained_model, tmp
             np.save(d / "intent_bias.npy", z["bias"])
             np.save(d / "intent_weights.npy", z["weights"])
         (d / "intent.npz").unlink()
-        with gzip.open(d / "intent_vocab.json.gz", "rt", encoding="utf-8") as f:
-            (d / "intent_vocab.json").write_text(f.read(), encoding="utf-8")
-        (d / "intent_vocab.json.gz").unlink()
+        (d / "intent_vocab.json").write_bytes(lzma.decompress((d / "intent_vocab.json.xz").read_bytes()))
+        (d / "intent_vocab.json.xz").unlink()
         (d / "slots.crfsuite").write_bytes(gzip.decompress((d / "slots.crfsuite.gz").read_bytes()))
         (d / "slots.crfsuite.gz").unlink()
     texts = ["wake me up at seven am tomorrow", "play some jazz"]
-    assert [p.to_dict() for p in load(old).parse(texts, "en-US")] == \
-        [p.to_dict() for p in load(trained_model).parse(texts, "en-US")]
+    expected = [p.to_dict() for p in load(trained_model).parse(texts, "en-US")]
+    assert [p.to_dict() for p in load(old).parse(texts, "en-US")] == expected
+    # The compressed layout as first written: a gzip vocabulary instead of xz.
+    gz = tmp_path / "gzip-vocabulary"
+    shutil.copytree(trained_model, gz)
+    for d in (gz / "locales").iterdir():
+        (d / "intent_vocab.json.gz").write_bytes(gzip.compress(lzma.decompress((d / "intent_vocab.json.xz").read_bytes())))
+        (d / "intent_vocab.json.xz").unlink()
+    assert [p.to_dict() for p in load(gz).parse(texts, "en-US")] == expected
 
 
 def test_serving_a_linear_model_does_not_import_pytorch(trained_model):

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kiloglot.nlu.linear.index import FeatureIndex
+
 
 @dataclass(frozen=True)
 class SparseWeights:
@@ -67,7 +69,7 @@ class SparseWeights:
 class IntentModel:
     """Compiled for fast one-utterance scoring: a feature index, idf weights and a weight matrix."""
 
-    vocabulary: dict[str, int]
+    vocabulary: FeatureIndex  # feature string -> row of idf and weights
     idf: np.ndarray  # (n_features,) float32
     weights: np.ndarray | SparseWeights  # (n_features, n_intents) float16 or float32, dense or pruned
     bias: np.ndarray  # (n_intents,) float32
@@ -90,7 +92,8 @@ class IntentModel:
         rows = np.flatnonzero(np.any(w != 0, axis=1))
         new_index = np.full(len(w), -1, dtype=np.int64)
         new_index[rows] = np.arange(len(rows))
-        vocabulary = {f: int(new_index[k]) for f, k in self.vocabulary.items() if new_index[k] >= 0}
+        names = self.vocabulary.names()
+        vocabulary = FeatureIndex([names[r] for r in rows])  # rows ascending: new_index order
         # idf on the float16 grid: a pruned model stores it as float16, and a reload must parse the same.
         idf = self.idf[rows].astype(np.float16).astype(np.float32)
         return IntentModel(vocabulary, idf, SparseWeights.from_dense(w[rows]), self.bias, self.intents, self.temperature)
@@ -109,7 +112,7 @@ class IntentModel:
         coef = svm.coef_ if len(intents) > 2 else np.vstack([-svm.coef_[0], svm.coef_[0]])
         bias = svm.intercept_ if len(intents) > 2 else np.array([-svm.intercept_[0], svm.intercept_[0]])
         model = cls(
-            vocabulary={str(k): int(v) for k, v in vec.vocabulary_.items()},
+            vocabulary=FeatureIndex([str(f) for f in vec.get_feature_names_out()]),
             idf=vec.idf_.astype(np.float32),
             weights=np.ascontiguousarray(coef.T.astype(np.float16)),
             bias=bias.astype(np.float32),
@@ -122,17 +125,13 @@ class IntentModel:
 
     def scores(self, doc: list[str]) -> np.ndarray:
         counts = Counter(doc)
-        idx, tf = [], []
-        vocab = self.vocabulary
-        for feat, cnt in counts.items():
-            k = vocab.get(feat)
-            if k is not None:
-                idx.append(k)
-                tf.append(1.0 + math.log(cnt))
-        if not idx:
+        rows = self.vocabulary.rows(np.fromiter((hash(f) for f in counts), dtype=np.int64, count=len(counts)))
+        found = rows >= 0
+        if not found.any():
             return self.bias.copy()
-        ix = np.asarray(idx, dtype=np.intp)
-        vals = np.asarray(tf, dtype=np.float32) * self.idf[ix]
+        ix = rows[found]
+        tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))[found])
+        vals = tf.astype(np.float32) * self.idf[ix]
         vals /= np.linalg.norm(vals)
         if isinstance(self.weights, SparseWeights):
             return self.weights.combine(ix, vals, len(self.bias)) + self.bias

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import lzma
 import os
 import time
 import zlib
@@ -27,13 +28,20 @@ from kiloglot.nlu.artifact import atomic_directory, build_manifest, fingerprint,
 from kiloglot.nlu.base import Parser
 from kiloglot.nlu.linear.features import intent_features, word_features
 from kiloglot.nlu.linear.intent import IntentModel, SparseWeights
-from kiloglot.nlu.linear.slots import SlotTagger, train_crf
+from kiloglot.nlu.linear.index import FeatureIndex
+from kiloglot.nlu.linear.slots import CompactTagger, SlotTagger, train_crf
 from kiloglot.nlu.parse import Parse, SlotValue
 from kiloglot.nlu.registry import register
 
-# Per-locale files, compressed (text-keyed feature tables and CRF dictionaries compress well). Models
-# saved by earlier versions used LEGACY_LOCALE_FILES (uncompressed, dense weights); they still load.
-LOCALE_FILES = ("intent.npz", "intent_vocab.json.gz", "intent_meta.json", "slots.crfsuite.gz")
+# Per-locale files, compressed: the intent files and one of the two slot layouts (crfsuite's own model,
+# or the compact int8 CRF). Feature strings are sorted JSON lists compressed with xz (LZMA): on the
+# compact model that is ~40 % smaller than gzip, most of the file budget. Models saved by earlier
+# versions (gzip vocabulary: GZIP_INTENT_VOCAB; or LEGACY_LOCALE_FILES, uncompressed and dense) still load.
+INTENT_FILES = ("intent.npz", "intent_vocab.json.xz", "intent_meta.json")
+GZIP_INTENT_VOCAB = "intent_vocab.json.gz"
+CRFSUITE_SLOT_FILES = ("slots.crfsuite.gz",)
+COMPACT_SLOT_FILES = ("slots.npz", "slots_attributes.json.xz")
+LOCALE_FILES = INTENT_FILES + CRFSUITE_SLOT_FILES
 LEGACY_LOCALE_FILES = ("intent_vocab.json", "intent_idf.npy", "intent_weights.npy", "intent_bias.npy",
                        "intent_meta.json", "slots.crfsuite")
 
@@ -51,10 +59,16 @@ class LinearOptions:
     # features left without weights leave the vocabulary. With a larger crf_c1 (L1: fewer CRF
     # features) this is the compact configuration for small students (see README).
     intent_density: float = 1.0
+    # Keep the CRF as a CompactTagger (int8 weights in NumPy, ~5x smaller than crfsuite's file, same
+    # labels but for quantisation near-ties) instead of crfsuite's model: what makes the weak-L1 CRF fit
+    # the compact configuration.
+    compact_slots: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 < self.intent_density <= 1.0:
             raise InputError(f"intent_density {self.intent_density}: expected a fraction in (0, 1]")
+        if not isinstance(self.compact_slots, bool):
+            raise InputError(f"compact_slots {self.compact_slots!r}: expected true or false")
         if self.crf_c1 < 0 or self.crf_c2 < 0:
             raise InputError(f"crf_c1 {self.crf_c1}, crf_c2 {self.crf_c2}: expected non-negative numbers")
 
@@ -62,7 +76,7 @@ class LinearOptions:
 @dataclass
 class LocaleModel:
     intent: IntentModel
-    slots: SlotTagger
+    slots: SlotTagger | CompactTagger
 
 
 def _train_locale(locale: str, train: list[Example], dev: list[Example], opts: LinearOptions) -> tuple[str, LocaleModel, float]:
@@ -78,7 +92,8 @@ def _train_locale(locale: str, train: list[Example], dev: list[Example], opts: L
     xseqs = [word_features(list(e.words), e.intent if cond else None, chars) for e in train]
     crf = train_crf(xseqs, [e.word_labels for e in train], c1=opts.crf_c1, c2=opts.crf_c2,
                     max_iterations=opts.crf_iterations)
-    return locale, LocaleModel(intent, SlotTagger(crf)), time.perf_counter() - t0
+    slots = CompactTagger.from_crfsuite(crf) if opts.compact_slots else SlotTagger(crf)
+    return locale, LocaleModel(intent, slots), time.perf_counter() - t0
 
 
 def _train_locale_packed(args: tuple[str, list[Example], list[Example], LinearOptions]) -> tuple[str, dict[str, Any], float]:
@@ -89,11 +104,13 @@ def _train_locale_packed(args: tuple[str, list[Example], list[Example], LinearOp
 def _pack(m: LocaleModel) -> dict[str, Any]:
     i = m.intent
     return {"vocab": i.vocabulary, "idf": i.idf, "w": i.weights, "b": i.bias, "intents": i.intents,
-            "t": i.temperature, "crf": m.slots.model}
+            "t": i.temperature, "slots": m.slots.model if isinstance(m.slots, SlotTagger) else m.slots}
 
 
 def _unpack(d: dict[str, Any]) -> LocaleModel:
-    return LocaleModel(IntentModel(d["vocab"], d["idf"], d["w"], d["b"], d["intents"], d["t"]), SlotTagger(d["crf"]))
+    slots = d["slots"]  # crfsuite's tagger does not pickle: its model crosses processes as bytes
+    return LocaleModel(IntentModel(d["vocab"], d["idf"], d["w"], d["b"], d["intents"], d["t"]),
+                       SlotTagger(slots) if isinstance(slots, bytes) else slots)
 
 
 @register("linear")
@@ -196,14 +213,25 @@ class LinearParser(Parser):
                              tuple((intents[int(j)], float(probs[j])) for j in top), tuple(labels)))
         return out
 
-    def pruned(self, density: float) -> "LinearParser":
-        """A copy that keeps only ``density`` of each locale's intent weights, as training with
-        ``intent_density`` would (the CRF and everything else shared), without training again."""
-        if self.options.intent_density < 1.0:
+    def compacted(self, intent_density: float = 1.0, compact_slots: bool = False) -> "LinearParser":
+        """A copy as training with these ``intent_density`` and ``compact_slots`` options would give,
+        without training again: only ``intent_density`` of each locale's intent weights kept, the CRF
+        turned into a CompactTagger. Whatever is not changed is shared with this parser."""
+        if not 0.0 < intent_density <= 1.0:
+            raise InputError(f"intent_density {intent_density}: expected a fraction in (0, 1]")
+        if intent_density < 1.0 and self.options.intent_density < 1.0:
             raise InputError(f"this model's intent weights are already pruned (intent_density "
                              f"{self.options.intent_density}): prune a model trained with all of them")
-        out = LinearParser(jobs=self.jobs, **{**asdict(self.options), "intent_density": density})
-        out._models = {l: LocaleModel(self._model(l).intent.pruned(density), self._model(l).slots) for l in self._locales}
+        compact = compact_slots or self.options.compact_slots
+        density = intent_density if intent_density < 1.0 else self.options.intent_density
+        out = LinearParser(jobs=self.jobs, **{**asdict(self.options), "intent_density": density,
+                                              "compact_slots": compact})
+        out._models = {}
+        for locale in self._locales:
+            m = self._model(locale)
+            intent = m.intent.pruned(intent_density) if intent_density < 1.0 else m.intent
+            slots = m.slots.compact() if compact and isinstance(m.slots, SlotTagger) else m.slots
+            out._models[locale] = LocaleModel(intent, slots)
         out._locales, out.intents, out.slot_labels = list(self._locales), list(self.intents), list(self.slot_labels)
         out.data_fingerprint, out.train_seconds = self.data_fingerprint, dict(self.train_seconds)
         return out
@@ -218,7 +246,9 @@ class LinearParser(Parser):
             manifest = build_manifest(
                 self.kind, self._locales, self.intents, self.slot_labels, data_fingerprint=self.data_fingerprint,
                 options=asdict(self.options), metrics=metrics,
-                extra={"files": {"per_locale": list(LOCALE_FILES)}, "train_seconds": self.train_seconds},
+                extra={"files": {"per_locale": list(INTENT_FILES + (COMPACT_SLOT_FILES if self.options.compact_slots
+                                                                     else CRFSUITE_SLOT_FILES))},
+                       "train_seconds": self.train_seconds},
             )
             write_json(tmp / "manifest.json", manifest)
         return Path(path)
@@ -233,17 +263,31 @@ class LinearParser(Parser):
         parser.data_fingerprint = manifest.get("training_data", "")
         for locale in parser._locales:  # check completeness up front; load weights lazily
             d = parser._root / "locales" / locale
-            require_files(d, LEGACY_LOCALE_FILES if (d / LEGACY_LOCALE_FILES[0]).is_file() else LOCALE_FILES)
+            require_files(d, _locale_files(d, parser.options.compact_slots))
         return parser
+
+
+def _locale_files(d: Path, compact_slots: bool) -> tuple[str, ...]:
+    """The files a saved locale folder must hold, in whichever layout it was written."""
+    if (d / LEGACY_LOCALE_FILES[0]).is_file():
+        return LEGACY_LOCALE_FILES
+    intent = INTENT_FILES if (d / INTENT_FILES[1]).is_file() or not (d / GZIP_INTENT_VOCAB).is_file() else \
+        (INTENT_FILES[0], GZIP_INTENT_VOCAB, INTENT_FILES[2])
+    return intent + (COMPACT_SLOT_FILES if compact_slots else CRFSUITE_SLOT_FILES)
+
+
+def _write_strings(path: Path, obj: Any) -> None:
+    path.write_bytes(lzma.compress(json.dumps(obj, ensure_ascii=False).encode("utf-8"), preset=6))
+
+
+def _read_strings(path: Path) -> Any:
+    raw = path.read_bytes()
+    return json.loads(lzma.decompress(raw) if path.suffix == ".xz" else gzip.decompress(raw))
 
 
 def _save_locale(m: LocaleModel, d: Path) -> None:
     d.mkdir(parents=True)
-    vocab = [""] * len(m.intent.vocabulary)
-    for feat, k in m.intent.vocabulary.items():
-        vocab[k] = feat
-    with gzip.open(d / "intent_vocab.json.gz", "wt", encoding="utf-8") as f:
-        json.dump(vocab, f, ensure_ascii=False)
+    _write_strings(d / INTENT_FILES[1], m.intent.vocabulary.names())
     w = m.intent.weights
     if isinstance(w, SparseWeights):
         # Compact storage: per-row counts instead of row pointers, the narrowest integer types,
@@ -258,7 +302,36 @@ def _save_locale(m: LocaleModel, d: Path) -> None:
         arrays = {"weights": w, "idf": m.intent.idf}
     np.savez_compressed(d / "intent.npz", bias=m.intent.bias, **arrays)
     write_json(d / "intent_meta.json", {"intents": m.intent.intents, "temperature": m.intent.temperature})
-    (d / "slots.crfsuite.gz").write_bytes(gzip.compress(m.slots.model, compresslevel=6))
+    if isinstance(m.slots, SlotTagger):
+        (d / "slots.crfsuite.gz").write_bytes(gzip.compress(m.slots.model, compresslevel=6))
+    else:
+        _save_compact_slots(m.slots, d)
+
+
+def _save_compact_slots(t: CompactTagger, d: Path) -> None:
+    _write_strings(d / COMPACT_SLOT_FILES[1], {"labels": t.labels, "attributes": t.attributes.names()})
+    q = t.state.quantised()
+    counts = np.diff(q.indptr)
+    np.savez_compressed(d / "slots.npz", counts=counts.astype(np.uint8 if counts.max(initial=0) < 256 else np.uint16),
+                        columns=q.columns.astype(np.uint8 if len(t.labels) <= 256 else np.uint16), values=q.values,
+                        scale=np.float32(q.scale), transitions=t.transitions.astype(np.float32))
+
+
+def _load_compact_slots(d: Path) -> CompactTagger:
+    meta = _read_strings(d / COMPACT_SLOT_FILES[1])
+    labels, attributes = list(meta["labels"]), list(meta["attributes"])
+    with np.load(d / "slots.npz", allow_pickle=False) as z:
+        counts, columns, values = z["counts"], z["columns"].astype(np.uint16), z["values"]
+        scale, transitions = float(z["scale"]), z["transitions"].astype(np.float32)
+    indptr = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    n = len(labels)
+    if (len(counts) != len(attributes) or len(columns) != len(values) or indptr[-1] != len(values)
+            or values.dtype != np.int8 or not (np.isfinite(scale) and scale > 0)
+            or (len(columns) and int(columns.max()) >= n) or transitions.shape != (n, n)):
+        raise ValueError("slot weight shapes do not match the attributes and labels")
+    return CompactTagger(FeatureIndex(attributes), labels,
+                         SparseWeights(indptr.astype(np.int32), columns, values, scale), transitions)
 
 
 def _load_locale(d: Path) -> LocaleModel:
@@ -271,8 +344,8 @@ def _load_locale(d: Path) -> LocaleModel:
             bias = np.load(d / "intent_bias.npy", allow_pickle=False)
             crf = (d / "slots.crfsuite").read_bytes()
         else:
-            with gzip.open(d / "intent_vocab.json.gz", "rt", encoding="utf-8") as f:
-                vocab = json.load(f)
+            xz = d / INTENT_FILES[1]
+            vocab = _read_strings(xz if xz.is_file() else d / GZIP_INTENT_VOCAB)
             with np.load(d / "intent.npz", allow_pickle=False) as z:
                 idf, bias = z["idf"].astype(np.float32), z["bias"]
                 if "counts" in z.files:
@@ -284,7 +357,8 @@ def _load_locale(d: Path) -> LocaleModel:
                     weights = SparseWeights(z["indptr"], z["columns"], z["values"])
                 else:
                     weights = z["weights"]
-            crf = gzip.decompress((d / "slots.crfsuite.gz").read_bytes())
+            compact = (d / COMPACT_SLOT_FILES[0]).is_file()
+            crf = None if compact else gzip.decompress((d / "slots.crfsuite.gz").read_bytes())
         n_intents = len(meta["intents"])
         if isinstance(weights, SparseWeights):
             ptr = weights.indptr
@@ -296,8 +370,8 @@ def _load_locale(d: Path) -> LocaleModel:
             ok = weights.shape == (len(vocab), n_intents)
         if not ok or idf.shape != (len(vocab),) or bias.shape != (n_intents,):
             raise ValueError("weight shapes do not match the vocabulary and intents")
-        intent = IntentModel({f: i for i, f in enumerate(vocab)}, idf, weights, bias, meta["intents"],
+        intent = IntentModel(FeatureIndex(vocab), idf, weights, bias, meta["intents"],
                              float(meta["temperature"]))
-        return LocaleModel(intent, SlotTagger(crf))
-    except (OSError, ValueError, KeyError, EOFError, zlib.error, json.JSONDecodeError) as exc:
+        return LocaleModel(intent, _load_compact_slots(d) if crf is None else SlotTagger(crf))
+    except (OSError, ValueError, KeyError, EOFError, zlib.error, lzma.LZMAError, json.JSONDecodeError) as exc:
         raise ModelError(f"model files in {d} are corrupt: {exc}") from None
