@@ -131,6 +131,12 @@ def batching_section() -> list[str]:
     return out
 
 
+def _result_block(title: str, path: Path, r: dict, intro: str) -> list[str]:
+    """A section for one result file: its title, what it measured (with cores and date), its table, its command."""
+    return [f"## {title}", "", f"{intro} {r['machine']['cpu_count']} cores, {r['date'][:10]}.", "",
+            (RESULTS / f"{path.stem}.md").read_text().strip(), "", f"Command: `{r['command']}`", ""]
+
+
 def student_section() -> list[str]:
     """Issue 4: teachers vs students vs linear (student_goals.py), and what in-domain pretraining buys."""
     out: list[str] = []
@@ -152,18 +158,15 @@ def student_section() -> list[str]:
                 (RESULTS / f"{path.stem}.md").read_text().strip(), "", f"Command: `{r['command']}`", ""]
     for path in sorted(RESULTS.glob("linear_compaction*.json")):
         r = json.loads(path.read_text())
-        out += [f"## How small the linear student gets (issue 4): `{path.stem}`", "",
-                f"Per locale, trained on gold labels (en-US) or on the teacher's labels (`{r['teacher']}`) of the cached "
-                "unlabelled utterances; scored on the full dev partition of the locale; size of the saved locale folder. "
-                f"{r['machine']['cpu_count']} cores, {r['date'][:10]}.", "",
-                (RESULTS / f"{path.stem}.md").read_text().strip(), "", f"Command: `{r['command']}`", ""]
+        out += _result_block(f"How small the linear student gets (issue 4): `{path.stem}`", path, r,
+                             f"Per locale, trained on gold labels (en-US) or on the teacher's labels (`{r['teacher']}`) of the "
+                             "cached unlabelled utterances; scored on the full dev partition of the locale; size of the saved "
+                             "locale folder.")
     for path in sorted(RESULTS.glob("compact_crf*.json")):
         r = json.loads(path.read_text())
-        out += [f"## The compact CRF against crfsuite's (issue 4): `{path.stem}`", "",
-                f"The CRFs of `{r['model']}` decoded by crfsuite and by the int8 `CompactTagger` at fractions of the "
-                "state weights kept; the intent model unchanged; each locale's whole dev partition. "
-                f"{r['note']}. {r['machine']['cpu_count']} cores, {r['date'][:10]}.", "",
-                (RESULTS / f"{path.stem}.md").read_text().strip(), "", f"Command: `{r['command']}`", ""]
+        out += _result_block(f"The compact CRF against crfsuite's (issue 4): `{path.stem}`", path, r,
+                             f"The CRFs of `{r['model']}` decoded by crfsuite and by the int8 `CompactTagger` at fractions of "
+                             f"the state weights kept; the intent model unchanged; each locale's whole dev partition. {r['note']}.")
     for path in sorted(RESULTS.glob("pretrain_effect*.json")):
         r = json.loads(path.read_text())
         if r.get("benchmark") != "pretrain_effect":

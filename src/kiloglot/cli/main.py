@@ -317,7 +317,7 @@ def compact(
     model_dir: Annotated[Path, typer.Argument(help="trained linear model directory")],
     out: Annotated[Path, typer.Option("--out", "-o", help="directory for the compact model (replaced atomically)")],
     intent_density: Annotated[float, typer.Option("--intent-density", help="fraction of each locale's intent weights kept, largest first (1: all)")] = 1.0,
-    compact_slots: Annotated[bool, typer.Option("--compact-slots/--crfsuite-slots", help="keep the CRF as int8 weights in NumPy (about 5x smaller) or as crfsuite's file")] = True,
+    compact_slots: Annotated[bool, typer.Option("--compact-slots/--crfsuite-slots", help="keep the CRF as int8 weights in NumPy (6-8x smaller) or as crfsuite's file")] = True,
 ) -> None:
     """Make a trained linear model smaller without training again: prune intent weights, compact the CRF."""
     from kiloglot.nlu import load, read_manifest

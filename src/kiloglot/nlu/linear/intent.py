@@ -55,14 +55,22 @@ class SparseWeights:
 
     def combine(self, ix: np.ndarray, vals: np.ndarray, n_intents: int) -> np.ndarray:
         """``vals @ W[ix]`` without building the dense rows."""
+        return self.combine_groups(ix, vals, np.zeros(len(ix), dtype=np.intp), 1, n_intents)[0]
+
+    def combine_groups(self, ix: np.ndarray, vals: np.ndarray | None, groups: np.ndarray, n_groups: int,
+                       n_columns: int) -> np.ndarray:
+        """(n_groups, n_columns): for each group g, the sum of ``vals[k] * W[ix[k]]`` over the k with
+        ``groups[k] == g`` (``vals`` None: all ones), without building the dense rows."""
         starts, lengths = self.indptr[ix], self.indptr[ix + 1] - self.indptr[ix]
         total = int(lengths.sum())
         if not total:
-            return np.zeros(n_intents, dtype=np.float32)
+            return np.zeros((n_groups, n_columns), dtype=np.float32)
         firsts = np.cumsum(lengths) - lengths
         at = np.repeat(starts - firsts, lengths) + np.arange(total)
-        summed = np.bincount(self.columns[at], weights=np.repeat(vals, lengths) * self.values[at], minlength=n_intents)
-        return (summed * self.scale).astype(np.float32)
+        cells = np.repeat(groups, lengths) * n_columns + self.columns[at]
+        weights = self.values[at] if vals is None else np.repeat(vals, lengths) * self.values[at]
+        summed = np.bincount(cells, weights=weights, minlength=n_groups * n_columns)
+        return (summed * self.scale).astype(np.float32).reshape(n_groups, n_columns)
 
 
 @dataclass

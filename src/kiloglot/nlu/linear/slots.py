@@ -106,21 +106,8 @@ class CompactTagger:
         rows = self.attributes.rows(hashes)
         word_of = np.repeat(np.arange(len(features)), lengths)
         found = rows >= 0
-        emit = self._emissions(rows[found], word_of[found], len(features))
+        emit = self.state.combine_groups(rows[found], None, word_of[found], len(features), len(self.labels))
         return [self.labels[i] for i in _viterbi(emit, self.transitions)]
-
-    def _emissions(self, ix: np.ndarray, word_of: np.ndarray, n_words: int) -> np.ndarray:
-        n_labels = len(self.labels)
-        s = self.state
-        starts, lengths = s.indptr[ix], s.indptr[ix + 1] - s.indptr[ix]
-        total = int(lengths.sum())
-        if not total:
-            return np.zeros((n_words, n_labels), dtype=np.float32)
-        firsts = np.cumsum(lengths) - lengths
-        at = np.repeat(starts - firsts, lengths) + np.arange(total)
-        cells = np.repeat(word_of, lengths) * n_labels + s.columns[at]
-        summed = np.bincount(cells, weights=s.values[at], minlength=n_words * n_labels)
-        return (summed * s.scale).astype(np.float32).reshape(n_words, n_labels)
 
 
 def _viterbi(emit: np.ndarray, transitions: np.ndarray) -> list[int]:
