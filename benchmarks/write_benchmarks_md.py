@@ -138,8 +138,15 @@ def _result_block(title: str, path: Path, r: dict, intro: str) -> list[str]:
 
 
 def student_section() -> list[str]:
-    """Issue 4: teachers vs students vs linear (student_goals.py), and what in-domain pretraining buys."""
+    """Issue 4: the stages summary (recipe_stages.py), teachers vs students vs linear (student_goals.py), and
+    what in-domain pretraining buys."""
     out: list[str] = []
+    stages = RESULTS / "recipe_stages.json"
+    if stages.is_file():
+        out += _result_block("Teacher to production student (issue 4): which stage bought how much", stages,
+                             json.loads(stages.read_text()),
+                             "Collected from the recorded results named in the last column (no model run here); each "
+                             "source's command and date are in its file and in its section below.")
     for path in sorted(RESULTS.glob("distill_goals*.json")):
         r = json.loads(path.read_text())
         if r.get("benchmark") != "student_goals":
