@@ -73,7 +73,21 @@ def neural_section() -> list[str]:
         encoder = r['options']['encoder'].split('/')[-1] + (" (content)" if alignment == "content" else "")
         out.append(f"| `{path.stem}` | {encoder} | {decoder} | {trained} | {len(r['epochs'])} | "
                    f"{minutes(r['seconds']['read_fit'])} | {fmt(seen)} | {fmt(unseen)} | {r['model_bytes'] / 1e6:.0f} MB | {lat} | {thr} |")
-    out += ["", "Commands: the `command` field of each `benchmarks/results/neural_*.json`. `(content)`: words read with "
+    for path in sorted(RESULTS.glob("ensemble_*.json")):  # full-data ensembles (score_model.py), beside their members
+        r = json.loads(path.read_text())
+        if r.get("benchmark") != "score_model":
+            continue
+        m, speed_path = r["dev_mean"], RESULTS / f"{path.stem}_speed.json"
+        lat = thr = "-"
+        if speed_path.is_file():
+            sp = json.loads(speed_path.read_text())
+            lat, thr = f"{sp['latency_ms']['p50']:.1f} / {sp['latency_ms']['p99']:.1f}", f"{sp['throughput_per_s']:,.0f}"
+        out.append(f"| `{path.stem}` | ensemble: {' + '.join(r['member_kinds'])} (see Ensemble below) | the linear member's CRF | all 52 | - | members' | "
+                   f"{100 * m['exact_match']:.1f} / {100 * m['intent_accuracy']:.1f} / {100 * m['slot_micro_f1']:.1f} | - | "
+                   f"{r['model_bytes'] / 1e6:.0f} MB | {lat} | {thr} |")
+    out += ["", "Commands: the `command` field of each `benchmarks/results/neural_*.json` and `ensemble_*.json`. "
+            "An ensemble's training time is its members' (it is built from trained models in seconds). "
+            "`(content)`: words read with "
             "`word_alignment=content` (README, \"The neural parser\"); the other rows used `first`. Runs named `*_content` "
             "score a model trained with `first`, copied with `content` and the same weights "
             "(`benchmarks/realign_model.py`).", ""]
