@@ -54,6 +54,8 @@ STAGES = (
           "distill_goals_self3_d128#student-d128l2-int8", teacher="distill_goals_self3_d128#teacher"),
     Stage("F1", FULL, "linear parser (per locale, gold labels)", "linear_all52", speed="linear_all52_compressed_speed"),
     Stage("F2", FULL, "me5-small fine-tuned on all 52 locales (1 epoch, 5,000 utt./locale)", "neural_me5_full_5k_e1_content"),
+    Stage("F2b", FULL, "the same fine-tuning, trained with `content` (F2 was trained with `first`, read with `content`)",
+          "neural_me5_full_5k_e1_ct", base="F2", speed="neural_me5_full_5k_e1_ct_speed"),
     Stage("F3", FULL, "ensemble of F1 and F2 (the intent voted, the linear CRF labels the words)",
           "ensemble_linear_me5full", base="F1", speed="ensemble_linear_me5full_speed"),
     Stage("F4", FULL, "the same ensemble with the me5 member as ONNX int8", "ensemble_linear_me5full_int8", base="F3",
