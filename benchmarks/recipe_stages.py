@@ -56,6 +56,8 @@ STAGES = (
     Stage("F2", FULL, "me5-small fine-tuned on all 52 locales (1 epoch, 5,000 utt./locale)", "neural_me5_full_5k_e1_content"),
     Stage("F2b", FULL, "the same fine-tuning, trained with `content` (F2 was trained with `first`, read with `content`)",
           "neural_me5_full_5k_e1_ct", base="F2", speed="neural_me5_full_5k_e1_ct_speed"),
+    Stage("F2c", FULL, "stage-2 masked-LM on unlabelled MASSIVE text of 52 locales (the Z4 encoder), then the F2b fine-tuning",
+          "neural_me5mlmfl6_full_5k_e1_ct", base="F2b"),
     Stage("F3", FULL, "ensemble of F1 and F2 (the intent voted, the linear CRF labels the words)",
           "ensemble_linear_me5full", base="F1", speed="ensemble_linear_me5full_speed"),
     Stage("F4", FULL, "the same ensemble with the me5 member as ONNX int8", "ensemble_linear_me5full_int8", base="F3",
