@@ -60,8 +60,8 @@ STAGES = (
           "neural_me5mlmfl6_full_5k_e1_ct", base="F2b"),
     Stage("F3", FULL, "ensemble of F1 and F2 (the intent voted, the linear CRF labels the words)",
           "ensemble_linear_me5full", base="F1", speed="ensemble_linear_me5full_speed"),
-    Stage("F3c", FULL, "the same ensemble with F2c (the stage-2 encoder) as the me5 member", "ensemble_linear_me5mlmfull",
-          base="F3"),
+    Stage("F3c", FULL, "the same ensemble with F2c (the stage-2 encoder) as the me5 member; the linear member retrained "
+          "by the same command (`linear_all52_rerun_20261202`)", "ensemble_linear_me5mlmfull", base="F3"),
     Stage("F4", FULL, "the same ensemble with the me5 member as ONNX int8", "ensemble_linear_me5full_int8", base="F3",
           speed="ensemble_linear_me5full_int8_speed"),
     Stage("F5", FULL, "compact linear student (gold labels, compacted: int8 CRF, 5 % of intent weights)",
