@@ -260,3 +260,8 @@ def test_cli_distils_from_a_file_of_unlabelled_text_and_names_bad_input(teacher,
     assert load(out).parse(["wecke mich um sieben"], "de-DE")[0].intent in manifest["intents"]
     missing = runner.invoke(app, ["pretrain", "--text", str(tmp_path / "none.txt"), "--out", str(tmp_path / "enc")])
     assert missing.exit_code == 1 and "does not exist" in missing.output
+    # a bad encoder is named before any text is read (the missing text file would fail later)
+    bad_encoder = runner.invoke(app, ["pretrain", "--encoder", str(tmp_path / "nope"), "--text", str(tmp_path / "none.txt"),
+                                      "--out", str(tmp_path / "enc")])
+    assert bad_encoder.exit_code == 1 and "unknown encoder" in bad_encoder.output and "none.txt" not in bad_encoder.output
+    assert not (tmp_path / "enc").exists()

@@ -413,7 +413,7 @@ def pretrain(
     """Continue self-supervised pretraining (masked-LM) of an encoder on unlabelled in-domain text."""
     import torch
 
-    from kiloglot.learn.pretrain import PretrainOptions, pretrain as run_pretrain
+    from kiloglot.learn.pretrain import PretrainOptions, check_options, pretrain as run_pretrain
     from kiloglot.settings import Settings
 
     extra = _options(option)
@@ -424,6 +424,7 @@ def pretrain(
     opts = PretrainOptions(encoder=encoder, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                            mask_prob=mask_prob, span_masking=span_masking, seed=seed,
                            checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None, **extra)
+    check_options(opts)  # before reading what may be a million utterances
     torch.set_num_threads(jobs or Settings.from_env().jobs)
     texts = _unlabeled(text, locales, data, locale, per_locale, seed)
     err.print(f"pretraining {encoder} on {len(texts):,} utterances of {len({t.locale for t in texts})} locale(s)")

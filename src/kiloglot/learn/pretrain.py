@@ -173,18 +173,24 @@ def masked_accuracy(model: nn.Module, encs: Sequence[Encoded], tok: WordTokenize
             "masked_tokens": total}
 
 
+def check_options(options: PretrainOptions) -> EncoderSpec:
+    """The encoder the options name; raises InputError for bad options. Cheap, so that callers can check
+    before reading the text."""
+    if not 0 < options.mask_prob < 1:
+        raise InputError(f"mask_prob {options.mask_prob}: expected a fraction between 0 and 1")
+    try:
+        return EncoderSpec.parse(options.encoder)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
 def pretrain(utterances: Sequence[Utterance], out: str | Path, options: PretrainOptions,
              progress: Callable[[str, float], None] | None = None,
              log: Callable[[str], None] = print) -> dict[str, Any]:
     """Run masked-LM pretraining and write the encoder folder; returns the report (also pretrain.json)."""
     if len(utterances) < 10:
         raise InputError(f"{len(utterances)} unlabelled utterances: expected at least 10 to pretrain on")
-    if not 0 < options.mask_prob < 1:
-        raise InputError(f"mask_prob {options.mask_prob}: expected a fraction between 0 and 1")
-    try:
-        spec = EncoderSpec.parse(options.encoder)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
+    spec = check_options(options)
     lr = options.learning_rate or default_learning_rate(spec, masked_lm=True)
     opts = PretrainOptions(**{**asdict(options), "learning_rate": lr})
     torch.manual_seed(opts.seed)
