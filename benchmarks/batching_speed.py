@@ -26,7 +26,7 @@ from kiloglot.data import parse_locales, read_massive  # noqa: E402
 from kiloglot.fileio import write_text_atomic  # noqa: E402
 from kiloglot.learn.unlabeled import sample_per_locale  # noqa: E402
 from kiloglot.nlu import load  # noqa: E402
-from kiloglot.nlu.neural import decode, onnx, parser  # noqa: E402
+from kiloglot.nlu.neural import decode, onnx_runtime, parser  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -42,7 +42,7 @@ def throughput(model, by_locale: dict[str, list[str]], request: int) -> float:
 def use_slack(slack: float) -> None:
     """Point both neural runtimes at length_batches with this slack."""
     batches = functools.partial(decode.length_batches, slack=slack)
-    onnx.length_batches = parser.length_batches = batches  # type: ignore[attr-defined]
+    onnx_runtime.length_batches = parser.length_batches = batches  # type: ignore[attr-defined]
 
 
 def main() -> int:

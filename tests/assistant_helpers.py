@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-from kiloglot.nlu.base import Parser
+from kiloglot.nlu.contract import Parser
 from kiloglot.nlu.parse import Parse, SlotValue
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)  # a Tuesday

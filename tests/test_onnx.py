@@ -13,7 +13,8 @@ pytest.importorskip("onnxruntime")
 
 from kiloglot.errors import InputError  # noqa: E402
 from kiloglot.nlu import load, registry  # noqa: E402
-from kiloglot.nlu.neural.onnx import OnnxNeuralParser, export_onnx  # noqa: E402
+from kiloglot.nlu.neural.export import export_onnx  # noqa: E402
+from kiloglot.nlu.neural.onnx_runtime import OnnxNeuralParser  # noqa: E402
 
 META = {"manifest.json", "config.json", "tokenizer.json"}
 TINY = dict(dim=64, layers=1, heads=2, ff=128, vocab_size=1000, batch_size=32, learning_rate=3e-3, patience=0,

@@ -22,7 +22,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import InputError
-from ..nlu.base import Parser
+from ..nlu.contract import Parser
 from ..nlu.parse import Parse
 from .arbiter import Arbiter, ConfidencePolicy
 from .nlg import Localizer

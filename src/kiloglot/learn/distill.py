@@ -25,7 +25,7 @@ from kiloglot.data.example import OUTSIDE, Example
 from kiloglot.errors import InputError
 from kiloglot.fileio import atomic_write
 from kiloglot.learn.unlabeled import Utterance
-from kiloglot.nlu.neural.distillation import SoftTargets
+from kiloglot.nlu.soft_targets import SoftTargets
 
 STUDENT_KINDS = ("neural", "linear")
 

@@ -111,7 +111,7 @@ def load(path: str | Path) -> Any:
     runtime = manifest.get("runtime")
     if runtime == "onnx":  # the manifest picks the runtime: an exported model needs onnxruntime, not PyTorch
         try:
-            from kiloglot.nlu.neural.onnx import OnnxNeuralParser
+            from kiloglot.nlu.neural.onnx_runtime import OnnxNeuralParser
         except ImportError as exc:
             raise ModelError(f"{path} is an ONNX model and needs onnxruntime ({exc}): "
                              "pip install 'kiloglot[onnx]'") from None

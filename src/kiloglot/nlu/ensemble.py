@@ -28,7 +28,7 @@ from typing import Any
 from kiloglot.data.example import Example
 from kiloglot.errors import InputError, ModelError
 from kiloglot.nlu.artifact import atomic_directory, build_manifest, load, write_json
-from kiloglot.nlu.base import Parser
+from kiloglot.nlu.contract import Parser
 from kiloglot.nlu.parse import Parse
 from kiloglot.nlu.registry import register
 

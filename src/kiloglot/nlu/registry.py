@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from kiloglot.errors import InputError
 
 if TYPE_CHECKING:
-    from kiloglot.nlu.base import Parser
+    from kiloglot.nlu.contract import Parser
 
 P = TypeVar("P", bound="type[Parser]")
 _KINDS: dict[str, type[Parser]] = {}

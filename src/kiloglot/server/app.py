@@ -33,7 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..assistant import Assistant, ConfidencePolicy, Providers, Store
 from ..assistant.nlg import REPLY_LOCALES
 from ..errors import InputError, KiloglotError
-from ..nlu.base import Parser
+from ..nlu.contract import Parser
 from ..nlu.parse import Parse
 
 PUBLIC_PATHS = ("/healthz", "/docs", "/openapi.json", "/static/", "/favicon.ico")

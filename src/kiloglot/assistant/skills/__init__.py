@@ -5,10 +5,10 @@ from __future__ import annotations
 from ..skill import Skill
 from .alarm import AlarmSkill
 from .audio import AudioSkill
-from .calendar import CalendarSkill
+from .agenda import CalendarSkill
 from .cooking import CookingSkill
-from .datetime import DateTimeSkill
-from .email import EmailSkill
+from .time_and_date import DateTimeSkill
+from .mail import EmailSkill
 from .general import GeneralSkill
 from .iot import IotSkill
 from .lists import ListsSkill

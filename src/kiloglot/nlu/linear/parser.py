@@ -25,7 +25,7 @@ from kiloglot.data.example import OUTSIDE, Example
 from kiloglot.data.segmentation import splits_characters, word_offsets
 from kiloglot.errors import InputError, ModelError
 from kiloglot.nlu.artifact import atomic_directory, build_manifest, fingerprint, require_files, write_json
-from kiloglot.nlu.base import Parser
+from kiloglot.nlu.contract import Parser
 from kiloglot.nlu.linear.features import intent_features, word_features
 from kiloglot.nlu.linear.intent import IntentModel, SparseWeights
 from kiloglot.nlu.linear.index import FeatureIndex

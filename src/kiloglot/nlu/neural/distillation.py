@@ -9,7 +9,6 @@ on both heads (Hinton et al., 2015; T^2 keeps the gradient scale independent of 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -19,33 +18,6 @@ from kiloglot.nlu.neural.decode import length_batches, pad_batch
 from kiloglot.nlu.neural.model import JointModel, crf_marginals
 from kiloglot.nlu.neural.tokenization import Encoded
 from kiloglot.nlu.neural.training import BatchLoss, collate
-
-
-@dataclass
-class SoftTargets:
-    """Teacher distributions for N utterances: intents [N, I]; slots: one [words, S] array per utterance,
-    in the teacher's label order (``intents`` and ``slots`` name the columns)."""
-
-    intent_probs: np.ndarray
-    slot_probs: list[np.ndarray]
-    intents: list[str]
-    slots: list[str]
-
-    def __len__(self) -> int:
-        return len(self.slot_probs)
-
-    def reorder(self, intents: Sequence[str], slots: Sequence[str]) -> "SoftTargets":
-        """The same distributions over another (super)set of labels; new labels get probability 0."""
-        ii = [list(intents).index(k) for k in self.intents]
-        si = [list(slots).index(k) for k in self.slots]
-        ip = np.zeros((len(self), len(intents)), dtype=np.float32)
-        ip[:, ii] = self.intent_probs
-        sp = []
-        for a in self.slot_probs:
-            b = np.zeros((a.shape[0], len(slots)), dtype=np.float32)
-            b[:, si] = a
-            sp.append(b)
-        return SoftTargets(ip, sp, list(intents), list(slots))
 
 
 @torch.inference_mode()

@@ -17,7 +17,7 @@ from kiloglot.data.example import OUTSIDE, Example
 from kiloglot.data.locales import LOCALES
 from kiloglot.errors import InputError, ModelError
 from kiloglot.nlu.artifact import atomic_directory, build_manifest, fingerprint, require_files, write_json
-from kiloglot.nlu.base import Parser
+from kiloglot.nlu.contract import Parser
 from kiloglot.nlu.neural.decode import length_batches, pad_batch, prepare, to_parse
 from kiloglot.nlu.neural.encoders import EncoderSpec, HFEncoder, ScratchEncoder, scratch_config
 from kiloglot.nlu.neural.model import JointModel
@@ -28,7 +28,7 @@ from kiloglot.nlu.parse import Parse
 from kiloglot.nlu.registry import register
 
 if TYPE_CHECKING:
-    from kiloglot.nlu.neural.distillation import SoftTargets
+    from kiloglot.nlu.soft_targets import SoftTargets
 
 
 @dataclass(frozen=True)
@@ -193,7 +193,8 @@ class NeuralParser(Parser):
 
     def soft_targets(self, words: Sequence[Sequence[str]], temperature: float = 1.0) -> "SoftTargets":
         """The model's intent and per-word slot distributions at ``temperature`` (as a distillation teacher)."""
-        from kiloglot.nlu.neural.distillation import SoftTargets, teacher_distributions
+        from kiloglot.nlu.neural.distillation import teacher_distributions
+        from kiloglot.nlu.soft_targets import SoftTargets
 
         if self.model is None or self.tokenizer is None:
             raise ModelError("the neural parser is not trained: call fit() or load a model")

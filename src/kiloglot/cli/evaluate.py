@@ -1,0 +1,64 @@
+"""`kiloglot evaluate`: score a model on a MASSIVE partition as the MASSIVE paper does."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from kiloglot.cli.common import DataOpt, LocalesOpt, SkipBadOpt, _read, err, friendly, out, progress_bar
+from kiloglot.errors import DataError, InputError
+
+@friendly
+def evaluate(
+    model_dir: Annotated[Path, typer.Argument(help="model directory")],
+    split: Annotated[str, typer.Option("--split", help="partition to score: train, dev or test")] = "dev",
+    locales: LocalesOpt = None,
+    data: DataOpt = None,
+    skip_bad: SkipBadOpt = False,
+    report_path: Annotated[Optional[Path], typer.Option("--report", help="write FILE.json, FILE.md and FILE.png")] = None,
+    predictions: Annotated[Optional[Path], typer.Option("--predictions", help="write MASSIVE-style predictions (jsonl)")] = None,
+) -> None:
+    """Score a model on a MASSIVE partition exactly as the MASSIVE paper does; print the per-locale table."""
+    from kiloglot.data import parse_locales
+    from kiloglot.evaluation import build_report, predictions_jsonl
+    from kiloglot.nlu import load
+
+    if split not in ("train", "dev", "test"):
+        raise InputError(f"unknown split {split!r}: expected train, dev or test")
+    parser = load(model_dir)
+    chosen = parse_locales(locales, default=tuple(parser.locales))
+    unknown = [l for l in chosen if not parser.supports(l)]
+    if unknown:
+        raise InputError(f"this model was not trained on {', '.join(unknown)}: it knows {', '.join(parser.locales)}")
+    examples = _read(data, chosen, [split], skip_bad)
+    if not examples:
+        raise DataError(f"no {split} records for {', '.join(chosen)} in the MASSIVE source")
+    parses = []
+    by_locale: dict[str, list] = {}
+    for ex in examples:
+        by_locale.setdefault(ex.locale, []).append(ex)
+    ordered = [ex for loc in chosen for ex in by_locale.get(loc, [])]
+    t0 = time.perf_counter()
+    with progress_bar(f"parsing {split}", len(ordered)) as advance:
+        for loc in chosen:
+            group = by_locale.get(loc, [])
+            for i in range(0, len(group), 256):
+                batch = group[i:i + 256]
+                parses.extend(parser.parse([e.text for e in batch], loc))
+                advance(len(batch), loc)
+    seconds = time.perf_counter() - t0
+    report = build_report(ordered, parses, {"model": str(model_dir), "split": split,
+                                            "title": f"{Path(model_dir).name}: MASSIVE {split} exact match"})
+    out.print(report.markdown())
+    m = report.mean
+    out.print(f"mean over {len(report.per_locale)} locale(s): exact match {100 * m.exact_match:.2f}, intent accuracy "
+              f"{100 * m.intent_accuracy:.2f}, slot F1 {100 * m.slot_micro_f1:.2f} ({len(ordered) / seconds:,.0f} utterances/s)")
+    if report_path:
+        files = report.write(report_path)
+        err.print("wrote " + ", ".join(str(f) for f in files))
+    if predictions:
+        predictions_jsonl(ordered, parses, predictions)
+        err.print(f"wrote {predictions}")

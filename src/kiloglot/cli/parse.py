@@ -1,0 +1,42 @@
+"""`kiloglot parse`: parse text or a file of utterances; JSON out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from kiloglot.cli.common import _read_lines, friendly
+from kiloglot.errors import InputError
+
+@friendly
+def parse_cmd(
+    model_dir: Annotated[Path, typer.Argument(help="model directory")],
+    text: Annotated[Optional[str], typer.Argument(help="utterance to parse")] = None,
+    locale: Annotated[str, typer.Option("--locale", "-l", help="locale of the text, e.g. en-US")] = "en-US",
+    input_file: Annotated[Optional[Path], typer.Option("--input", "-i", help="file with one utterance per line ('-' for stdin)")] = None,
+    pretty: Annotated[bool, typer.Option("--pretty/--compact", help="indent JSON (single text only)")] = True,
+) -> None:
+    """Parse text: JSON with intent, confidence, top-3 intents and slots with character offsets."""
+    from kiloglot.data import locale_info
+    from kiloglot.nlu import load
+
+    if (text is None) == (input_file is None):
+        raise InputError("give either a TEXT argument or --input FILE (one utterance per line)")
+    locale_info(locale)
+    parser = load(model_dir)
+    if text is not None:
+        if not text.strip():
+            raise InputError("the text is empty: expected an utterance to parse")
+        result = parser.parse([text], locale)[0].to_dict()
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2 if pretty else None))
+        return
+    assert input_file is not None
+    lines = _read_lines(input_file)
+    if not lines:
+        raise InputError(f"input {input_file} holds no utterances")
+    for i in range(0, len(lines), 512):
+        for p in parser.parse(lines[i:i + 512], locale):
+            typer.echo(json.dumps(p.to_dict(), ensure_ascii=False))
