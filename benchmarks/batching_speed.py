@@ -19,14 +19,14 @@ import json
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from kiloglot.data import parse_locales, read_massive  # noqa: E402
-from kiloglot.fileio import write_text_atomic  # noqa: E402
-from kiloglot.learn.unlabeled import sample_per_locale  # noqa: E402
-from kiloglot.nlu import load  # noqa: E402
-from kiloglot.nlu.neural import decode, onnx_runtime, parser  # noqa: E402
+from kiloglot.data import parse_locales, read_massive
+from kiloglot.fileio import write_text_atomic
+from kiloglot.learn.unlabeled import sample_per_locale
+from kiloglot.nlu import load
+from kiloglot.nlu.neural import decode, onnx_runtime, parser
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -35,7 +35,7 @@ def throughput(model, by_locale: dict[str, list[str]], request: int) -> float:
     n, t0 = 0, time.perf_counter()
     for locale, texts in by_locale.items():
         for b in range(0, len(texts), request):
-            n += len(model.parse(texts[b:b + request], locale))
+            n += len(model.parse(texts[b : b + request], locale))
     return n / (time.perf_counter() - t0)
 
 
@@ -47,7 +47,9 @@ def use_slack(slack: float) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", action="append", required=True, help="a neural model directory (PyTorch or ONNX); repeat")
+    ap.add_argument(
+        "--model", action="append", required=True, help="a neural model directory (PyTorch or ONNX); repeat"
+    )
     ap.add_argument("--locales", default="en-US,de-DE,ja-JP,ar-SA")
     ap.add_argument("--per-locale", type=int, default=100, help="seeded random dev utterances per locale")
     ap.add_argument("--requests", default="1,8,64", help="utterances per parse call")
@@ -68,17 +70,30 @@ def main() -> int:
             before = throughput(model, by_locale, size)
             use_slack(1.25)
             after = throughput(model, by_locale, size)
-            rows.append({"model": path, "request": size, "one_padded_batch_per_s": before, "length_batches_per_s": after})
+            rows.append(
+                {"model": path, "request": size, "one_padded_batch_per_s": before, "length_batches_per_s": after}
+            )
             print(f"{path} request {size}: {before:,.0f} -> {after:,.0f} utt/s", flush=True)
-    result = {"benchmark": "batching_speed", "command": "python " + " ".join(sys.argv),
-              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-              "threads": 1, "locales": sorted(by_locale), "utterances": len(dev), "rows": rows}
+    result = {
+        "benchmark": "batching_speed",
+        "command": "python " + " ".join(sys.argv),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "threads": 1,
+        "locales": sorted(by_locale),
+        "utterances": len(dev),
+        "rows": rows,
+    }
     write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=2) + "\n")
-    table = ["| model | utterances per request | one padded batch (utt/s) | batched by length (utt/s) | speed-up |",
-             "|---|---:|---:|---:|---:|"]
-    table += [f"| {r['model']} | {r['request']} | {r['one_padded_batch_per_s']:,.0f} | {r['length_batches_per_s']:,.0f} | "
-              f"{r['length_batches_per_s'] / r['one_padded_batch_per_s']:.2f}x |" for r in rows]
+    table = [
+        "| model | utterances per request | one padded batch (utt/s) | batched by length (utt/s) | speed-up |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    table += [
+        f"| {r['model']} | {r['request']} | {r['one_padded_batch_per_s']:,.0f} | {r['length_batches_per_s']:,.0f} | "
+        f"{r['length_batches_per_s'] / r['one_padded_batch_per_s']:.2f}x |"
+        for r in rows
+    ]
     write_text_atomic(RESULTS / f"{args.name}.md", "\n".join(table) + "\n")
     print("\n".join(table))
     return 0

@@ -44,10 +44,18 @@ def main() -> int:
         reference = parser.parse_examples(examples)
         secs = time.perf_counter() - t0
         s = build_report(examples, reference).per_locale[locale]
-        rows.append({"locale": locale, "slots": "crfsuite", "density": 1.0, "exact_match": 100 * s.exact_match,
-                     "slot_micro_f1": 100 * s.slot_micro_f1, "same_labels": 100.0,
-                     "crf_bytes": len(gzip.compress(model.slots.model, compresslevel=6)),
-                     "ms_per_utterance": 1000 * secs / len(examples)})
+        rows.append(
+            {
+                "locale": locale,
+                "slots": "crfsuite",
+                "density": 1.0,
+                "exact_match": 100 * s.exact_match,
+                "slot_micro_f1": 100 * s.slot_micro_f1,
+                "same_labels": 100.0,
+                "crf_bytes": len(gzip.compress(model.slots.model, compresslevel=6)),
+                "ms_per_utterance": 1000 * secs / len(examples),
+            }
+        )
         for density in densities:
             compact = model.slots.compact(density)
             parser._models[locale] = LocaleModel(model.intent, compact)
@@ -60,16 +68,34 @@ def main() -> int:
                 _save_compact_slots(compact, Path(tmp))
                 size = sum(f.stat().st_size for f in Path(tmp).iterdir())
             same = sum(a.word_labels == b.word_labels for a, b in zip(reference, parses)) / len(examples)
-            rows.append({"locale": locale, "slots": "compact int8", "density": density,
-                         "exact_match": 100 * s.exact_match, "slot_micro_f1": 100 * s.slot_micro_f1,
-                         "same_labels": 100 * same, "crf_bytes": size, "ms_per_utterance": 1000 * secs / len(examples)})
+            rows.append(
+                {
+                    "locale": locale,
+                    "slots": "compact int8",
+                    "density": density,
+                    "exact_match": 100 * s.exact_match,
+                    "slot_micro_f1": 100 * s.slot_micro_f1,
+                    "same_labels": 100 * same,
+                    "crf_bytes": size,
+                    "ms_per_utterance": 1000 * secs / len(examples),
+                }
+            )
         print(f"{locale} done", flush=True)
-    result = {**header("compact_crf"), "model": args.model, "rows": rows,
-              "note": "ms_per_utterance: the whole parse (intent + slots) of the locale's dev partition, one process"}
-    table = ["| locale | slots | density | EM | slot F1 | same labels % | CRF KB on disk | ms / utt |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
-    table += [f"| {r['locale']} | {r['slots']} | {r['density']:g} | {r['exact_match']:.2f} | {r['slot_micro_f1']:.2f} | "
-              f"{r['same_labels']:.2f} | {r['crf_bytes'] / 1000:,.0f} | {r['ms_per_utterance']:.3f} |" for r in rows]
+    result = {
+        **header("compact_crf"),
+        "model": args.model,
+        "rows": rows,
+        "note": "ms_per_utterance: the whole parse (intent + slots) of the locale's dev partition, one process",
+    }
+    table = [
+        "| locale | slots | density | EM | slot F1 | same labels % | CRF KB on disk | ms / utt |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    table += [
+        f"| {r['locale']} | {r['slots']} | {r['density']:g} | {r['exact_match']:.2f} | {r['slot_micro_f1']:.2f} | "
+        f"{r['same_labels']:.2f} | {r['crf_bytes'] / 1000:,.0f} | {r['ms_per_utterance']:.3f} |"
+        for r in rows
+    ]
     write_result(args.name, result, table)
     return 0
 

@@ -61,18 +61,29 @@ def main() -> int:
             parses += ens.combine(texts, locale, member_parses[locale])
         ordered = [e for locale in locales for e in dev if e.locale == locale]
         report = build_report(ordered, parses)
-        row = {"first_weight": w, "mean": {k: 100 * getattr(report.mean, k) for k in ("exact_match", "intent_accuracy", "slot_micro_f1")},
-               "per_locale": {l: 100 * s.exact_match for l, s in report.per_locale.items()}}
+        row = {
+            "first_weight": w,
+            "mean": {k: 100 * getattr(report.mean, k) for k in ("exact_match", "intent_accuracy", "slot_micro_f1")},
+            "per_locale": {l: 100 * s.exact_match for l, s in report.per_locale.items()},
+        }
         rows.append(row)
         print(json.dumps(row), flush=True)
 
-    result = {**header("ensemble_weights"), "members": args.member, "slot_member": args.slot_member, "locales": locales,
-              "member_parse_seconds": [round(s, 1) for s in seconds], "rows": rows}
+    result = {
+        **header("ensemble_weights"),
+        "members": args.member,
+        "slot_member": args.slot_member,
+        "locales": locales,
+        "member_parse_seconds": [round(s, 1) for s in seconds],
+        "rows": rows,
+    }
     head = "| weight of " + Path(args.member[0]).name + " | EM | IA | slot F1 | " + " | ".join(locales) + " |"
     lines = [head, "|" + "---:|" * (4 + len(locales))]
-    lines += [f"| {r['first_weight']:.2f} | {r['mean']['exact_match']:.2f} | {r['mean']['intent_accuracy']:.2f} | "
-              f"{r['mean']['slot_micro_f1']:.2f} | " + " | ".join(f"{r['per_locale'][l]:.2f}" for l in locales) + " |"
-              for r in rows]
+    lines += [
+        f"| {r['first_weight']:.2f} | {r['mean']['exact_match']:.2f} | {r['mean']['intent_accuracy']:.2f} | "
+        f"{r['mean']['slot_micro_f1']:.2f} | " + " | ".join(f"{r['per_locale'][l]:.2f}" for l in locales) + " |"
+        for r in rows
+    ]
     write_result(args.name, result, lines)
     return 0
 

@@ -56,11 +56,16 @@ def main() -> int:
     with np.load(args.targets_cache, allow_pickle=False) as z:
         cached = {tuple(k) for k in json.loads(str(z["texts"]))}
     have_gold = {(e.locale, e.text) for e in gold}
-    unlabelled = [u for u in read_unlabeled("massive:train", [l for l in locales if l not in gold_locales], data=args.data)
-                  if (u.locale, u.text) in cached and (u.locale, u.text) not in have_gold]
+    unlabelled = [
+        u
+        for u in read_unlabeled("massive:train", [l for l in locales if l not in gold_locales], data=args.data)
+        if (u.locale, u.text) in cached and (u.locale, u.text) not in have_gold
+    ]
     targets, missing = TargetsCache(Path(args.targets_cache), Path(args.teacher), args.temperature).get(unlabelled)
     if targets is None or missing:
-        raise SystemExit(f"{args.targets_cache}: no targets for {len(missing) if targets is not None else 'any'} utterances")
+        raise SystemExit(
+            f"{args.targets_cache}: no targets for {len(missing) if targets is not None else 'any'} utterances"
+        )
     pseudo = pseudo_examples(unlabelled, targets)
 
     rows = []
@@ -77,17 +82,31 @@ def main() -> int:
                     parser.save(Path(tmp) / "model")
                     size = folder_bytes(Path(tmp) / "model" / "locales" / locale)
                 s = build_report(ldev, parser.parse_examples(ldev)).per_locale[locale]
-                row = {"locale": locale, "labels": "gold" if locale in gold_locales else "teacher", "crf_c1": c1,
-                       "intent_density": density, "exact_match": 100 * s.exact_match, "intent_accuracy": 100 * s.intent_accuracy,
-                       "slot_micro_f1": 100 * s.slot_micro_f1, "bytes": size, "train_utterances": len(train),
-                       "fit_seconds": round(secs, 1)}
+                row = {
+                    "locale": locale,
+                    "labels": "gold" if locale in gold_locales else "teacher",
+                    "crf_c1": c1,
+                    "intent_density": density,
+                    "exact_match": 100 * s.exact_match,
+                    "intent_accuracy": 100 * s.intent_accuracy,
+                    "slot_micro_f1": 100 * s.slot_micro_f1,
+                    "bytes": size,
+                    "train_utterances": len(train),
+                    "fit_seconds": round(secs, 1),
+                }
                 rows.append(row)
                 print(json.dumps(row), flush=True)
 
     result = {**header("linear_compaction"), "teacher": args.teacher, "rows": rows}
-    lines = ["| locale (labels) | crf_c1 | intent_density | EM | IA | slot F1 | KB on disk |", "|---|---:|---:|---:|---:|---:|---:|"]
-    lines += [f"| {r['locale']} ({r['labels']}) | {r['crf_c1']} | {r['intent_density']} | {r['exact_match']:.2f} | "
-              f"{r['intent_accuracy']:.2f} | {r['slot_micro_f1']:.2f} | {r['bytes'] / 1024:,.0f} |" for r in rows]
+    lines = [
+        "| locale (labels) | crf_c1 | intent_density | EM | IA | slot F1 | KB on disk |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['locale']} ({r['labels']}) | {r['crf_c1']} | {r['intent_density']} | {r['exact_match']:.2f} | "
+        f"{r['intent_accuracy']:.2f} | {r['slot_micro_f1']:.2f} | {r['bytes'] / 1024:,.0f} |"
+        for r in rows
+    ]
     write_result(args.name, result, lines)
     return 0
 

@@ -27,15 +27,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 import httpx
 import numpy as np
 
-from kiloglot.fileio import write_text_atomic
 from kiloglot.data import parse_locales, read_massive
+from kiloglot.fileio import write_text_atomic
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -58,8 +58,9 @@ def memory_kb(pid: int) -> dict[str, int]:
     return out
 
 
-async def drive(base: str, endpoint: str, utterances: list[tuple[str, str]], clients: int, seconds: float,
-                think_ms: float) -> dict:
+async def drive(
+    base: str, endpoint: str, utterances: list[tuple[str, str]], clients: int, seconds: float, think_ms: float
+) -> dict:
     """Closed loop: each client sends its next request when the last one is answered (plus think time)."""
     latencies: list[float] = []
     errors: dict[str, int] = {}
@@ -70,8 +71,11 @@ async def drive(base: str, endpoint: str, utterances: list[tuple[str, str]], cli
         session = f"load-{i}"
         while time.perf_counter() < stop:
             locale, text = utterances[rng.randrange(len(utterances))]
-            body = {"texts": [text], "locale": locale} if endpoint == "parse" else \
-                {"text": text, "locale": locale, "session_id": session}
+            body = (
+                {"texts": [text], "locale": locale}
+                if endpoint == "parse"
+                else {"text": text, "locale": locale, "session_id": session}
+            )
             t0 = time.perf_counter()
             key = None
             try:
@@ -79,7 +83,7 @@ async def drive(base: str, endpoint: str, utterances: list[tuple[str, str]], cli
                     payload = await r.read()
                     if r.status != 200:
                         key = f"http {r.status}: {payload[:120].decode(errors='replace')}"
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 key = type(exc).__name__
             latencies.append(time.perf_counter() - t0)
             if key:
@@ -94,10 +98,17 @@ async def drive(base: str, endpoint: str, utterances: list[tuple[str, str]], cli
         await asyncio.gather(*(client(i, http) for i in range(clients)))
         wall = time.perf_counter() - t0
     lat = np.array(latencies) * 1000
-    return {"endpoint": f"/v1/{endpoint}", "client": "aiohttp", "requests": len(lat), "seconds": wall,
-            "throughput_per_s": len(lat) / wall, "errors": sum(errors.values()), "error_kinds": errors,
-            "latency_ms": {q: float(np.percentile(lat, p)) for q, p in (("p50", 50), ("p90", 90), ("p99", 99))},
-            "latency_ms_max": float(lat.max())}
+    return {
+        "endpoint": f"/v1/{endpoint}",
+        "client": "aiohttp",
+        "requests": len(lat),
+        "seconds": wall,
+        "throughput_per_s": len(lat) / wall,
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
+        "latency_ms": {q: float(np.percentile(lat, p)) for q, p in (("p50", 50), ("p90", 90), ("p99", 99))},
+        "latency_ms_max": float(lat.max()),
+    }
 
 
 WRK_SCRIPT = """
@@ -123,22 +134,37 @@ def drive_wrk(base: str, endpoint: str, utterances: list[tuple[str, str]], clien
     picked = [utterances[rng.randrange(len(utterances))] for _ in range(4000)]
     bodies, paths = [], []
     for n, (locale, text) in enumerate(picked):
-        body = {"texts": [text], "locale": locale} if endpoint == "parse" else \
-            {"text": text, "locale": locale, "session_id": f"load-{n % clients}"}
+        body = (
+            {"texts": [text], "locale": locale}
+            if endpoint == "parse"
+            else {"text": text, "locale": locale, "session_id": f"load-{n % clients}"}
+        )
         bodies.append("[==[" + json.dumps(body, ensure_ascii=False) + "]==]")
         paths.append(f'"/v1/{endpoint}"')
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as f:
         f.write(WRK_SCRIPT % (",".join(bodies), ",".join(paths)))
-    out = subprocess.run(["wrk", "-t1", f"-c{clients}", f"-d{int(seconds)}s", "--timeout", "30s", "-s", f.name, base + "/"],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{clients}", f"-d{int(seconds)}s", "--timeout", "30s", "-s", f.name, base + "/"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     os.unlink(f.name)
     line = next(x for x in out.splitlines() if x.startswith("KILOGLOT "))
-    r = json.loads(line[len("KILOGLOT "):])
+    r = json.loads(line[len("KILOGLOT ") :])
     errors = {k: r[k] for k in ("connect", "read", "write", "status", "timeout") if r[k]}
     wall = r["duration_us"] / 1e6
-    return {"endpoint": f"/v1/{endpoint}", "client": "wrk", "requests": r["requests"], "seconds": wall,
-            "throughput_per_s": r["requests"] / wall, "errors": sum(errors.values()), "error_kinds": errors,
-            "latency_ms": {q: r[q] / 1000 for q in ("p50", "p90", "p99")}, "latency_ms_max": r["max"] / 1000}
+    return {
+        "endpoint": f"/v1/{endpoint}",
+        "client": "wrk",
+        "requests": r["requests"],
+        "seconds": wall,
+        "throughput_per_s": r["requests"] / wall,
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
+        "latency_ms": {q: r[q] / 1000 for q in ("p50", "p90", "p99")},
+        "latency_ms_max": r["max"] / 1000,
+    }
 
 
 def main() -> int:
@@ -159,8 +185,19 @@ def main() -> int:
     tmp = tempfile.mkdtemp(prefix="kiloglot-load-")
     db = args.db or f"sqlite:///{tmp}/load.db"
     port = free_port()
-    cmd = [sys.executable, "-m", "kiloglot", "serve", args.model, "--port", str(port), "--db", db,
-           "--workers", str(args.workers)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "kiloglot",
+        "serve",
+        args.model,
+        "--port",
+        str(port),
+        "--db",
+        db,
+        "--workers",
+        str(args.workers),
+    ]
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -183,8 +220,10 @@ def main() -> int:
                 raise SystemExit("--think-ms needs --client aiohttp")
             runs = [drive_wrk(base, ep, utterances, args.clients, args.seconds) for ep in ("parse", "converse")]
         else:
-            runs = [asyncio.run(drive(base, ep, utterances, args.clients, args.seconds, args.think_ms))
-                    for ep in ("parse", "converse")]
+            runs = [
+                asyncio.run(drive(base, ep, utterances, args.clients, args.seconds, args.think_ms))
+                for ep in ("parse", "converse")
+            ]
         mem_after = memory_kb(server.pid)
     finally:
         server.send_signal(signal.SIGINT)
@@ -193,21 +232,32 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             server.kill()
     result = {
-        "benchmark": "load_server", "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "benchmark": "load_server",
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
         "note": "server (1 uvicorn process) and load generator share this machine's cores on loopback",
-        "model": args.model, "locales": locales, "clients": args.clients, "client": args.client,
-        "server_workers": args.workers, "think_ms": args.think_ms,
-        "database": db.split("://")[0], "runs": runs,
+        "model": args.model,
+        "locales": locales,
+        "clients": args.clients,
+        "client": args.client,
+        "server_workers": args.workers,
+        "think_ms": args.think_ms,
+        "database": db.split("://")[0],
+        "runs": runs,
         "server_memory_kb": {"after_warmup": mem_before, "after_load": mem_after},
     }
     RESULTS.mkdir(exist_ok=True)
     write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=1))
-    lines = ["| endpoint | clients | requests | req/s | p50 ms | p90 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| endpoint | clients | requests | req/s | p50 ms | p90 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in runs:
-        lines.append(f"| {r['endpoint']} | {args.clients} | {r['requests']:,} | {r['throughput_per_s']:,.0f} | "
-                     f"{r['latency_ms']['p50']:.1f} | {r['latency_ms']['p90']:.1f} | {r['latency_ms']['p99']:.1f} | {r['errors']} |")
+        lines.append(
+            f"| {r['endpoint']} | {args.clients} | {r['requests']:,} | {r['throughput_per_s']:,.0f} | "
+            f"{r['latency_ms']['p50']:.1f} | {r['latency_ms']['p90']:.1f} | {r['latency_ms']['p99']:.1f} | {r['errors']} |"
+        )
     lines.append(f"\nServer peak RSS: {mem_after.get('VmHWM', 0) / 1024:.0f} MB")
     write_text_atomic(RESULTS / f"{args.name}.md", "\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -21,7 +21,7 @@ import platform
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from kiloglot.fileio import write_text_atomic
@@ -41,8 +41,12 @@ def main() -> int:
     ap.add_argument("--span-masking", action="store_true")
     ap.add_argument("--epochs", type=int, default=5, help="fine-tuning epochs (zero-shot)")
     ap.add_argument("--full-epochs", type=int, default=2, help="fine-tuning epochs (full data)")
-    ap.add_argument("--full-per-locale", type=int, default=0, help="full data: first N labelled utterances per locale (0: all)")
-    ap.add_argument("--option", "-o", action="append", default=[], help="KEY=VALUE: architecture (scratch) / fine-tuning option")
+    ap.add_argument(
+        "--full-per-locale", type=int, default=0, help="full data: first N labelled utterances per locale (0: all)"
+    )
+    ap.add_argument(
+        "--option", "-o", action="append", default=[], help="KEY=VALUE: architecture (scratch) / fine-tuning option"
+    )
     ap.add_argument("--data", default=None)
     args = ap.parse_args()
 
@@ -55,9 +59,12 @@ def main() -> int:
     texts = sample_per_locale(read_unlabeled("massive:train", None, data=args.data), args.per_locale, 13)
     enc_dir = f"models/{args.name}_encoder"
     t0 = time.perf_counter()
-    report = pretrain(texts, enc_dir, PretrainOptions(encoder=args.encoder, epochs=args.pretrain_epochs,
-                                                      span_masking=args.span_masking, **arch),
-                      log=lambda m: print(m, flush=True))
+    report = pretrain(
+        texts,
+        enc_dir,
+        PretrainOptions(encoder=args.encoder, epochs=args.pretrain_epochs, span_masking=args.span_masking, **arch),
+        log=lambda m: print(m, flush=True),
+    )
     pretrain_secs = time.perf_counter() - t0
     variants = [("plain", args.encoder), ("pretrained", enc_dir)]
     if args.encoder == "scratch":
@@ -71,9 +78,24 @@ def main() -> int:
         train_locales, epochs = ("en-US", args.epochs) if setting == "zeroshot" else ("all", args.full_epochs)
         for variant, encoder in variants:
             name = f"{args.name}_{setting}_{variant.split(',')[0].replace(' ', '_')}"
-            cmd = [sys.executable, str(HERE / "train_neural.py"), "--encoder", encoder, "--train-locales", train_locales,
-                   "--eval-locales", "all", "--epochs", str(epochs), "--patience", str(epochs), "--name", name,
-                   "--checkpoint-dir", f"runs/{name}.ckpt"]
+            cmd = [
+                sys.executable,
+                str(HERE / "train_neural.py"),
+                "--encoder",
+                encoder,
+                "--train-locales",
+                train_locales,
+                "--eval-locales",
+                "all",
+                "--epochs",
+                str(epochs),
+                "--patience",
+                str(epochs),
+                "--name",
+                name,
+                "--checkpoint-dir",
+                f"runs/{name}.ckpt",
+            ]
             if setting == "full" and args.full_per_locale:
                 cmd += ["--train-per-locale", str(args.full_per_locale)]
             for k, v in opts.items():
@@ -83,30 +105,48 @@ def main() -> int:
             subprocess.run(cmd, check=True)
             r = json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8"))
             runs[f"{setting}/{variant}"] = {
-                "command": " ".join(cmd[1:]), "em_all": 100 * r["dev_mean_all_eval_locales"]["exact_match"],
+                "command": " ".join(cmd[1:]),
+                "em_all": 100 * r["dev_mean_all_eval_locales"]["exact_match"],
                 "ia_all": 100 * r["dev_mean_all_eval_locales"]["intent_accuracy"],
                 "f1_all": 100 * r["dev_mean_all_eval_locales"]["slot_micro_f1"],
-                "em_unseen": 100 * r["dev_mean_unseen_locales"]["exact_match"] if r["dev_mean_unseen_locales"] else None,
-                "train_seconds": r["seconds"]["read_fit"], "epochs": r["epochs"]}
-    result = {"benchmark": "pretrain_effect", "command": " ".join([Path(sys.executable).name, *sys.argv]),
-              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
-              "pretraining": {"utterances": report["utterances"], "locales": len(report["locales"]),
-                              "seconds": round(pretrain_secs, 1), "before": report["before"], "after": report["after"],
-                              "options": report["options"]},
-              "runs": runs}
+                "em_unseen": 100 * r["dev_mean_unseen_locales"]["exact_match"]
+                if r["dev_mean_unseen_locales"]
+                else None,
+                "train_seconds": r["seconds"]["read_fit"],
+                "epochs": r["epochs"],
+            }
+    result = {
+        "benchmark": "pretrain_effect",
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
+        "pretraining": {
+            "utterances": report["utterances"],
+            "locales": len(report["locales"]),
+            "seconds": round(pretrain_secs, 1),
+            "before": report["before"],
+            "after": report["after"],
+            "options": report["options"],
+        },
+        "runs": runs,
+    }
     write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=1))
-    lines = [f"Stage-2 pretraining: masked-LM on {report['utterances']:,} unlabelled MASSIVE train utterances of "
-             f"{len(report['locales'])} locales, {args.pretrain_epochs} epochs, {pretrain_secs / 60:.1f} min; held-out "
-             f"masked-token accuracy {100 * report['before']['masked_token_accuracy']:.1f}% -> "
-             f"{100 * report['after']['masked_token_accuracy']:.1f}%.", "",
-             "| setting | encoder | dev EM (52) | EM unseen (51) | IA | slot F1 | fine-tuning min |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"Stage-2 pretraining: masked-LM on {report['utterances']:,} unlabelled MASSIVE train utterances of "
+        f"{len(report['locales'])} locales, {args.pretrain_epochs} epochs, {pretrain_secs / 60:.1f} min; held-out "
+        f"masked-token accuracy {100 * report['before']['masked_token_accuracy']:.1f}% -> "
+        f"{100 * report['after']['masked_token_accuracy']:.1f}%.",
+        "",
+        "| setting | encoder | dev EM (52) | EM unseen (51) | IA | slot F1 | fine-tuning min |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
     for key, r in runs.items():
         setting, variant = key.split("/", 1)
         unseen = f"{r['em_unseen']:.2f}" if r["em_unseen"] is not None else "-"
-        lines.append(f"| {setting} | {variant} | {r['em_all']:.2f} | {unseen} | {r['ia_all']:.2f} | {r['f1_all']:.2f} | "
-                     f"{r['train_seconds'] / 60:.1f} |")
+        lines.append(
+            f"| {setting} | {variant} | {r['em_all']:.2f} | {unseen} | {r['ia_all']:.2f} | {r['f1_all']:.2f} | "
+            f"{r['train_seconds'] / 60:.1f} |"
+        )
     write_text_atomic(RESULTS / f"{args.name}.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

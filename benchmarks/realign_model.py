@@ -39,8 +39,10 @@ def realign(model: Path, out: Path, alignment: str) -> Path:
         raise InputError(f"--alignment {alignment!r}: expected one of {', '.join(ALIGNMENTS)}")
     manifest = read_manifest(model)
     if manifest.get("kind") != "neural" or manifest.get("runtime") != "pytorch":
-        raise InputError(f"{model}: expected a neural model with the PyTorch runtime, found kind "
-                         f"{manifest.get('kind')!r}, runtime {manifest.get('runtime')!r}")
+        raise InputError(
+            f"{model}: expected a neural model with the PyTorch runtime, found kind "
+            f"{manifest.get('kind')!r}, runtime {manifest.get('runtime')!r}"
+        )
     config = json.loads((model / "config.json").read_text(encoding="utf-8"))
     was = config["options"].get("word_alignment", "first")
     config["options"]["word_alignment"] = alignment

@@ -13,7 +13,7 @@ import argparse
 import json
 import os
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from results_io import write_result
@@ -32,14 +32,20 @@ def main() -> int:
         raise SystemExit(f"{report_path} does not exist: expected a folder written by kiloglot pretrain")
     report = json.loads(report_path.read_text(encoding="utf-8"))
     stamp = os.path.getmtime(report_path)
-    result = {"benchmark": "kiloglot pretrain (report copied from the encoder folder's pretrain.json)",
-              "command": args.command,
-              "date": datetime.fromtimestamp(stamp, timezone.utc).isoformat(timespec="seconds"),
-              "machine": f"{os.cpu_count()} cores, {platform.platform()}" + (f" ({args.machine_note})" if args.machine_note else ""),
-              "fine_tuned_result": args.fine_tuned, **report}
+    result = {
+        "benchmark": "kiloglot pretrain (report copied from the encoder folder's pretrain.json)",
+        "command": args.command,
+        "date": datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds"),
+        "machine": f"{os.cpu_count()} cores, {platform.platform()}"
+        + (f" ({args.machine_note})" if args.machine_note else ""),
+        "fine_tuned_result": args.fine_tuned,
+        **report,
+    }
     write_result(args.name, result)
-    print(f"{args.name}: masked-token accuracy {100 * report['before']['masked_token_accuracy']:.2f}% -> "
-          f"{100 * report['after']['masked_token_accuracy']:.2f}% in {report['seconds']:.0f}s")
+    print(
+        f"{args.name}: masked-token accuracy {100 * report['before']['masked_token_accuracy']:.2f}% -> "
+        f"{100 * report['after']['masked_token_accuracy']:.2f}% in {report['seconds']:.0f}s"
+    )
     return 0
 
 

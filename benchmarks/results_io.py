@@ -9,7 +9,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +17,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 RESULTS = ROOT / "benchmarks" / "results"
 
-from kiloglot.fileio import write_text_atomic  # noqa: E402
+from kiloglot.fileio import write_text_atomic
 
 
 def header(benchmark: str) -> dict[str, Any]:
-    return {"benchmark": benchmark, "command": " ".join([Path(sys.executable).name, *sys.argv]),
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}}
+    return {
+        "benchmark": benchmark,
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+    }
 
 
 def write_result(name: str, result: dict[str, Any], table: list[str] | None = None) -> None:

@@ -43,23 +43,36 @@ def main() -> int:
     if args.held_out_of:
         chosen = set(parse_locales(args.held_out_of))
         rest = [l for l in locales if l not in chosen]
-        held_out = {"locales_used_for_choices": sorted(chosen), "n_locales": len(rest),
-                    "mean": mean_scores([report.per_locale[l] for l in rest]).as_dict() if rest else None}
+        held_out = {
+            "locales_used_for_choices": sorted(chosen),
+            "n_locales": len(rest),
+            "mean": mean_scores([report.per_locale[l] for l in rest]).as_dict() if rest else None,
+        }
     result = {
         **header("score_model"),
-        "model_dir": args.model, "kind": manifest["kind"], "options": manifest.get("options", {}),
-        "members": manifest.get("members"), "member_kinds": manifest.get("member_kinds"),
+        "model_dir": args.model,
+        "kind": manifest["kind"],
+        "options": manifest.get("options", {}),
+        "members": manifest.get("members"),
+        "member_kinds": manifest.get("member_kinds"),
         "model_bytes": sum(f.stat().st_size for f in Path(args.model).rglob("*") if f.is_file()),
-        "eval_locales": locales, "eval_parse_seconds": round(seconds, 1),
+        "eval_locales": locales,
+        "eval_parse_seconds": round(seconds, 1),
         "eval_utterances_per_s": len(dev) / seconds,
-        "dev_mean": report.mean.as_dict(), "dev_mean_held_out": held_out,
+        "dev_mean": report.mean.as_dict(),
+        "dev_mean_held_out": held_out,
     }
     write_result(args.name, result)
     m = report.mean
-    print(f"{args.name}: dev mean over {len(locales)} locales EM {100 * m.exact_match:.2f} IA {100 * m.intent_accuracy:.2f} "
-          f"F1 {100 * m.slot_micro_f1:.2f} ({len(dev) / seconds:,.0f} utt/s)"
-          + (f"; the {held_out['n_locales']} other locales EM {100 * held_out['mean']['exact_match']:.2f}"
-             if held_out and held_out["mean"] else ""))
+    print(
+        f"{args.name}: dev mean over {len(locales)} locales EM {100 * m.exact_match:.2f} IA {100 * m.intent_accuracy:.2f} "
+        f"F1 {100 * m.slot_micro_f1:.2f} ({len(dev) / seconds:,.0f} utt/s)"
+        + (
+            f"; the {held_out['n_locales']} other locales EM {100 * held_out['mean']['exact_match']:.2f}"
+            if held_out and held_out["mean"]
+            else ""
+        )
+    )
     return 0
 
 

@@ -26,10 +26,10 @@ import resource
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from kiloglot.fileio import write_text_atomic  # noqa: E402 - after the thread settings above
+from kiloglot.fileio import write_text_atomic
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -72,11 +72,11 @@ def _throughput_worker(args: tuple[str, list[tuple[str, str]], int]) -> tuple[in
     n = 0
     for loc, texts in by_locale.items():
         for i in range(0, len(texts), batch):
-            n += len(parser.parse(texts[i:i + batch], loc))
+            n += len(parser.parse(texts[i : i + batch], loc))
     return n, time.perf_counter() - t0
 
 
-def _rss_one_locale(model_dir: str, q: "mp.Queue[float]") -> None:
+def _rss_one_locale(model_dir: str, q: mp.Queue[float]) -> None:
     from kiloglot.nlu import load
 
     parser = load(model_dir)
@@ -84,7 +84,7 @@ def _rss_one_locale(model_dir: str, q: "mp.Queue[float]") -> None:
     q.put(_peak_rss_mb())
 
 
-def _rss_serving(model_dir: str, items: list[tuple[str, str]], q: "mp.Queue[float]") -> None:
+def _rss_serving(model_dir: str, items: list[tuple[str, str]], q: mp.Queue[float]) -> None:
     """Peak RSS of a fresh process that only loads the model and parses utterances of all its locales
     (the benchmark's own process also holds the MASSIVE data it read)."""
     from kiloglot.nlu import load
@@ -95,7 +95,7 @@ def _rss_serving(model_dir: str, items: list[tuple[str, str]], q: "mp.Queue[floa
         by_locale.setdefault(loc, []).append(t)
     for loc, texts in by_locale.items():
         for i in range(0, len(texts), 64):
-            parser.parse(texts[i:i + 64], loc)
+            parser.parse(texts[i : i + 64], loc)
     q.put(_peak_rss_mb())
 
 
@@ -107,14 +107,16 @@ def main() -> int:
     ap.add_argument("--per-locale", type=int, default=200)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--batch", type=int, default=64)
-    ap.add_argument("--locales", default=None, help="utterances of these locales (default: the model's training locales)")
+    ap.add_argument(
+        "--locales", default=None, help="utterances of these locales (default: the model's training locales)"
+    )
     args = ap.parse_args()
 
     from kiloglot.nlu import load
 
     items = _utterances(args.model, args.per_locale, args.data, args.locales)
     ctx = mp.get_context("spawn")  # fresh processes: RSS and timings are not inherited
-    q: "mp.Queue[float]" = ctx.Queue()
+    q: mp.Queue[float] = ctx.Queue()
     p = ctx.Process(target=_rss_one_locale, args=(args.model, q))
     p.start()
     rss_one = q.get()
@@ -139,7 +141,7 @@ def main() -> int:
         lat.append((time.perf_counter_ns() - t) / 1e6)
     rss_all = _peak_rss_mb()
 
-    shares = [items[i::args.workers] for i in range(args.workers)]
+    shares = [items[i :: args.workers] for i in range(args.workers)]
     with ctx.Pool(args.workers) as pool:
         t = time.perf_counter()
         parts = pool.map(_throughput_worker, [(args.model, s, args.batch) for s in shares])
@@ -151,13 +153,18 @@ def main() -> int:
     result = {
         "benchmark": "speed_parser",
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "model": args.model,
         "locales": len({loc for loc, _ in items}),
         "utterances": len(items),
-        "latency_ms": {"p50": lat_sorted[len(lat) // 2], "p90": lat_sorted[int(len(lat) * 0.9)],
-                       "p99": lat_sorted[int(len(lat) * 0.99)], "mean": statistics.fmean(lat), "max": lat_sorted[-1]},
+        "latency_ms": {
+            "p50": lat_sorted[len(lat) // 2],
+            "p90": lat_sorted[int(len(lat) * 0.9)],
+            "p99": lat_sorted[int(len(lat) * 0.99)],
+            "mean": statistics.fmean(lat),
+            "max": lat_sorted[-1],
+        },
         "throughput_per_s": n / busiest,
         "throughput_workers": args.workers,
         "throughput_batch": args.batch,
@@ -176,8 +183,17 @@ def main() -> int:
         "| model | locales | p50 ms | p99 ms | utt/s ({} procs) | size MB | peak RSS MB (all / one locale) |\n"
         "|---|---:|---:|---:|---:|---:|---:|\n"
         "| {} | {} | {:.2f} | {:.2f} | {:,.0f} | {:.0f} | {:.0f} / {:.0f} |\n"
-    ).format(args.workers, args.model, result["locales"], lm["p50"], lm["p99"], result["throughput_per_s"],
-             size / 1e6, rss_all, rss_one)
+    ).format(
+        args.workers,
+        args.model,
+        result["locales"],
+        lm["p50"],
+        lm["p99"],
+        result["throughput_per_s"],
+        size / 1e6,
+        rss_all,
+        rss_one,
+    )
     write_text_atomic(RESULTS / f"{args.name}.md", table)
     print(table)
     return 0

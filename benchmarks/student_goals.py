@@ -21,7 +21,7 @@ import platform
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from kiloglot.fileio import write_text_atomic
@@ -43,13 +43,16 @@ def evaluate(model_dir: str, dev: list, locales: list[str]) -> dict:
     for loc in locales:
         group = by_locale.get(loc, [])
         for i in range(0, len(group), 256):
-            batch = group[i:i + 256]
+            batch = group[i : i + 256]
             parses.extend(parser.parse([e.text for e in batch], loc))
             ordered.extend(batch)
     secs = time.perf_counter() - t0
     report = build_report(ordered, parses)
-    return {"per_locale": {k: v.as_dict() for k, v in report.per_locale.items()}, "mean": report.mean.as_dict(),
-            "eval_seconds": round(secs, 1)}
+    return {
+        "per_locale": {k: v.as_dict() for k, v in report.per_locale.items()},
+        "mean": report.mean.as_dict(),
+        "eval_seconds": round(secs, 1),
+    }
 
 
 def mean_over(per_locale: dict, locales: list[str], key: str) -> float | None:
@@ -63,8 +66,18 @@ def cell(value: float | None) -> str:
 
 
 def speed(model_dir: str, name: str, per_locale: int, locales: str) -> dict:
-    cmd = [sys.executable, str(HERE / "speed_parser.py"), "--model", model_dir, "--name", name,
-           "--per-locale", str(per_locale), "--locales", locales]
+    cmd = [
+        sys.executable,
+        str(HERE / "speed_parser.py"),
+        "--model",
+        model_dir,
+        "--name",
+        name,
+        "--per-locale",
+        str(per_locale),
+        "--locales",
+        locales,
+    ]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return json.loads((RESULTS / f"{name}.json").read_text(encoding="utf-8"))
 
@@ -73,15 +86,28 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", action="append", required=True, help="LABEL=DIR (repeat)")
     ap.add_argument("--teacher", action="append", default=[], help="LABEL of a teacher; students are compared with it")
-    ap.add_argument("--student-of", action="append", default=[], help="STUDENT=TEACHER pairs (default: every non-teacher of the first teacher; "
-                         "'none': no pairs, e.g. models trained on gold labels beside a teacher)")
+    ap.add_argument(
+        "--student-of",
+        action="append",
+        default=[],
+        help="STUDENT=TEACHER pairs (default: every non-teacher of the first teacher; "
+        "'none': no pairs, e.g. models trained on gold labels beside a teacher)",
+    )
     ap.add_argument("--zero-shot-baseline", default=None, help="LABEL of the scratch zero-shot model")
-    ap.add_argument("--seen", default="en-US",
-                    help="locales with gold labels in training (the rest are 'unseen'); 'all' for the full-data setting")
+    ap.add_argument(
+        "--seen",
+        default="en-US",
+        help="locales with gold labels in training (the rest are 'unseen'); 'all' for the full-data setting",
+    )
     ap.add_argument("--name", default="distill_goals")
     ap.add_argument("--data", default=None)
     ap.add_argument("--speed-per-locale", type=int, default=40)
-    ap.add_argument("--dev-per-locale", type=int, default=0, help="score a seeded random sample of N dev utterances per locale (0: all)")
+    ap.add_argument(
+        "--dev-per-locale",
+        type=int,
+        default=0,
+        help="score a seeded random sample of N dev utterances per locale (0: all)",
+    )
     args = ap.parse_args()
 
     from kiloglot.data import ALL_LOCALES, read_massive
@@ -98,8 +124,13 @@ def main() -> int:
         for e in dev:
             by_locale.setdefault(e.locale, []).append(e)
         rng = random.Random(13)
-        dev = [e for loc in locales for e in sorted(rng.sample(by_locale[loc], min(args.dev_per_locale, len(by_locale[loc]))),
-                                                     key=lambda x: int(x.id))]
+        dev = [
+            e
+            for loc in locales
+            for e in sorted(
+                rng.sample(by_locale[loc], min(args.dev_per_locale, len(by_locale[loc]))), key=lambda x: int(x.id)
+            )
+        ]
     rows = {}
     for label, path in models.items():
         print(f"{label}: evaluating {path}", flush=True)
@@ -108,26 +139,44 @@ def main() -> int:
         sp = speed(path, f"{args.name}_{label}_speed", args.speed_per_locale, ",".join(locales))
         pl = ev["per_locale"]
         rows[label] = {
-            "model": path, "em": mean_over(pl, locales, "exact_match"), "ia": mean_over(pl, locales, "intent_accuracy"),
-            "f1": mean_over(pl, locales, "slot_micro_f1"), "em_unseen": mean_over(pl, unseen, "exact_match"),
+            "model": path,
+            "em": mean_over(pl, locales, "exact_match"),
+            "ia": mean_over(pl, locales, "intent_accuracy"),
+            "f1": mean_over(pl, locales, "slot_micro_f1"),
+            "em_unseen": mean_over(pl, unseen, "exact_match"),
             "em_seen": mean_over(pl, seen, "exact_match"),
-            "p50_ms": sp["latency_ms"]["p50"], "p99_ms": sp["latency_ms"]["p99"], "utt_per_s": sp["throughput_per_s"],
-            "size_mb": sp["size_bytes"] / 1e6, "rss_mb": sp["peak_rss_mb_serving_all_locales"], "eval_seconds": ev["eval_seconds"],
+            "p50_ms": sp["latency_ms"]["p50"],
+            "p99_ms": sp["latency_ms"]["p99"],
+            "utt_per_s": sp["throughput_per_s"],
+            "size_mb": sp["size_bytes"] / 1e6,
+            "rss_mb": sp["peak_rss_mb_serving_all_locales"],
+            "eval_seconds": ev["eval_seconds"],
             "per_locale": pl,
         }
-        print(f"{label}: EM {rows[label]['em']:.2f} (unseen {cell(rows[label]['em_unseen'])}), p50 {rows[label]['p50_ms']:.2f} ms",
-              flush=True)
+        print(
+            f"{label}: EM {rows[label]['em']:.2f} (unseen {cell(rows[label]['em_unseen'])}), p50 {rows[label]['p50_ms']:.2f} ms",
+            flush=True,
+        )
     if args.student_of == ["none"]:  # models side by side, none of them distilled from a teacher here
         pairs = {}
     elif args.student_of:
         pairs = dict(p.split("=", 1) for p in args.student_of)
     else:
-        pairs = {k: args.teacher[0] for k in models if k not in args.teacher and k != args.zero_shot_baseline} if args.teacher else {}
+        pairs = (
+            {k: args.teacher[0] for k in models if k not in args.teacher and k != args.zero_shot_baseline}
+            if args.teacher
+            else {}
+        )
     goals = []
     for student, teacher in pairs.items():
         s, t = rows[student], rows[teacher]
-        goals.append({"goal": f"{student} keeps >= 97% of {teacher}'s dev EM", "value": 100 * s["em"] / t["em"],
-                      "met": s["em"] >= 0.97 * t["em"]})
+        goals.append(
+            {
+                "goal": f"{student} keeps >= 97% of {teacher}'s dev EM",
+                "value": 100 * s["em"] / t["em"],
+                "met": s["em"] >= 0.97 * t["em"],
+            }
+        )
     for label, r in rows.items():
         if label in args.teacher:
             continue
@@ -140,24 +189,47 @@ def main() -> int:
     if args.zero_shot_baseline and unseen:
         base = rows[args.zero_shot_baseline]
         for label in pairs:
-            goals.append({"goal": f"{label} vs {args.zero_shot_baseline}: unseen-locale dev EM gain (points)",
-                          "value": rows[label]["em_unseen"] - base["em_unseen"],
-                          "met": rows[label]["em_unseen"] >= base["em_unseen"] + 10})
-    result = {"benchmark": "student_goals", "command": " ".join([Path(sys.executable).name, *sys.argv]),
-              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-              "seen_locales": seen, "dev_utterances": len(dev), "rows": rows, "goals": goals}
+            goals.append(
+                {
+                    "goal": f"{label} vs {args.zero_shot_baseline}: unseen-locale dev EM gain (points)",
+                    "value": rows[label]["em_unseen"] - base["em_unseen"],
+                    "met": rows[label]["em_unseen"] >= base["em_unseen"] + 10,
+                }
+            )
+    result = {
+        "benchmark": "student_goals",
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "seen_locales": seen,
+        "dev_utterances": len(dev),
+        "rows": rows,
+        "goals": goals,
+    }
     RESULTS.mkdir(parents=True, exist_ok=True)
     write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=1))
-    lines = [f"| model | role | dev EM ({len(locales)}) | EM unseen ({len(unseen)}) | EM seen ({len(seen)}) | IA | slot F1 | "
-             "p50 ms | p99 ms | utt/s | size MB | peak RSS MB |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"| model | role | dev EM ({len(locales)}) | EM unseen ({len(unseen)}) | EM seen ({len(seen)}) | IA | slot F1 | "
+        "p50 ms | p99 ms | utt/s | size MB | peak RSS MB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for label, r in rows.items():
-        role = "teacher" if label in args.teacher else ("baseline" if label == args.zero_shot_baseline else
-                                                        f"student of {pairs[label]}" if label in pairs else "")
-        lines.append(f"| {label} (`{r['model']}`) | {role} | {r['em']:.2f} | {cell(r['em_unseen'])} | {cell(r['em_seen'])} | "
-                     f"{r['ia']:.2f} | {r['f1']:.2f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['utt_per_s']:,.0f} | "
-                     f"{r['size_mb']:.1f} | {r['rss_mb']:.0f} |")
+        role = (
+            "teacher"
+            if label in args.teacher
+            else (
+                "baseline"
+                if label == args.zero_shot_baseline
+                else f"student of {pairs[label]}"
+                if label in pairs
+                else ""
+            )
+        )
+        lines.append(
+            f"| {label} (`{r['model']}`) | {role} | {r['em']:.2f} | {cell(r['em_unseen'])} | {cell(r['em_seen'])} | "
+            f"{r['ia']:.2f} | {r['f1']:.2f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['utt_per_s']:,.0f} | "
+            f"{r['size_mb']:.1f} | {r['rss_mb']:.0f} |"
+        )
     lines += ["", "| goal | value | met |", "|---|---:|---|"]
     lines += [f"| {g['goal']} | {g['value']:.2f} | {'yes' if g['met'] else 'no'} |" for g in goals]
     table = "\n".join(lines) + "\n"

@@ -15,12 +15,12 @@ import os
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from kiloglot.fileio import write_text_atomic
 from kiloglot.data import parse_locales, read_massive
 from kiloglot.evaluation import build_report
+from kiloglot.fileio import write_text_atomic
 from kiloglot.nlu import load, registry
 from kiloglot.settings import parse_option
 
@@ -28,8 +28,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def machine() -> dict[str, object]:
-    return {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-            "processor": platform.processor() or platform.machine()}
+    return {
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "processor": platform.processor() or platform.machine(),
+    }
 
 
 def main() -> int:
@@ -40,8 +44,13 @@ def main() -> int:
     ap.add_argument("--name", default="linear_all52")
     ap.add_argument("--jobs", type=int, default=os.cpu_count())
     ap.add_argument("--crf-iterations", type=int, default=100)
-    ap.add_argument("--option", "-o", action="append", default=[],
-                    help="KEY=VALUE linear option, e.g. -o crf_c1=1.0 -o intent_density=0.03 (a compact model)")
+    ap.add_argument(
+        "--option",
+        "-o",
+        action="append",
+        default=[],
+        help="KEY=VALUE linear option, e.g. -o crf_c1=1.0 -o intent_density=0.03 (a compact model)",
+    )
     args = ap.parse_args()
     locales = parse_locales(args.locales)
     t0 = time.perf_counter()
@@ -55,7 +64,9 @@ def main() -> int:
 
     def progress(locale: str, secs: float) -> None:
         done.append(locale)
-        print(f"[{time.perf_counter() - t0:7.1f}s] {len(done)}/{len(locales)} {locale} trained in {secs:.1f}s", flush=True)
+        print(
+            f"[{time.perf_counter() - t0:7.1f}s] {len(done)}/{len(locales)} {locale} trained in {secs:.1f}s", flush=True
+        )
 
     t1 = time.perf_counter()
     parser.fit(train, dev, progress=progress)
@@ -72,7 +83,7 @@ def main() -> int:
     result = {
         "benchmark": "train_linear",
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "locales": locales,
         "options": {"crf_iterations": args.crf_iterations, **options},
@@ -87,8 +98,10 @@ def main() -> int:
     }
     write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=1))
     m = report.mean
-    print(f"dev mean over {len(locales)} locales: EM {100*m.exact_match:.2f} IA {100*m.intent_accuracy:.2f} "
-          f"F1 {100*m.slot_micro_f1:.2f}; train wall {t_total_train/60:.1f} min; size {size/1e6:.1f} MB")
+    print(
+        f"dev mean over {len(locales)} locales: EM {100 * m.exact_match:.2f} IA {100 * m.intent_accuracy:.2f} "
+        f"F1 {100 * m.slot_micro_f1:.2f}; train wall {t_total_train / 60:.1f} min; size {size / 1e6:.1f} MB"
+    )
     return 0
 
 

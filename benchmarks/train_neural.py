@@ -13,20 +13,20 @@ training: its labelled locales (from the manifest) count as seen.
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict
 import json
 import os
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
 
-from kiloglot.fileio import write_text_atomic
 from kiloglot.data import parse_locales, read_massive
 from kiloglot.evaluation import build_report
+from kiloglot.fileio import write_text_atomic
 from kiloglot.learn.unlabeled import sample_per_locale
 from kiloglot.nlu import load, registry
 from kiloglot.settings import parse_option
@@ -47,13 +47,23 @@ def main() -> int:
     ap.add_argument("--freeze-embeddings", action="store_true")
     ap.add_argument("--option", "-o", action="append", default=[], help="KEY=VALUE neural option")
     ap.add_argument("--checkpoint-dir", default=None)
-    ap.add_argument("--train-per-locale", type=int, default=0, help="use only the first N train utterances of each locale (0: all)")
-    ap.add_argument("--train-pick", choices=["first", "random"], default="first",
-                    help="with --train-per-locale: the first N of each locale (the same parallel utterances in every "
-                         "locale) or a seeded random N per locale (different utterances per locale: more content)")
-    ap.add_argument("--selection-dev-per-locale", type=int, default=0,
-                    help="pick the best epoch on a seeded sample of N dev utterances per training locale (0: all); "
-                         "the final scores always use the whole dev partition of the evaluation locales")
+    ap.add_argument(
+        "--train-per-locale", type=int, default=0, help="use only the first N train utterances of each locale (0: all)"
+    )
+    ap.add_argument(
+        "--train-pick",
+        choices=["first", "random"],
+        default="first",
+        help="with --train-per-locale: the first N of each locale (the same parallel utterances in every "
+        "locale) or a seeded random N per locale (different utterances per locale: more content)",
+    )
+    ap.add_argument(
+        "--selection-dev-per-locale",
+        type=int,
+        default=0,
+        help="pick the best epoch on a seeded sample of N dev utterances per training locale (0: all); "
+        "the final scores always use the whole dev partition of the evaluation locales",
+    )
     ap.add_argument("--out", default=None)
     ap.add_argument("--model", default=None, help="score this existing neural model instead of training one")
     ap.add_argument("--name", required=True)
@@ -63,10 +73,15 @@ def main() -> int:
     train_locales = parse_locales(args.train_locales)
     eval_locales = parse_locales(args.eval_locales) if args.eval_locales else train_locales
     encoder = "hf:" + os.path.expanduser(args.encoder[3:]) if args.encoder.startswith("hf:") else args.encoder
-    options = {"encoder": encoder,
-               "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
-               "patience": args.patience, "freeze_embeddings": args.freeze_embeddings,
-               "checkpoint_dir": args.checkpoint_dir or f"runs/{args.name}.ckpt"}
+    options = {
+        "encoder": encoder,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "patience": args.patience,
+        "freeze_embeddings": args.freeze_embeddings,
+        "checkpoint_dir": args.checkpoint_dir or f"runs/{args.name}.ckpt",
+    }
     options.update(parse_option(item) for item in args.option)
     out = args.out or f"models/{args.name}"
     t0 = time.perf_counter()
@@ -89,9 +104,19 @@ def main() -> int:
     parser.fit(train, dev_sel, progress=progress)
     t_train = time.perf_counter() - t0
     parser.save(out)
-    return score_and_write(args, out, train_locales, eval_locales, dev_eval, t_train, len(train),
-                           {k: v for k, v in options.items()}, {k: v for k, v in asdict(parser.options).items()},
-                           [r.__dict__ for r in parser.reports], None)
+    return score_and_write(
+        args,
+        out,
+        train_locales,
+        eval_locales,
+        dev_eval,
+        t_train,
+        len(train),
+        dict(options.items()),
+        dict(asdict(parser.options).items()),
+        [r.__dict__ for r in parser.reports],
+        None,
+    )
 
 
 def per_locale(examples: list, n: int, random_pick: bool, seed: int = 13) -> list:
@@ -118,14 +143,34 @@ def score_existing(args: argparse.Namespace) -> int:
     dev_eval = read_massive(args.data, eval_locales, ["dev"])
     # what training took and saw is known only for a distilled model (its manifest records it)
     seconds = (report["teacher_seconds"] + report["student_seconds"]) if report else None
-    return score_and_write(args, args.model, train_locales, eval_locales, dev_eval, seconds,
-                           report["labelled"] + report["unlabelled"] if report else None,
-                           manifest["options"], manifest["options"], manifest.get("epochs", []), report)
+    return score_and_write(
+        args,
+        args.model,
+        train_locales,
+        eval_locales,
+        dev_eval,
+        seconds,
+        report["labelled"] + report["unlabelled"] if report else None,
+        manifest["options"],
+        manifest["options"],
+        manifest.get("epochs", []),
+        report,
+    )
 
 
-def score_and_write(args: argparse.Namespace, out: str, train_locales: list[str], eval_locales: list[str],
-                    dev_eval: list, t_train: float | None, n_train: int | None, options: dict, resolved: dict, epochs: list,
-                    distillation: dict | None) -> int:
+def score_and_write(
+    args: argparse.Namespace,
+    out: str,
+    train_locales: list[str],
+    eval_locales: list[str],
+    dev_eval: list,
+    t_train: float | None,
+    n_train: int | None,
+    options: dict,
+    resolved: dict,
+    epochs: list,
+    distillation: dict | None,
+) -> int:
     model = load(out)
     t1 = time.perf_counter()
     parses = model.parse_examples(dev_eval)
@@ -142,25 +187,36 @@ def score_and_write(args: argparse.Namespace, out: str, train_locales: list[str]
     result = {
         "benchmark": "train_neural",
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "torch": torch.__version__,
-                    "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
-        "options": options, "resolved_options": resolved,
-        "train_locales": train_locales, "eval_locales": eval_locales,
-        "train_examples": n_train, "epochs": epochs, "distillation": distillation,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpu_count": os.cpu_count(),
+            "platform": platform.platform(),
+            "torch": torch.__version__,
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        },
+        "options": options,
+        "resolved_options": resolved,
+        "train_locales": train_locales,
+        "eval_locales": eval_locales,
+        "train_examples": n_train,
+        "epochs": epochs,
+        "distillation": distillation,
         "seconds": {"read_fit": t_train, "eval_parse": t_eval},
         "eval_utterances_per_s": len(dev_eval) / t_eval,
-        "model_dir": out, "model_bytes": size,
+        "model_dir": out,
+        "model_bytes": size,
         "dev_mean_all_eval_locales": report.mean.as_dict(),
         "dev_mean_unseen_locales": zero_mean,
         "dev_worst5": {k: v.as_dict() for k, v in report.worst(5)},
     }
     write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=1))
     m = report.mean
-    print(f"{args.name}: dev mean over {len(eval_locales)} locales EM {100*m.exact_match:.2f} IA {100*m.intent_accuracy:.2f} "
-          f"F1 {100*m.slot_micro_f1:.2f}" + (f"; unseen {len(zero)}: EM {100*zero_mean['exact_match']:.2f}" if zero_mean else ""))
+    print(
+        f"{args.name}: dev mean over {len(eval_locales)} locales EM {100 * m.exact_match:.2f} IA {100 * m.intent_accuracy:.2f} "
+        f"F1 {100 * m.slot_micro_f1:.2f}"
+        + (f"; unseen {len(zero)}: EM {100 * zero_mean['exact_match']:.2f}" if zero_mean else "")
+    )
     return 0
-
 
 
 if __name__ == "__main__":

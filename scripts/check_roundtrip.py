@@ -23,7 +23,9 @@ from kiloglot.data.massive import _MEMBER
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=None, help="MASSIVE .tar.gz, folder or .jsonl (default: resolved as the CLI does)")
+    ap.add_argument(
+        "--data", default=None, help="MASSIVE .tar.gz, folder or .jsonl (default: resolved as the CLI does)"
+    )
     ap.add_argument("--locales", default="all")
     args = ap.parse_args()
     locales = set(parse_locales(args.locales))
@@ -41,13 +43,15 @@ def main() -> int:
                 rec = json.loads(line)
                 ex = SlotCodec.decode(rec["annot_utt"], rec["locale"], rec["utt"], id=rec["id"])
                 same = SlotCodec.encode(ex) == rec["annot_utt"] and ex.text == rec["utt"]
-                same = same and all(ex.text[s.start:s.end].strip() for s in ex.spans)
+                same = same and all(ex.text[s.start : s.end].strip() for s in ex.spans)
                 (ok if same else bad)[rec["locale"]] += 1
                 if not same and len(examples) < 10:
                     examples.append(f"{rec['locale']} {rec['id']}: {rec['annot_utt']!r} -> {SlotCodec.encode(ex)!r}")
     total_ok, total_bad = sum(ok.values()), sum(bad.values())
-    print(f"{len(ok | bad)} locales, {total_ok + total_bad} records: {total_ok} exact, {total_bad} mismatched "
-          f"({time.perf_counter() - t0:.1f}s)")
+    print(
+        f"{len(ok | bad)} locales, {total_ok + total_bad} records: {total_ok} exact, {total_bad} mismatched "
+        f"({time.perf_counter() - t0:.1f}s)"
+    )
     for line in examples:
         print("  ", line)
     return 1 if total_bad else 0

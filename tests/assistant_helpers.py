@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from kiloglot.nlu.contract import Parser
 from kiloglot.nlu.parse import Parse, SlotValue
 
-NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)  # a Tuesday
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # a Tuesday
 
 
 class ScriptedParser(Parser):
@@ -41,7 +42,7 @@ class ScriptedParser(Parser):
             out.append(Parse(text, locale, intent, conf, tuple(values), ((intent, conf),)))
         return out
 
-    def fit(self, *a: Any, **k: Any) -> "ScriptedParser":
+    def fit(self, *a: Any, **k: Any) -> ScriptedParser:
         return self
 
     def save(self, *a: Any, **k: Any) -> Path:

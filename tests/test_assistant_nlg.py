@@ -38,8 +38,10 @@ def test_cldr_formats_time_date_and_digits_per_locale():
     assert Localizer("hi-IN").number(1234567) == "12,34,567"  # Indian grouping, Latin digits (CLDR default)
     assert Localizer("de-DE").number(1234.5) == "1.234,5"
     assert Localizer("ja-JP").date(t, "medium") == "2026/11/24"
-    assert Localizer("fr-FR").unit(21, "temperature-celsius") == "21\u202f°C" or \
-        Localizer("fr-FR").unit(21, "temperature-celsius") == "21 °C"
+    assert (
+        Localizer("fr-FR").unit(21, "temperature-celsius") == "21\u202f°C"
+        or Localizer("fr-FR").unit(21, "temperature-celsius") == "21 °C"
+    )
 
 
 def test_locale_without_catalogue_falls_back_to_english_text_but_keeps_its_formats():

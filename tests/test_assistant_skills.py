@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from assistant_helpers import NOW, FakeNews, FakeSearch, FakeWeather, ScriptedParser
+
 from kiloglot.assistant import Assistant, Providers, Store
 from kiloglot.assistant.nlg import REPLY_LOCALES
 from kiloglot.assistant.skills import SKILL_CLASSES
@@ -38,8 +38,13 @@ def turn(locale: str, scenario: str, tmp_path, providers: Providers | None = Non
     parser = ScriptedParser(REPLY_LOCALES)
     text, intent, slots = CASES[scenario]
     parser.say(text, intent, 0.95, **slots)
-    assistant = Assistant(parser, Store(f"sqlite:///{tmp_path / 'a.db'}"), providers=providers,
-                          clock=lambda: NOW, default_timezone="Europe/Berlin")
+    assistant = Assistant(
+        parser,
+        Store(f"sqlite:///{tmp_path / 'a.db'}"),
+        providers=providers,
+        clock=lambda: NOW,
+        default_timezone="Europe/Berlin",
+    )
     return assistant.converse(f"{scenario}-{locale}", text, locale)
 
 
@@ -75,9 +80,16 @@ def test_times_in_replies_follow_each_locales_clock_and_digits(tmp_path):
 
 
 def test_service_skills_use_a_configured_provider(tmp_path):
-    providers = Providers(search=FakeSearch(), news=FakeNews(), weather=FakeWeather(), transport=FakeSearch(),
-                          takeaway=FakeSearch(), social=FakeSearch(), recommendations=FakeSearch(),
-                          recipes=FakeSearch())
+    providers = Providers(
+        search=FakeSearch(),
+        news=FakeNews(),
+        weather=FakeWeather(),
+        transport=FakeSearch(),
+        takeaway=FakeSearch(),
+        social=FakeSearch(),
+        recommendations=FakeSearch(),
+        recipes=FakeSearch(),
+    )
     assert turn("en-US", "transport", tmp_path, providers).reply == "answer for transport_query"
     assert turn("en-US", "news", tmp_path, providers).reply == "Headlines: Headline one and Headline two."
     us = turn("en-US", "weather", tmp_path, providers).reply
@@ -118,9 +130,20 @@ def test_maths_and_time_zone_conversion(tmp_path):
     from kiloglot.nlu.parse import Parse, SlotValue
 
     text = "9:00 in London in Tokyo"
-    fixed = Parse(text, "en-US", "datetime_convert", 0.9,
-                  (SlotValue("time", "9:00", 0, 4), SlotValue("place_name", "London", 8, 14),
-                   SlotValue("place_name", "Tokyo", 18, 23)), (("datetime_convert", 0.9),))
+    fixed = Parse(
+        text,
+        "en-US",
+        "datetime_convert",
+        0.9,
+        (
+            SlotValue("time", "9:00", 0, 4),
+            SlotValue("place_name", "London", 8, 14),
+            SlotValue("place_name", "Tokyo", 18, 23),
+        ),
+        (("datetime_convert", 0.9),),
+    )
     parser.parse = lambda texts, locale: [fixed]  # type: ignore[method-assign]
-    assert a.converse("c", text, "en-US").reply == "9:00\u202fAM in London is 6:00\u202fPM in Tokyo." or \
-        a.converse("c2", text, "en-US").reply == "9:00 AM in London is 6:00 PM in Tokyo."
+    assert (
+        a.converse("c", text, "en-US").reply == "9:00\u202fAM in London is 6:00\u202fPM in Tokyo."
+        or a.converse("c2", text, "en-US").reply == "9:00 AM in London is 6:00 PM in Tokyo."
+    )

@@ -26,8 +26,23 @@ def test_data_info_lists_counts_intents_slots(massive_path):
 
 def test_train_evaluate_parse_end_to_end(massive_path, tmp_path):
     model = tmp_path / "m"
-    r = run("train", "--parser", "linear", "--locales", "sw-KE", "--data", str(massive_path), "--out", str(model),
-            "--crf-iterations", "10", "--jobs", "1", "-o", "intent_density=0.2")
+    r = run(
+        "train",
+        "--parser",
+        "linear",
+        "--locales",
+        "sw-KE",
+        "--data",
+        str(massive_path),
+        "--out",
+        str(model),
+        "--crf-iterations",
+        "10",
+        "--jobs",
+        "1",
+        "-o",
+        "intent_density=0.2",
+    )
     assert r.exit_code == 0, r.output
     assert "dev mean: exact match" in r.stdout
     manifest = json.loads((model / "manifest.json").read_text())
@@ -36,8 +51,18 @@ def test_train_evaluate_parse_end_to_end(massive_path, tmp_path):
 
     rep = tmp_path / "report.json"
     pred = tmp_path / "pred.jsonl"
-    r = run("evaluate", str(model), "--split", "dev", "--data", str(massive_path), "--report", str(rep),
-            "--predictions", str(pred))
+    r = run(
+        "evaluate",
+        str(model),
+        "--split",
+        "dev",
+        "--data",
+        str(massive_path),
+        "--report",
+        str(rep),
+        "--predictions",
+        str(pred),
+    )
     assert r.exit_code == 0, r.output
     assert "| sw-KE | 2033 |" in r.stdout
     assert rep.is_file() and rep.with_suffix(".md").is_file() and rep.with_suffix(".png").is_file()
@@ -55,21 +80,30 @@ def test_train_evaluate_parse_end_to_end(massive_path, tmp_path):
     assert r.exit_code == 0 and len(r.stdout.splitlines()) == 2
 
 
-@pytest.mark.parametrize("args,message", [
-    (["parse", "{model}", "hello", "--locale", "xx-XX"], "unknown locale 'xx-XX'"),
-    (["parse", "{model}", "hello", "--locale", "de-DE"], "not trained on locale 'de-DE'"),
-    (["parse", "{model}", "   ", "--locale", "en-US"], "the text is empty"),
-    (["parse", "{tmp}/missing", "hello"], "does not exist"),
-    (["parse", "{tmp}", "hello"], "no manifest.json"),
-    (["parse", "{model}", "--input", "{tmp}/latin1.txt"], "is not valid UTF-8 (line 2"),
-    (["parse", "{model}"], "give either a TEXT argument or --input"),
-    (["evaluate", "{model}", "--split", "validation"], "unknown split 'validation'"),
-    (["train", "--out", "{tmp}/x", "--locales", "en-US,zz-ZZ"], "unknown locale 'zz-ZZ'"),
-    (["train", "--out", "{tmp}/x", "--parser", "quantum"], "unknown parser kind 'quantum'"),
-    (["train", "--out", "{tmp}/x", "--locales", "sw-KE", "-o", "intent_density=2"], "intent_density 2: expected a fraction in (0, 1]"),
-    (["train", "--out", "{tmp}/x", "--locales", "sw-KE", "-o", "dim=128"], "unknown option(s) for the linear parser: dim"),
-    (["data", "info", "--data", "{tmp}/nothing.tar.gz"], "does not exist"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["parse", "{model}", "hello", "--locale", "xx-XX"], "unknown locale 'xx-XX'"),
+        (["parse", "{model}", "hello", "--locale", "de-DE"], "not trained on locale 'de-DE'"),
+        (["parse", "{model}", "   ", "--locale", "en-US"], "the text is empty"),
+        (["parse", "{tmp}/missing", "hello"], "does not exist"),
+        (["parse", "{tmp}", "hello"], "no manifest.json"),
+        (["parse", "{model}", "--input", "{tmp}/latin1.txt"], "is not valid UTF-8 (line 2"),
+        (["parse", "{model}"], "give either a TEXT argument or --input"),
+        (["evaluate", "{model}", "--split", "validation"], "unknown split 'validation'"),
+        (["train", "--out", "{tmp}/x", "--locales", "en-US,zz-ZZ"], "unknown locale 'zz-ZZ'"),
+        (["train", "--out", "{tmp}/x", "--parser", "quantum"], "unknown parser kind 'quantum'"),
+        (
+            ["train", "--out", "{tmp}/x", "--locales", "sw-KE", "-o", "intent_density=2"],
+            "intent_density 2: expected a fraction in (0, 1]",
+        ),
+        (
+            ["train", "--out", "{tmp}/x", "--locales", "sw-KE", "-o", "dim=128"],
+            "unknown option(s) for the linear parser: dim",
+        ),
+        (["data", "info", "--data", "{tmp}/nothing.tar.gz"], "does not exist"),
+    ],
+)
 def test_errors_are_one_clear_line_and_nonzero_exit(trained_model, tmp_path, args, message):
     (tmp_path / "latin1.txt").write_bytes("play jazz\ncaf\xe9\n".encode("latin-1"))
     args = [a.format(model=trained_model, tmp=tmp_path) for a in args]
@@ -80,16 +114,18 @@ def test_errors_are_one_clear_line_and_nonzero_exit(trained_model, tmp_path, arg
 
 
 def test_installed_command_prints_no_traceback(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "kiloglot", "parse", str(tmp_path / "none"), "hi"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiloglot", "parse", str(tmp_path / "none"), "hi"], capture_output=True, text=True
+    )
     assert proc.returncode == 1
     assert proc.stderr.startswith("error: model directory") and "Traceback" not in proc.stderr
 
 
 def test_chat_holds_a_conversation_and_switches_language(trained_model, tmp_path):
     script = "wake me up at seven am tomorrow\nwhat alarms do i have\ncancel that\n/locale ja-JP\n明日の朝7時に起こして\n/locale xx-XX\n"
-    r = runner.invoke(app, ["chat", str(trained_model), "--locale", "en-US", "--db", f"sqlite:///{tmp_path / 'c.db'}"],
-                      input=script)
+    r = runner.invoke(
+        app, ["chat", str(trained_model), "--locale", "en-US", "--db", f"sqlite:///{tmp_path / 'c.db'}"], input=script
+    )
     lines = r.output.splitlines()
     assert "> wake me up at seven am tomorrow" in lines
     assert any(line.startswith("Alarm set for") and "7:00" in line for line in lines), r.output

@@ -8,8 +8,9 @@ from kiloglot.data import AnnotationError, MassiveReader, SlotCodec, Span, spans
 
 
 def test_english_decode_gives_words_labels_and_offsets():
-    ex = SlotCodec.decode("wake me up at [time : five am] [date : this week]", "en-US",
-                          "wake me up at five am this week")
+    ex = SlotCodec.decode(
+        "wake me up at [time : five am] [date : this week]", "en-US", "wake me up at five am this week"
+    )
     assert ex.words == ("wake", "me", "up", "at", "five", "am", "this", "week")
     assert ex.word_labels == ("Other",) * 4 + ("time", "time", "date", "date")
     assert ex.spans == (Span("time", 14, 21), Span("date", 22, 31))
@@ -20,7 +21,7 @@ def test_japanese_spaces_only_in_annotation_round_trip():
     annot = "[date : 金曜日] の [time : 午前九時] に起こしてください"
     ex = SlotCodec.decode(annot, "ja-JP", "金曜日の午前九時に起こしてください")
     assert ex.text == "金曜日の午前九時に起こしてください"
-    assert [ex.text[s.start:s.end] for s in ex.spans] == ["金曜日", "午前九時"]
+    assert [ex.text[s.start : s.end] for s in ex.spans] == ["金曜日", "午前九時"]
     assert ex.words[:4] == ("金", "曜", "日", "の")
     assert ex.word_labels[:4] == ("date", "date", "date", "Other")
     assert SlotCodec.encode(ex) == annot
@@ -40,10 +41,17 @@ def test_latin_run_inside_japanese_is_one_word():
     assert ex.word_labels[:2] == ("media_type", "Other")
 
 
-@pytest.mark.parametrize("bad", [
-    "play [song_name : x", "play song_name : x]", "play [ : x]", "play [a : [b : x]]", "play [song_name : ]",
-    "play [song_name x]",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "play [song_name : x",
+        "play song_name : x]",
+        "play [ : x]",
+        "play [a : [b : x]]",
+        "play [song_name : ]",
+        "play [song_name x]",
+    ],
+)
 def test_malformed_annotation_is_rejected(bad):
     with pytest.raises(AnnotationError):
         SlotCodec.decode(bad, "en-US")

@@ -15,8 +15,8 @@ from kiloglot.data.segmentation import splits_characters
 from kiloglot.errors import InputError, ModelError
 from kiloglot.nlu import load, read_manifest, registry
 from kiloglot.nlu.linear.features import word_features
-from kiloglot.nlu.linear.intent import SparseWeights
 from kiloglot.nlu.linear.index import FeatureIndex
+from kiloglot.nlu.linear.intent import SparseWeights
 from kiloglot.nlu.linear.slots import CompactTagger, _viterbi
 
 runner = CliRunner()
@@ -41,8 +41,9 @@ def _unquantised(t: CompactTagger, model: bytes) -> CompactTagger:
     rows, cols = np.nonzero(dense)
     indptr = np.zeros(len(dense) + 1, dtype=np.int32)
     np.cumsum(np.bincount(rows, minlength=len(dense)), out=indptr[1:])
-    return CompactTagger(t.attributes, t.labels, SparseWeights(indptr, cols.astype(np.uint16), dense[rows, cols]),
-                         t.transitions)
+    return CompactTagger(
+        t.attributes, t.labels, SparseWeights(indptr, cols.astype(np.uint16), dense[rows, cols]), t.transitions
+    )
 
 
 def test_viterbi_finds_the_best_labelling():
@@ -86,7 +87,9 @@ def test_attribute_index_finds_its_strings_and_only_them():
     assert list(rows) == [*range(len(names)), -1, -1]
     # Pickling (training workers send models to the parent) rebuilds the hash index in the new process.
     again = pickle.loads(pickle.dumps(index))
-    assert again.names() == names and list(again.rows(np.array([hash("p2=pl")], dtype=np.int64))) == [names.index("p2=pl")]
+    assert again.names() == names and list(again.rows(np.array([hash("p2=pl")], dtype=np.int64))) == [
+        names.index("p2=pl")
+    ]
     with pytest.raises(ValueError, match="share a hash"):
         FeatureIndex(["w=a", "w=a"])
     assert list(FeatureIndex([]).rows(np.array([hash("x")], dtype=np.int64))) == [-1]
@@ -126,12 +129,18 @@ def test_compact_linear_model_saves_loads_and_is_smaller(trained_model, small_co
     assert [p.to_dict() for p in reloaded.parse(texts, "en-US")] == [p.to_dict() for p in small.parse(texts, "en-US")]
     # Labels as the crfsuite model with the same intent weights, but for a few int8 near-ties.
     pruned_only = full.compacted(intent_density=0.1)
-    same = np.mean([a.word_labels == b.word_labels for a, b in
-                    zip(reloaded.parse(texts, "en-US"), pruned_only.parse(texts, "en-US"))])
+    same = np.mean(
+        [
+            a.word_labels == b.word_labels
+            for a, b in zip(reloaded.parse(texts, "en-US"), pruned_only.parse(texts, "en-US"))
+        ]
+    )
     assert same >= 0.97
     # A compact model compacts again to itself (nothing left to convert).
     again = reloaded.compacted(compact_slots=True)
-    assert [p.to_dict() for p in again.parse(texts[:50], "en-US")] == [p.to_dict() for p in reloaded.parse(texts[:50], "en-US")]
+    assert [p.to_dict() for p in again.parse(texts[:50], "en-US")] == [
+        p.to_dict() for p in reloaded.parse(texts[:50], "en-US")
+    ]
 
 
 def test_training_with_compact_slots_equals_compacting_afterwards(small_corpus):
@@ -144,8 +153,9 @@ def test_training_with_compact_slots_equals_compacting_afterwards(small_corpus):
     assert trained.options.compact_slots and after.options.compact_slots
     # The intent SVM's solver shuffles (its confidences differ in the 5th digit from fit to fit); the CRF
     # is deterministic, so with the intents fixed the labels must be the same.
-    assert [p.word_labels for p in trained.parse_given_intents(texts, "en-US", intents)] == \
-        [p.word_labels for p in after.parse_given_intents(texts, "en-US", intents)]
+    assert [p.word_labels for p in trained.parse_given_intents(texts, "en-US", intents)] == [
+        p.word_labels for p in after.parse_given_intents(texts, "en-US", intents)
+    ]
 
 
 def test_corrupt_compact_slot_files_are_refused(trained_model, tmp_path):

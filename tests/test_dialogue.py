@@ -7,8 +7,8 @@ import os
 import uuid
 
 import pytest
-
 from assistant_helpers import NOW, ScriptedParser
+
 from kiloglot.assistant import Assistant, ConfidencePolicy, Store
 from kiloglot.errors import InputError
 
@@ -35,12 +35,16 @@ def scripted() -> ScriptedParser:
 
 @pytest.fixture()
 def assistant(tmp_path):
-    return Assistant(scripted(), Store(f"sqlite:///{tmp_path / 'state.db'}"), clock=lambda: NOW,
-                     default_timezone="Europe/Berlin")
+    return Assistant(
+        scripted(), Store(f"sqlite:///{tmp_path / 'state.db'}"), clock=lambda: NOW, default_timezone="Europe/Berlin"
+    )
 
 
 def test_correction_replaces_the_last_action(assistant):
-    assert assistant.converse("s", "wake me up at 7:00 tomorrow", "en-US").reply == "Alarm set for Nov 25, 2026, 7:00\u202fAM."
+    assert (
+        assistant.converse("s", "wake me up at 7:00 tomorrow", "en-US").reply
+        == "Alarm set for Nov 25, 2026, 7:00\u202fAM."
+    )
     r = assistant.converse("s", "no, 7:30", "en-US")
     assert r.action == "answer" and "7:30" in r.reply
     alarms = assistant.converse("s", "what alarms do i have", "en-US").data["alarms"]
@@ -134,8 +138,10 @@ def postgres_url() -> str | None:
     return url
 
 
-@pytest.mark.skipif(not os.environ.get("KILOGLOT_TEST_POSTGRES_URL") and os.environ.get("KILOGLOT_REQUIRE_SERVICES") != "1",
-                    reason="no PostgreSQL server: run scripts/test_services.sh (make test does)")
+@pytest.mark.skipif(
+    not os.environ.get("KILOGLOT_TEST_POSTGRES_URL") and os.environ.get("KILOGLOT_REQUIRE_SERVICES") != "1",
+    reason="no PostgreSQL server: run scripts/test_services.sh (make test does)",
+)
 def test_postgresql_store_keeps_sessions_turns_and_skill_data():
     url = postgres_url()
     assert url
@@ -156,8 +162,9 @@ def test_postgresql_store_keeps_sessions_turns_and_skill_data():
 def test_real_trained_parser_in_the_loop(trained_model, tmp_path):
     from kiloglot.nlu import load
 
-    a = Assistant(load(trained_model), Store(f"sqlite:///{tmp_path / 's.db'}"), clock=lambda: NOW,
-                  default_timezone="UTC")
+    a = Assistant(
+        load(trained_model), Store(f"sqlite:///{tmp_path / 's.db'}"), clock=lambda: NOW, default_timezone="UTC"
+    )
     r = a.converse("real", "wake me up at seven am tomorrow", "en-US")
     assert r.parse["intent"] == "alarm_set" and r.action == "answer"
     assert r.reply == "Alarm set for Nov 25, 2026, 7:00\u202fAM."

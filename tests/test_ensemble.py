@@ -19,8 +19,9 @@ def second_model(small_corpus, tmp_path_factory):
     """Another linear model: en-US only, half of the training utterances, other options."""
     train, dev = small_corpus
     other = [e for e in train if e.locale == "en-US"][::2]
-    parser = registry.create("linear", jobs=1, crf_iterations=15, intent_c=0.1,
-                             intent_conditioned_slots=False).fit(other, [e for e in dev if e.locale == "en-US"])
+    parser = registry.create("linear", jobs=1, crf_iterations=15, intent_c=0.1, intent_conditioned_slots=False).fit(
+        other, [e for e in dev if e.locale == "en-US"]
+    )
     path = tmp_path_factory.mktemp("models") / "linear_b"
     parser.save(path)
     return path
@@ -68,7 +69,9 @@ def test_parse_given_intents_with_the_own_intent_is_plain_parse(trained_model, e
     a = load(trained_model)
     own = a.parse(en_dev[:50], "en-US")
     given = a.parse_given_intents(en_dev[:50], "en-US", [p.intent for p in own])
-    assert [(p.intent, p.word_labels, p.confidence) for p in given] == [(p.intent, p.word_labels, p.confidence) for p in own]
+    assert [(p.intent, p.word_labels, p.confidence) for p in given] == [
+        (p.intent, p.word_labels, p.confidence) for p in own
+    ]
     with pytest.raises(InputError, match="one intent per text"):
         a.parse_given_intents(en_dev[:2], "en-US", ["alarm_set"])
 
@@ -85,7 +88,9 @@ def test_saved_ensemble_is_self_contained_and_parses_the_same(trained_model, sec
     shutil.rmtree(src_b)  # the ensemble holds its own copy (hard links or files)
     again = load(out)
     assert isinstance(again, EnsembleParser)
-    assert [(p.intent, p.word_labels) for p in again.parse(en_dev, "en-US")] == [(p.intent, p.word_labels) for p in before]
+    assert [(p.intent, p.word_labels) for p in again.parse(en_dev, "en-US")] == [
+        (p.intent, p.word_labels) for p in before
+    ]
     again.save(tmp_path / "ens2")  # re-saving a loaded ensemble copies its members again
     assert load(tmp_path / "ens2").weights == pytest.approx([0.4, 0.6])
 
@@ -118,15 +123,17 @@ def test_bad_ensembles_are_refused_with_clear_errors(trained_model, second_model
 
 def test_cli_builds_an_ensemble_and_refuses_bad_weights(trained_model, second_model, tmp_path):
     runner = CliRunner()
-    r = runner.invoke(app, ["ensemble", str(trained_model), str(second_model), "--out", str(tmp_path / "e"),
-                            "--weights", "1,3"])
+    r = runner.invoke(
+        app, ["ensemble", str(trained_model), str(second_model), "--out", str(tmp_path / "e"), "--weights", "1,3"]
+    )
     assert r.exit_code == 0, r.output
     assert load(tmp_path / "e").weights == pytest.approx([0.25, 0.75])
     r = runner.invoke(app, ["parse", str(tmp_path / "e"), "wake me up at seven", "--locale", "en-US"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["intent"]
-    r = runner.invoke(app, ["ensemble", str(trained_model), str(second_model), "--out", str(tmp_path / "f"),
-                            "--weights", "half,half"])
+    r = runner.invoke(
+        app, ["ensemble", str(trained_model), str(second_model), "--out", str(tmp_path / "f"), "--weights", "half,half"]
+    )
     assert r.exit_code == 1 and "expected comma-separated numbers" in r.output
     assert not (tmp_path / "f").exists()
 
@@ -135,8 +142,10 @@ def test_fit_trains_every_member_and_save_writes_them(small_corpus, tmp_path):
     train, dev = small_corpus
     train = [e for e in train if e.locale == "sw-KE"][:600]
     dev = [e for e in dev if e.locale == "sw-KE"][:200]
-    members = [registry.create("linear", jobs=1, crf_iterations=5),
-               registry.create("linear", jobs=1, crf_iterations=5, intent_c=0.05)]
+    members = [
+        registry.create("linear", jobs=1, crf_iterations=5),
+        registry.create("linear", jobs=1, crf_iterations=5, intent_c=0.05),
+    ]
     ens = EnsembleParser(members).fit(train, dev)
     assert ens.locales == ["sw-KE"] and all(m.locales == ["sw-KE"] for m in members)
     before = ens.parse([e.text for e in dev], "sw-KE")
@@ -151,6 +160,8 @@ def test_an_ensemble_member_relabels_slots_through_its_own_slot_member(trained_m
     outer = EnsembleParser([inner, b], weights=[0, 1])
     got = outer.parse(en_dev, "en-US")
     assert [p.intent for p in got] == [p.intent for p in b.parse(en_dev, "en-US")]
-    assert [p.word_labels for p in got] == [p.word_labels for p in a.parse_given_intents(en_dev, "en-US", [p.intent for p in got])]
+    assert [p.word_labels for p in got] == [
+        p.word_labels for p in a.parse_given_intents(en_dev, "en-US", [p.intent for p in got])
+    ]
     with pytest.raises(InputError, match="one intent per text"):
         inner.parse_given_intents(en_dev[:2], "en-US", ["alarm_set"])

@@ -11,14 +11,14 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from neural_helpers import TINY, tiny_hf_encoder  # noqa: E402
+from neural_helpers import TINY, tiny_hf_encoder
 
-from kiloglot.errors import DataError, InputError  # noqa: E402
-from kiloglot.learn.distill import StudentSpec, TargetsCache, distill, teacher_targets  # noqa: E402
-from kiloglot.learn.pretrain import PretrainOptions, mask_tokens, pretrain  # noqa: E402
-from kiloglot.learn.unlabeled import Utterance, read_unlabeled, sample_per_locale  # noqa: E402
-from kiloglot.nlu import load, read_manifest, registry  # noqa: E402
-from kiloglot.nlu.neural.model import crf_marginals  # noqa: E402
+from kiloglot.errors import DataError, InputError
+from kiloglot.learn.distill import StudentSpec, TargetsCache, distill, teacher_targets
+from kiloglot.learn.pretrain import PretrainOptions, mask_tokens, pretrain
+from kiloglot.learn.unlabeled import Utterance, read_unlabeled, sample_per_locale
+from kiloglot.nlu import load, read_manifest, registry
+from kiloglot.nlu.neural.model import crf_marginals
 
 INTENTS = {"alarm_set", "weather_query", "play_music", "iot_hue_lightoff", "calendar_query"}
 
@@ -78,8 +78,9 @@ def test_teacher_targets_are_distributions_and_temperature_softens_them(teacher,
 def test_linear_student_learns_a_locale_it_has_no_labels_for_from_the_teacher(teacher, slices, tmp_path):
     en, dev, de = slices
     cache = tmp_path / "targets.npz"
-    model, report = distill(teacher, StudentSpec.parse("linear"), en, de, dev=dev, cache=cache, jobs=2,
-                            log=lambda m: None)
+    model, report = distill(
+        teacher, StudentSpec.parse("linear"), en, de, dev=dev, cache=cache, jobs=2, log=lambda m: None
+    )
     assert report["unlabelled_locales"] == ["de-DE"] and report["unlabelled"] == len(de)
     t_parses = load(teacher).parse([u.text for u in de], "de-DE")
     s_parses = model.parse([u.text for u in de], "de-DE")
@@ -97,7 +98,9 @@ def test_linear_student_learns_a_locale_it_has_no_labels_for_from_the_teacher(te
     everything = gold + list(de)
     cached, todo = store.get(everything)
     assert todo == [] and len(cached) == len(en) + len(de)
-    new = Utterance("de-DE", "wecke mich morgen um sieben uhr zzz", ("wecke", "mich", "morgen", "um", "sieben", "uhr", "zzz"))
+    new = Utterance(
+        "de-DE", "wecke mich morgen um sieben uhr zzz", ("wecke", "mich", "morgen", "um", "sieben", "uhr", "zzz")
+    )
     part, todo = store.get([everything[3], new, everything[-1]])
     assert todo == [1] and np.allclose(part.intent_probs[0], cached.intent_probs[3])
     before = cache.read_bytes()
@@ -117,10 +120,12 @@ def test_linear_student_learns_a_locale_it_has_no_labels_for_from_the_teacher(te
 def test_neural_student_distils_both_heads_saves_and_reloads(teacher, slices, tmp_path):
     en, dev, de = slices
     spec = StudentSpec.parse("neural:dim=32,layers=1,heads=2,ff=64,vocab_size=900,max_len=48")
-    spec = StudentSpec("neural", {**spec.options, "epochs": 5, "batch_size": 32, "learning_rate": 3e-3,
-                                  "patience": 0, "seed": 3})
-    model, report = distill(teacher, spec, en, de, dev=dev, temperature=2.0, hard_weight=0.5, jobs=2,
-                            log=lambda m: None)
+    spec = StudentSpec(
+        "neural", {**spec.options, "epochs": 5, "batch_size": 32, "learning_rate": 3e-3, "patience": 0, "seed": 3}
+    )
+    model, report = distill(
+        teacher, spec, en, de, dev=dev, temperature=2.0, hard_weight=0.5, jobs=2, log=lambda m: None
+    )
     losses = [r.train_loss for r in model.reports]
     assert losses[-1] < 0.7 * losses[0], losses
     assert model.options.slot_decoder == "softmax" and model.model.crf is None
@@ -139,8 +144,9 @@ def test_neural_student_distils_both_heads_saves_and_reloads(teacher, slices, tm
 def test_linear_student_with_gold_labels_for_all_its_text_needs_no_teacher_pass(teacher, slices, tmp_path):
     en, dev, _ = slices
     cache = tmp_path / "targets.npz"
-    model, report = distill(teacher, StudentSpec.parse("linear"), en[:200], [], dev=dev, cache=cache, jobs=1,
-                            log=lambda m: None)
+    model, report = distill(
+        teacher, StudentSpec.parse("linear"), en[:200], [], dev=dev, cache=cache, jobs=1, log=lambda m: None
+    )
     assert report["labelled"] == 200 and report["unlabelled"] == 0
     assert not cache.exists()  # nothing went to the teacher, so nothing was cached
     assert model.supports("en-US") and model.parse(["wake me up at seven"], "en-US")[0].intent in INTENTS
@@ -153,8 +159,14 @@ def test_distillation_rejects_bad_requests(teacher, slices):
     with pytest.raises(InputError, match="temperature"):
         distill(teacher, StudentSpec("linear"), en, de, temperature=0)
     with pytest.raises(InputError, match="slot_decoder=softmax"):
-        distill(teacher, StudentSpec("neural", {"slot_decoder": "crf", "epochs": 1}), en[:20], [], jobs=1,
-                log=lambda m: None)
+        distill(
+            teacher,
+            StudentSpec("neural", {"slot_decoder": "crf", "epochs": 1}),
+            en[:20],
+            [],
+            jobs=1,
+            log=lambda m: None,
+        )
 
 
 def test_masking_never_touches_padding_or_special_tokens_and_spans_are_contiguous():
@@ -178,8 +190,18 @@ def test_masking_never_touches_padding_or_special_tokens_and_spans_are_contiguou
 def test_scratch_pretraining_learns_and_the_encoder_starts_a_parser(slices, tmp_path):
     en, dev, de = slices
     texts = [Utterance(e.locale, e.text, tuple(e.words)) for e in en] + list(de)
-    opts = PretrainOptions(epochs=15, batch_size=32, learning_rate=3e-3, dim=64, layers=1, heads=2, ff=128,
-                           vocab_size=400, max_len=48, heldout=80)
+    opts = PretrainOptions(
+        epochs=15,
+        batch_size=32,
+        learning_rate=3e-3,
+        dim=64,
+        layers=1,
+        heads=2,
+        ff=128,
+        vocab_size=400,
+        max_len=48,
+        heldout=80,
+    )
     out = tmp_path / "enc"
     report = pretrain(texts, out, opts, log=lambda m: None)
     assert report["after"]["masked_token_accuracy"] > report["before"]["masked_token_accuracy"] + 0.07, report
@@ -187,17 +209,25 @@ def test_scratch_pretraining_learns_and_the_encoder_starts_a_parser(slices, tmp_
     from safetensors.torch import load_file
 
     pretrained = load_file(str(out / "encoder.safetensors"))
-    parser = registry.create("neural", encoder=str(out), epochs=0, jobs=2, **{k: v for k, v in TINY.items()
-                                                                              if k not in ("dim", "layers", "heads", "ff", "vocab_size")})
+    parser = registry.create(
+        "neural",
+        encoder=str(out),
+        epochs=0,
+        jobs=2,
+        **{k: v for k, v in TINY.items() if k not in ("dim", "layers", "heads", "ff", "vocab_size")},
+    )
     parser.fit(en[:50])
     assert torch.equal(parser.model.encoder.tokens.weight, pretrained["tokens.weight"])  # starts from pretraining
-    parser = registry.create("neural", encoder=str(out), epochs=2, jobs=2, batch_size=32, learning_rate=3e-3,
-                             patience=0, max_len=48).fit(en, dev)
+    parser = registry.create(
+        "neural", encoder=str(out), epochs=2, jobs=2, batch_size=32, learning_rate=3e-3, patience=0, max_len=48
+    ).fit(en, dev)
     saved = tmp_path / "parser"
     parser.save(saved)
     shutil.rmtree(out)  # the artifact stands alone
     again = load(saved)
-    assert [p.intent for p in again.parse(["wake me up at 7"], "en-US")] == [p.intent for p in parser.parse(["wake me up at 7"], "en-US")]
+    assert [p.intent for p in again.parse(["wake me up at 7"], "en-US")] == [
+        p.intent for p in parser.parse(["wake me up at 7"], "en-US")
+    ]
     assert read_manifest(saved)["encoder"] == str(out)
 
 
@@ -207,14 +237,21 @@ def test_hugging_face_masked_lm_pretraining_gives_a_folder_train_accepts(slices,
     tiny_hf_encoder(base, [e.text for e in en] + [u.text for u in de], masked_lm=True)
     out = tmp_path / "bert-indomain"
     texts = [Utterance(e.locale, e.text, tuple(e.words)) for e in en]
-    report = pretrain(texts, out, PretrainOptions(encoder=f"hf:{base}", epochs=3, batch_size=32, learning_rate=2e-3,
-                                                  heldout=60, span_masking=True), log=lambda m: None)
+    report = pretrain(
+        texts,
+        out,
+        PretrainOptions(
+            encoder=f"hf:{base}", epochs=3, batch_size=32, learning_rate=2e-3, heldout=60, span_masking=True
+        ),
+        log=lambda m: None,
+    )
     assert report["after"]["masked_lm_loss"] < report["before"]["masked_lm_loss"]
     from transformers import AutoModel
 
     assert AutoModel.from_pretrained(str(out)).config.hidden_size == 32
-    parser = registry.create("neural", encoder=str(out), epochs=1, batch_size=32, learning_rate=2e-3, patience=0,
-                             max_len=48, jobs=2).fit(en[:200], dev[:40])
+    parser = registry.create(
+        "neural", encoder=str(out), epochs=1, batch_size=32, learning_rate=2e-3, patience=0, max_len=48, jobs=2
+    ).fit(en[:200], dev[:40])
     assert parser.parse(["play some jazz"], "en-US")[0].intent in INTENTS
 
 
@@ -248,12 +285,47 @@ def test_cli_distils_from_a_file_of_unlabelled_text_and_names_bad_input(teacher,
     text.write_text("\n".join(u.text for u in de[:150]) + "\n", encoding="utf-8")
     runner = CliRunner()
     out = tmp_path / "student"
-    bad = runner.invoke(app, ["distill", "--teacher", str(teacher), "--student", "linear", "--out", str(out),
-                              "--unlabeled", str(text), "--labeled-locales", "none", "--data", str(massive_path)])
+    bad = runner.invoke(
+        app,
+        [
+            "distill",
+            "--teacher",
+            str(teacher),
+            "--student",
+            "linear",
+            "--out",
+            str(out),
+            "--unlabeled",
+            str(text),
+            "--labeled-locales",
+            "none",
+            "--data",
+            str(massive_path),
+        ],
+    )
     assert bad.exit_code == 1 and "no locale" in bad.output and "line 1" in bad.output and not out.exists()
-    ok = runner.invoke(app, ["distill", "--teacher", str(teacher), "--student", "linear", "--out", str(out),
-                             "--unlabeled", str(text), "--locale", "de-DE", "--labeled-locales", "none",
-                             "--data", str(massive_path), "--jobs", "1"])
+    ok = runner.invoke(
+        app,
+        [
+            "distill",
+            "--teacher",
+            str(teacher),
+            "--student",
+            "linear",
+            "--out",
+            str(out),
+            "--unlabeled",
+            str(text),
+            "--locale",
+            "de-DE",
+            "--labeled-locales",
+            "none",
+            "--data",
+            str(massive_path),
+            "--jobs",
+            "1",
+        ],
+    )
     assert ok.exit_code == 0, ok.output
     manifest = read_manifest(out)
     assert manifest["locales"] == ["de-DE"] and manifest["metrics"]["distillation"]["unlabelled"] == 150
@@ -261,7 +333,19 @@ def test_cli_distils_from_a_file_of_unlabelled_text_and_names_bad_input(teacher,
     missing = runner.invoke(app, ["pretrain", "--text", str(tmp_path / "none.txt"), "--out", str(tmp_path / "enc")])
     assert missing.exit_code == 1 and "does not exist" in missing.output
     # a bad encoder is named before any text is read (the missing text file would fail later)
-    bad_encoder = runner.invoke(app, ["pretrain", "--encoder", str(tmp_path / "nope"), "--text", str(tmp_path / "none.txt"),
-                                      "--out", str(tmp_path / "enc")])
-    assert bad_encoder.exit_code == 1 and "unknown encoder" in bad_encoder.output and "none.txt" not in bad_encoder.output
+    bad_encoder = runner.invoke(
+        app,
+        [
+            "pretrain",
+            "--encoder",
+            str(tmp_path / "nope"),
+            "--text",
+            str(tmp_path / "none.txt"),
+            "--out",
+            str(tmp_path / "enc"),
+        ],
+    )
+    assert (
+        bad_encoder.exit_code == 1 and "unknown encoder" in bad_encoder.output and "none.txt" not in bad_encoder.output
+    )
     assert not (tmp_path / "enc").exists()

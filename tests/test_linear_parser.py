@@ -56,7 +56,7 @@ def test_parse_gives_slots_with_offsets_into_the_text(trained_model):
     ja = parser.parse([texts[1]], "ja-JP")[0]
     for p, text in ((en, texts[0]), (ja, texts[1])):
         for s in p.slots:
-            assert text[s.start:s.end] == s.value
+            assert text[s.start : s.end] == s.value
 
 
 def test_batch_equals_one_by_one_and_reload_is_identical(trained_model, small_corpus, tmp_path):
@@ -167,14 +167,20 @@ def test_compact_options_prune_the_intent_weights_and_shrink_the_model(small_cor
     matrix = np.zeros((len(sparse.vocabulary), len(sparse.intents)), dtype=np.float32)
     for r in range(len(matrix)):
         lo, hi = sparse.weights.indptr[r], sparse.weights.indptr[r + 1]
-        matrix[r, sparse.weights.columns[lo:hi]] = sparse.weights.values[lo:hi].astype(np.float32) * sparse.weights.scale
-    assert sparse.weights.values.dtype == np.int8 and np.array_equal(sparse.weights.to_dense(len(sparse.intents)), matrix)
+        matrix[r, sparse.weights.columns[lo:hi]] = (
+            sparse.weights.values[lo:hi].astype(np.float32) * sparse.weights.scale
+        )
+    assert sparse.weights.values.dtype == np.int8 and np.array_equal(
+        sparse.weights.to_dense(len(sparse.intents)), matrix
+    )
     as_dense = IntentModel(sparse.vocabulary, sparse.idf, matrix, sparse.bias, sparse.intents, sparse.temperature)
     for e in en_dev[:30]:
         doc = intent_features(e.text, list(e.words), False)
         assert np.allclose(sparse.scores(doc), as_dense.scores(doc), atol=1e-5)
-    em = {name: build_report(en_dev, p.parse_examples(en_dev)).per_locale["en-US"].exact_match
-          for name, p in (("full", full), ("small", small))}
+    em = {
+        name: build_report(en_dev, p.parse_examples(en_dev)).per_locale["en-US"].exact_match
+        for name, p in (("full", full), ("small", small))
+    }
     assert em["small"] > em["full"] - 0.05 and em["small"] > 0.4, em
     reloaded = load(tmp_path / "small")
     texts = [e.text for e in en_dev[:60]]
@@ -194,23 +200,35 @@ def test_compact_options_prune_the_intent_weights_and_shrink_the_model(small_cor
     first = tmp_path / "small-first-layout"
     shutil.copytree(tmp_path / "small", first)
     w = sparse.weights
-    np.savez_compressed(first / "locales" / "en-US" / "intent.npz", bias=arrays["bias"], indptr=w.indptr,
-                        columns=w.columns, values=(w.values.astype(np.float32) * w.scale).astype(np.float16),
-                        idf=sparse.idf)
+    np.savez_compressed(
+        first / "locales" / "en-US" / "intent.npz",
+        bias=arrays["bias"],
+        indptr=w.indptr,
+        columns=w.columns,
+        values=(w.values.astype(np.float32) * w.scale).astype(np.float16),
+        idf=sparse.idf,
+    )
     old = load(first)
     assert [p.intent for p in old.parse(texts, "en-US")] == [p.intent for p in small.parse(texts, "en-US")]
     ptr = w.indptr.copy()
     ptr[1:-1] = ptr[1:-1][::-1].copy()  # same ends, rows out of order
-    np.savez_compressed(first / "locales" / "en-US" / "intent.npz", bias=arrays["bias"], indptr=ptr, columns=w.columns,
-                        values=w.values.astype(np.float16), idf=sparse.idf)
+    np.savez_compressed(
+        first / "locales" / "en-US" / "intent.npz",
+        bias=arrays["bias"],
+        indptr=ptr,
+        columns=w.columns,
+        values=w.values.astype(np.float16),
+        idf=sparse.idf,
+    )
     with pytest.raises(ModelError, match="corrupt"):
         load(first).parse(["hello"], "en-US")
     # Pruning a trained model afterwards gives what training with that density gives.
     trained_pruned = registry.create("linear", jobs=1, crf_iterations=40, intent_density=0.05).fit(en, en_dev)
     after = full.compacted(intent_density=0.05)
     assert after.options.intent_density == 0.05 and full.options.intent_density == 1.0
-    assert [(p.intent, p.word_labels) for p in after.parse(texts, "en-US")] == \
-        [(p.intent, p.word_labels) for p in trained_pruned.parse(texts, "en-US")]
+    assert [(p.intent, p.word_labels) for p in after.parse(texts, "en-US")] == [
+        (p.intent, p.word_labels) for p in trained_pruned.parse(texts, "en-US")
+    ]
     with pytest.raises(InputError, match="already pruned"):
         small.compacted(intent_density=0.01)
     with pytest.raises(InputError, match=r"intent_density 0: expected a fraction in \(0, 1\]"):
@@ -239,18 +257,26 @@ def test_models_in_the_earlier_uncompressed_layout_still_load(trained_model, tmp
     gz = tmp_path / "gzip-vocabulary"
     shutil.copytree(trained_model, gz)
     for d in (gz / "locales").iterdir():
-        (d / "intent_vocab.json.gz").write_bytes(gzip.compress(lzma.decompress((d / "intent_vocab.json.xz").read_bytes())))
+        (d / "intent_vocab.json.gz").write_bytes(
+            gzip.compress(lzma.decompress((d / "intent_vocab.json.xz").read_bytes()))
+        )
         (d / "intent_vocab.json.xz").unlink()
     assert [p.to_dict() for p in load(gz).parse(texts, "en-US")] == expected
 
 
 def test_serving_a_linear_model_does_not_import_pytorch(trained_model):
     """Only the asked-for parser kind is imported: PyTorch alone costs ~200 MB of resident memory."""
-    code = ("import sys; from kiloglot.nlu import load; "
-            f"p = load({str(trained_model)!r}); p.parse(['wake me up at seven'], 'en-US'); "
-            "print(sorted(m for m in ('torch', 'transformers', 'onnxruntime') if m in sys.modules))")
+    code = (
+        "import sys; from kiloglot.nlu import load; "
+        f"p = load({str(trained_model)!r}); p.parse(['wake me up at seven'], 'en-US'); "
+        "print(sorted(m for m in ('torch', 'transformers', 'onnxruntime') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
-    kinds = subprocess.run([sys.executable, "-c", "from kiloglot.nlu import registry; print(registry.kinds())"],
-                           capture_output=True, text=True, check=True).stdout
+    kinds = subprocess.run(
+        [sys.executable, "-c", "from kiloglot.nlu import registry; print(registry.kinds())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert kinds.strip() == "['ensemble', 'linear', 'neural']"

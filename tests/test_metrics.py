@@ -9,8 +9,12 @@ def test_every_oracle_batch_reproduced_to_1e_9(oracle_batches):
     assert len(oracle_batches) == 40
     for batch in oracle_batches:
         c = batch["cases"]
-        got = score([x["gold_intent"] for x in c], [x["pred_intent"] for x in c],
-                    [x["gold_labels"] for x in c], [x["pred_labels"] for x in c]).as_dict()
+        got = score(
+            [x["gold_intent"] for x in c],
+            [x["pred_intent"] for x in c],
+            [x["gold_labels"] for x in c],
+            [x["pred_labels"] for x in c],
+        ).as_dict()
         for key, expected in batch["expected"].items():
             assert abs(got[key] - expected) <= 1e-9, (batch["batch"], key, got[key], expected)
 
@@ -25,8 +29,12 @@ def test_adjacent_equal_labels_are_one_span():
 def test_short_prediction_is_padded_and_long_one_truncated():
     assert fit_to_gold(["x"], 3) == ["x", "Other", "Other"]
     assert fit_to_gold(["x", "y", "z"], 2) == ["x", "y"]
-    s = score(["a", "a"], ["a", "a"], [["Other", "time", "time"], ["city"]],
-              [["Other", "time", "time", "time"], ["city", "Other", "x"]])
+    s = score(
+        ["a", "a"],
+        ["a", "a"],
+        [["Other", "time", "time"], ["city"]],
+        [["Other", "time", "time", "time"], ["city", "Other", "x"]],
+    )
     assert s.exact_match == 1.0 and s.slot_micro_f1 == 1.0
 
 

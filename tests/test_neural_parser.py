@@ -10,11 +10,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from kiloglot.errors import InputError  # noqa: E402
-from kiloglot.evaluation import build_report  # noqa: E402
-from kiloglot.nlu import load, read_manifest, registry  # noqa: E402
-from neural_helpers import TINY, tiny_hf_encoder  # noqa: E402
+from neural_helpers import TINY, tiny_hf_encoder
 
+from kiloglot.errors import InputError
+from kiloglot.evaluation import build_report
+from kiloglot.nlu import load, read_manifest, registry
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def test_predictions_map_onto_massive_words(scratch_model):
 
         assert len(p.word_labels) == len(segment(text, locale))
         for s in p.slots:
-            assert text[s.start:s.end] == s.value
+            assert text[s.start : s.end] == s.value
     # One multilingual model: any MASSIVE locale can be parsed (zero-shot), unknown ones cannot.
     assert parser.parse(["weck mich um sieben"], "de-DE")[0].intent
     with pytest.raises(InputError, match="unknown locale"):
@@ -123,8 +123,9 @@ def test_hugging_face_encoder_path_trains_saves_reloads(tiny_corpus, tmp_path):
     tr, dv = tiny_corpus
     enc = tmp_path / "tiny-bert"
     tiny_hf_encoder(enc, [e.text for e in tr])
-    parser = registry.create("neural", encoder=f"hf:{enc}", epochs=2, batch_size=32, learning_rate=2e-3, patience=0,
-                             max_len=48, jobs=2).fit(tr, dv)
+    parser = registry.create(
+        "neural", encoder=f"hf:{enc}", epochs=2, batch_size=32, learning_rate=2e-3, patience=0, max_len=48, jobs=2
+    ).fit(tr, dv)
     out = tmp_path / "hf-model"
     parser.save(out)
     shutil.rmtree(enc)  # the artifact must not need the original folder
@@ -167,13 +168,58 @@ def test_ddp_with_two_cpu_processes_through_torchrun(tiny_corpus, tmp_path):
 
     with open(data / "en-US.jsonl", "w", encoding="utf-8") as f:
         for e in [x for x in tr + dv if x.locale == "en-US"]:
-            f.write(json.dumps({"id": e.id, "locale": e.locale, "partition": e.partition, "intent": e.intent,
-                                "scenario": e.scenario, "utt": e.text, "annot_utt": SlotCodec.encode(e)}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "id": e.id,
+                        "locale": e.locale,
+                        "partition": e.partition,
+                        "intent": e.intent,
+                        "scenario": e.scenario,
+                        "utt": e.text,
+                        "annot_utt": SlotCodec.encode(e),
+                    }
+                )
+                + "\n"
+            )
     out = tmp_path / "ddp-model"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "kiloglot",
-           "train", "--parser", "neural", "--locales", "en-US", "--data", str(data), "--out", str(out), "--epochs", "2",
-           "--batch-size", "16", "--jobs", "1", "--patience", "0", "-o", "dim=32", "-o", "layers=1", "-o", "heads=2",
-           "-o", "ff=64", "-o", "vocab_size=600"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "kiloglot",
+        "train",
+        "--parser",
+        "neural",
+        "--locales",
+        "en-US",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--epochs",
+        "2",
+        "--batch-size",
+        "16",
+        "--jobs",
+        "1",
+        "--patience",
+        "0",
+        "-o",
+        "dim=32",
+        "-o",
+        "layers=1",
+        "-o",
+        "heads=2",
+        "-o",
+        "ff=64",
+        "-o",
+        "vocab_size=600",
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -189,8 +235,21 @@ def test_cli_evaluates_and_parses_a_neural_model_zero_shot(scratch_model, massiv
 
     _, path = scratch_model
     runner = CliRunner()
-    r = runner.invoke(app, ["evaluate", str(path), "--split", "dev", "--locales", "en-US,sw-KE", "--data", str(massive_path),
-                            "--report", str(tmp_path / "rep.json")])
+    r = runner.invoke(
+        app,
+        [
+            "evaluate",
+            str(path),
+            "--split",
+            "dev",
+            "--locales",
+            "en-US,sw-KE",
+            "--data",
+            str(massive_path),
+            "--report",
+            str(tmp_path / "rep.json"),
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "| sw-KE | 2033 |" in r.stdout  # not a training locale: zero-shot
     r = runner.invoke(app, ["parse", str(path), "明日の天気を教えて", "--locale", "ja-JP"])
@@ -209,7 +268,10 @@ def test_length_batches_bound_padding_and_keep_every_utterance_once():
     assert [i for b in batches for i in b] == order  # every index once, in length order
     assert all(1 <= len(b) <= 3 for b in batches)
     assert all(lengths[b[-1]] <= 1.25 * lengths[b[0]] + 2 for b in batches)
-    assert [sorted(lengths[i] for i in b) for b in batches][-2:] == [[12, 13], [40, 41]]  # long ones not padded with short
+    assert [sorted(lengths[i] for i in b) for b in batches][-2:] == [
+        [12, 13],
+        [40, 41],
+    ]  # long ones not padded with short
     with pytest.raises(ValueError, match="batch size 0"):
         length_batches(encs, max_size=0)
 

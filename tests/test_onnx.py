@@ -11,14 +11,25 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnxruntime")
 
-from kiloglot.errors import InputError  # noqa: E402
-from kiloglot.nlu import load, registry  # noqa: E402
-from kiloglot.nlu.neural.export import export_onnx  # noqa: E402
-from kiloglot.nlu.neural.onnx_runtime import OnnxNeuralParser  # noqa: E402
+from kiloglot.errors import InputError
+from kiloglot.nlu import load, registry
+from kiloglot.nlu.neural.export import export_onnx
+from kiloglot.nlu.neural.onnx_runtime import OnnxNeuralParser
 
 META = {"manifest.json", "config.json", "tokenizer.json"}
-TINY = dict(dim=64, layers=1, heads=2, ff=128, vocab_size=1000, batch_size=32, learning_rate=3e-3, patience=0,
-            max_len=48, seed=3, epochs=3)
+TINY = {
+    "dim": 64,
+    "layers": 1,
+    "heads": 2,
+    "ff": 128,
+    "vocab_size": 1000,
+    "batch_size": 32,
+    "learning_rate": 3e-3,
+    "patience": 0,
+    "max_len": 48,
+    "seed": 3,
+    "epochs": 3,
+}
 
 
 @pytest.fixture(scope="module", params=["softmax", "crf"])
@@ -56,7 +67,7 @@ def test_onnx_fp32_matches_pytorch(neural_model, tmp_path):
 def test_onnx_int8_is_smaller_and_agrees_within_tolerance(neural_model, tmp_path):
     path, dev = neural_model
     out = export_onnx(path, tmp_path / "int8", int8=True)
-    size = lambda d: sum(f.stat().st_size for f in d.iterdir() if f.name not in META)  # noqa: E731
+    size = lambda d: sum(f.stat().st_size for f in d.iterdir() if f.name not in META)
     pt, q = load(path), load(out)
     texts = [e.text for e in dev]
     a = pt.parse_examples(dev)
@@ -84,10 +95,12 @@ def test_an_ensemble_of_a_linear_and_an_onnx_model_serves_without_pytorch(neural
     onnx_dir = export_onnx(path, tmp_path / "int8", int8=True)
     ens = EnsembleParser.from_paths([trained_model, onnx_dir], weights=[0.6, 0.4]).save(tmp_path / "ens")
     texts = [e.text for e in dev if e.locale == "ja-JP"][:20]
-    code = ("import json, sys; from kiloglot.nlu import load; "
-            f"p = load({str(ens)!r}); r = p.parse({texts!r}, 'ja-JP'); "
-            "print(json.dumps([[q.intent, list(q.word_labels)] for q in r])); "
-            "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
+    code = (
+        "import json, sys; from kiloglot.nlu import load; "
+        f"p = load({str(ens)!r}); r = p.parse({texts!r}, 'ja-JP'); "
+        "print(json.dumps([[q.intent, list(q.word_labels)] for q in r])); "
+        "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
     assert out[-1] == "[]"
     got = json.loads(out[-2])

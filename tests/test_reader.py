@@ -9,10 +9,23 @@ import pytest
 from kiloglot.data import MassiveReader, read_massive
 from kiloglot.errors import DataError
 
-REC = {"id": "1", "locale": "en-US", "partition": "train", "scenario": "alarm", "intent": "alarm_set",
-       "utt": "wake me up at nine am", "annot_utt": "wake me up at [time : nine am]"}
-OFFICIAL = {**REC, "id": "2", "partition": "dev", "worker_id": "8", "slot_method": [{"slot": "time", "method": "translation"}],
-            "judgments": [{"worker_id": "8", "intent_score": 1}]}
+REC = {
+    "id": "1",
+    "locale": "en-US",
+    "partition": "train",
+    "scenario": "alarm",
+    "intent": "alarm_set",
+    "utt": "wake me up at nine am",
+    "annot_utt": "wake me up at [time : nine am]",
+}
+OFFICIAL = {
+    **REC,
+    "id": "2",
+    "partition": "dev",
+    "worker_id": "8",
+    "slot_method": [{"slot": "time", "method": "translation"}],
+    "judgments": [{"worker_id": "8", "intent_score": 1}],
+}
 
 
 def _write_jsonl(path: Path, records: list, raw_lines: list[str] = ()) -> Path:
@@ -60,7 +73,10 @@ def test_skip_bad_counts_and_keeps_the_good_records(tmp_path):
     path = _write_jsonl(tmp_path / "en-US.jsonl", [REC, {**REC, "locale": "xx-XX"}, OFFICIAL], ["[1, 2]"])
     reader = MassiveReader(path, skip_bad=True)
     assert [e.id for e in reader.read()] == ["1", "2"]
-    assert [(b.line, b.problem) for b in reader.skipped] == [(2, "unknown locale 'xx-XX'"), (4, "expected a JSON object")]
+    assert [(b.line, b.problem) for b in reader.skipped] == [
+        (2, "unknown locale 'xx-XX'"),
+        (4, "expected a JSON object"),
+    ]
 
 
 def test_non_utf8_file_is_reported(tmp_path):

@@ -10,8 +10,18 @@ def test_report_files_and_groups(trained_model, small_corpus, tmp_path):
     parses = load(trained_model).parse_examples(dev)
     report = build_report(dev, parses, {"title": "t"})
     assert set(report.per_locale) == {"en-US", "ja-JP", "sw-KE"}
-    assert set(report.by_script) == {"Latn", "Jpan"} and set(report.by_family) == {"Indo-European", "Japanese", "Niger-Congo"}
-    assert abs(report.by_script["Latn"].exact_match - (report.per_locale["en-US"].exact_match + report.per_locale["sw-KE"].exact_match) / 2) < 1e-12
+    assert set(report.by_script) == {"Latn", "Jpan"} and set(report.by_family) == {
+        "Indo-European",
+        "Japanese",
+        "Niger-Congo",
+    }
+    assert (
+        abs(
+            report.by_script["Latn"].exact_match
+            - (report.per_locale["en-US"].exact_match + report.per_locale["sw-KE"].exact_match) / 2
+        )
+        < 1e-12
+    )
     files = report.write(tmp_path / "rep.json")
     assert [f.suffix for f in files] == [".json", ".md", ".png"]
     data = json.loads(files[0].read_text())

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from assistant_helpers import NOW, ScriptedParser
 from fastapi.testclient import TestClient
 
-from assistant_helpers import NOW, ScriptedParser
 from kiloglot.server import ServerConfig, create_app
 
 
@@ -63,15 +63,23 @@ def test_errors_are_json_with_stable_codes(client):
     assert err(client.post("/v1/parse", json={"texts": ["hi"], "locale": "xx-XX"})) == (400, "invalid_input")
     assert err(client.post("/v1/parse", json={"texts": [], "locale": "en-US"})) == (422, "invalid_input")
     assert err(client.post("/v1/parse", json={"locale": "en-US"})) == (422, "invalid_input")
-    assert err(client.post("/v1/parse", content=b"{not json", headers={"content-type": "application/json"})) == (422, "invalid_input")
+    assert err(client.post("/v1/parse", content=b"{not json", headers={"content-type": "application/json"})) == (
+        422,
+        "invalid_input",
+    )
     assert err(client.post("/v1/converse", json={"text": "hello"})) == (400, "invalid_input")  # new session, no locale
-    assert err(client.post("/v1/converse", json={"text": "hi", "locale": "en-US", "timezone": "Nowhere/X"})) == (400, "invalid_input")
+    assert err(client.post("/v1/converse", json={"text": "hi", "locale": "en-US", "timezone": "Nowhere/X"})) == (
+        400,
+        "invalid_input",
+    )
     assert err(client.get("/v1/nothing")) == (404, "not_found")
     big = {"texts": ["x" * 70_000], "locale": "en-US"}
     assert err(client.post("/v1/parse", json=big)) == (413, "payload_too_large")
     chunks = (b'{"texts": ["' + b"x" * 30_000 + b'"' for _ in range(3))  # no content-length: chunked
-    assert err(client.post("/v1/parse", content=chunks, headers={"content-type": "application/json"})) == \
-        (413, "payload_too_large")
+    assert err(client.post("/v1/parse", content=chunks, headers={"content-type": "application/json"})) == (
+        413,
+        "payload_too_large",
+    )
     msg = client.post("/v1/parse", json={"texts": ["hi"], "locale": "fr-FR"}).json()["error"]["message"]
     assert "fr-FR" in msg and "en-US" in msg
 
@@ -87,4 +95,6 @@ def test_api_key_and_rate_limit(tmp_path):
         ok = [c.post("/v1/parse", json=body, headers={"Authorization": "Bearer s3cret"}).status_code for _ in range(3)]
         assert ok == [200, 200, 200]
         r = c.post("/v1/parse", json=body, headers={"X-API-Key": "s3cret"})
-        assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited" and int(r.headers["retry-after"]) >= 1
+        assert (
+            r.status_code == 429 and r.json()["error"]["code"] == "rate_limited" and int(r.headers["retry-after"]) >= 1
+        )

@@ -11,15 +11,23 @@ import time
 from pathlib import Path
 
 import pytest
-
 from assistant_helpers import NOW
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 REQUIRED = os.environ.get("KILOGLOT_REQUIRE_SERVICES") == "1"
-pytestmark = pytest.mark.skipif(CHROMIUM is None and not REQUIRED,
-                                reason="no chromium: run scripts/test_services.sh (make test does)")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None and not REQUIRED, reason="no chromium: run scripts/test_services.sh (make test does)"
+)
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture()
@@ -29,8 +37,7 @@ def server(trained_model, tmp_path):
     from kiloglot.nlu import load
     from kiloglot.server import ServerConfig, create_app
 
-    app = create_app(load(trained_model), ServerConfig(database=f"sqlite:///{tmp_path / 'web.db'}"),
-                     clock=lambda: NOW)
+    app = create_app(load(trained_model), ServerConfig(database=f"sqlite:///{tmp_path / 'web.db'}"), clock=lambda: NOW)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

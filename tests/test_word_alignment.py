@@ -10,7 +10,7 @@ from kiloglot.data import segment
 
 pytest.importorskip("torch")
 
-from kiloglot.nlu.neural.tokenization import WordTokenizer, character_runs, train_unigram  # noqa: E402
+from kiloglot.nlu.neural.tokenization import WordTokenizer, character_runs, train_unigram
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_content_alignment_changes_nothing_else(unigram):
 
 def test_truncated_words_get_no_position(unigram):
     tok = WordTokenizer(unigram, unigram.token_to_id("[PAD]"), None, 8, "content")
-    words = segment("明日の午前六時にアラームを設定して", "ja-JP") + ["and", "then", "some", "more"]
+    words = [*segment("明日の午前六時にアラームを設定して", "ja-JP"), "and", "then", "some", "more"]
     enc = tok.encode(words)
     assert len(enc.ids) == 8 and len(enc.first) == len(words)
     assert enc.first[-1] == -1 and all(0 < p < 7 for p in enc.first if p >= 0)
@@ -76,9 +76,9 @@ def test_truncated_words_get_no_position(unigram):
 
 def test_models_saved_before_the_option_keep_their_alignment(small_corpus, tmp_path):
     """A Hugging Face encoder defaults to ``content``; an artifact without the option loads as ``first``."""
-    from kiloglot.nlu import load, registry
-
     from neural_helpers import tiny_hf_encoder
+
+    from kiloglot.nlu import load, registry
 
     train, dev = small_corpus
     tr = [e for e in train if e.locale in ("en-US", "ja-JP")][:300]

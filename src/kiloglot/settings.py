@@ -24,7 +24,7 @@ class Settings:
     jobs: int = field(default_factory=lambda: int(os.environ.get("KILOGLOT_JOBS", "0")) or (os.cpu_count() or 1))
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         return cls()
 
 

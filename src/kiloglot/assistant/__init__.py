@@ -8,5 +8,19 @@ from kiloglot.assistant.providers import Providers
 from kiloglot.assistant.skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
 from kiloglot.assistant.store import Store
 
-__all__ = ["Arbiter", "Assistant", "ConfidencePolicy", "Frame", "IntentSpec", "Localizer", "Providers",
-           "REPLY_LOCALES", "Route", "Skill", "SkillContext", "SkillResult", "Store", "TurnResult"]
+__all__ = [
+    "REPLY_LOCALES",
+    "Arbiter",
+    "Assistant",
+    "ConfidencePolicy",
+    "Frame",
+    "IntentSpec",
+    "Localizer",
+    "Providers",
+    "Route",
+    "Skill",
+    "SkillContext",
+    "SkillResult",
+    "Store",
+    "TurnResult",
+]

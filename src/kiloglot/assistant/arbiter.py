@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ..errors import InputError
-from ..nlu.parse import Parse
-from .skill import Skill
+from kiloglot.assistant.skill import Skill
+from kiloglot.errors import InputError
+from kiloglot.nlu.parse import Parse
 
 Action = Literal["answer", "confirm", "rephrase", "fallback"]
 
@@ -55,8 +55,10 @@ class Arbiter:
         for skill in skills:
             for intent in skill.intents:
                 if intent in self.by_intent:
-                    raise InputError(f"intent {intent!r} is claimed by two skills: "
-                                     f"{type(self.by_intent[intent]).__name__} and {type(skill).__name__}")
+                    raise InputError(
+                        f"intent {intent!r} is claimed by two skills: "
+                        f"{type(self.by_intent[intent]).__name__} and {type(skill).__name__}"
+                    )
                 self.by_intent[intent] = skill
         self.skills = skills
 

@@ -16,20 +16,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..errors import InputError
-from ..nlu.contract import Parser
-from ..nlu.parse import Parse
-from .arbiter import Arbiter, ConfidencePolicy
-from .nlg import Localizer
-from .providers import Providers
-from .skill import Frame, NotConfigured, Skill, SkillContext, SkillResult
-from .skills import default_skills
-from .store import Store
+from kiloglot.assistant.arbiter import Arbiter, ConfidencePolicy
+from kiloglot.assistant.nlg import Localizer
+from kiloglot.assistant.providers import Providers
+from kiloglot.assistant.skill import Frame, NotConfigured, Skill, SkillContext, SkillResult
+from kiloglot.assistant.skills import default_skills
+from kiloglot.assistant.store import Store
+from kiloglot.errors import InputError
+from kiloglot.nlu.contract import Parser
+from kiloglot.nlu.parse import Parse
 
 MAX_TEXT = 1000
 _EDGE_PUNCT = " \t?!.,;:¿¡\"'«»“”„。？！、，؟،"
@@ -59,8 +60,11 @@ def _words(text: str) -> str:
 def _starts_with(text: str, phrases: list[str]) -> str | None:
     """The phrase the text opens with (word boundary for spaced scripts), longest first."""
     for phrase in sorted((_words(p) for p in phrases), key=len, reverse=True):
-        if phrase and text.startswith(phrase) and (len(text) == len(phrase) or text[len(phrase)] == " "
-                                                    or not phrase.isascii()):
+        if (
+            phrase
+            and text.startswith(phrase)
+            and (len(text) == len(phrase) or text[len(phrase)] == " " or not phrase.isascii())
+        ):
             return phrase
     return None
 
@@ -68,15 +72,23 @@ def _starts_with(text: str, phrases: list[str]) -> str | None:
 class Assistant:
     """Parser + arbiter + skills + store; ``converse`` is one user turn."""
 
-    def __init__(self, parser: Parser, store: Store, skills: list[Skill] | None = None,
-                 policy: ConfidencePolicy | None = None, providers: Providers | None = None,
-                 clock: Callable[[], datetime] | None = None, default_timezone: str = "UTC",
-                 history: int = 10, followup_turns: int = 3) -> None:
+    def __init__(
+        self,
+        parser: Parser,
+        store: Store,
+        skills: list[Skill] | None = None,
+        policy: ConfidencePolicy | None = None,
+        providers: Providers | None = None,
+        clock: Callable[[], datetime] | None = None,
+        default_timezone: str = "UTC",
+        history: int = 10,
+        followup_turns: int = 3,
+    ) -> None:
         self.parser = parser
         self.store = store
         self.arbiter = Arbiter(skills if skills is not None else default_skills(), policy)
         self.providers = providers or Providers()
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.default_timezone = self._zone(default_timezone).key
         self.history = history
         self.followup_turns = followup_turns
@@ -89,8 +101,9 @@ class Assistant:
             raise InputError(f"time zone {name!r}: expected an IANA name such as Europe/Berlin") from None
 
     # -- one turn ------------------------------------------------------------------------------
-    def converse(self, session_id: str, text: str, locale: str | None = None,
-                 timezone_name: str | None = None) -> TurnResult:
+    def converse(
+        self, session_id: str, text: str, locale: str | None = None, timezone_name: str | None = None
+    ) -> TurnResult:
         if not session_id or len(session_id) > 128:
             raise InputError("session id: expected 1-128 characters")
         if not isinstance(text, str) or not text.strip():
@@ -110,11 +123,19 @@ class Assistant:
         now = self.clock().astimezone(tz)
         turn = _Turn(self, session_id, locale, loc, now, text, parse, state)
         result = turn.run()
-        state.setdefault("history", []).append({"turn": state["turn"], "text": text, "intent": parse.intent,
-                                                "action": result.action, "reply": result.reply})
-        state["history"] = state["history"][-self.history:]
-        self.store.record_turn(session_id, locale, tz.key, state, text, result.parse, result.action, result.reply,
-                               writes=turn.writes)
+        state.setdefault("history", []).append(
+            {
+                "turn": state["turn"],
+                "text": text,
+                "intent": parse.intent,
+                "action": result.action,
+                "reply": result.reply,
+            }
+        )
+        state["history"] = state["history"][-self.history :]
+        self.store.record_turn(
+            session_id, locale, tz.key, state, text, result.parse, result.action, result.reply, writes=turn.writes
+        )
         result.state = {k: v for k, v in state.items() if k != "last_action"}
         return result
 
@@ -122,18 +143,36 @@ class Assistant:
 class _Turn:
     """The decisions of one turn; kept apart from Assistant so that state is explicit."""
 
-    def __init__(self, assistant: Assistant, session_id: str, locale: str, loc: Localizer, now: datetime,
-                 text: str, parse: Parse, state: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        assistant: Assistant,
+        session_id: str,
+        locale: str,
+        loc: Localizer,
+        now: datetime,
+        text: str,
+        parse: Parse,
+        state: dict[str, Any],
+    ) -> None:
         self.a, self.session_id, self.locale, self.loc, self.now = assistant, session_id, locale, loc, now
         self.text, self.parse, self.state = text, parse, state
         self.words = _words(text)
         self.writes: dict[tuple[str, str], Any] = {}  # skill data to commit with the turn
 
-    def reply(self, action: str, message: str, frame: Frame | None = None, data: dict[str, Any] | None = None,
-              **values: Any) -> TurnResult:
+    def reply(
+        self, action: str, message: str, frame: Frame | None = None, data: dict[str, Any] | None = None, **values: Any
+    ) -> TurnResult:
         text, source = self.loc.render(message, **values)
-        return TurnResult(self.session_id, self.locale, text, source, action, self.parse.to_dict(),
-                          frame.to_dict() if frame else None, data or {})
+        return TurnResult(
+            self.session_id,
+            self.locale,
+            text,
+            source,
+            action,
+            self.parse.to_dict(),
+            frame.to_dict() if frame else None,
+            data or {},
+        )
 
     def parse_slots(self, allowed: tuple[str, ...] | None = None) -> dict[str, list[str]]:
         slots: dict[str, list[str]] = {}
@@ -168,7 +207,9 @@ class _Turn:
                 return self.execute(frame.with_slots(filled))
             # else the user moved on: a confident request elsewhere replaces the unanswered question
         no = _starts_with(self.words, lex("no"))
-        undoable = st.get("last_action") and self.state["turn"] - int(st["last_action"]["turn"]) <= self.a.followup_turns
+        undoable = (
+            st.get("last_action") and self.state["turn"] - int(st["last_action"]["turn"]) <= self.a.followup_turns
+        )
         if no and undoable and len(self.words) > len(no):
             corrected = self.correct()
             if corrected is not None:
@@ -204,21 +245,32 @@ class _Turn:
         if missing:
             self.state["pending"] = {"frame": frame.to_dict(), "ask": missing[0]}
             return self.ask(missing[0], frame)
-        ctx = SkillContext(self.session_id, self.locale, self.loc, self.now, self.a.store, self.a.providers,
-                           self.text, skill.scenario, writes=self.writes)
+        ctx = SkillContext(
+            self.session_id,
+            self.locale,
+            self.loc,
+            self.now,
+            self.a.store,
+            self.a.providers,
+            self.text,
+            skill.scenario,
+            writes=self.writes,
+        )
         try:
             result: SkillResult = skill.handle(frame, ctx)
         except NotConfigured as exc:
-            return self.reply("not_configured", "not_configured", frame,
-                              service=self.loc.word("service", exc.service))
+            return self.reply("not_configured", "not_configured", frame, service=self.loc.word("service", exc.service))
         if result.ask:
             self.state["pending"] = {"frame": frame.to_dict(), "ask": result.ask}
             return self.reply("ask", result.message, frame, result.data, **result.values)
         self.state["last_frame"] = frame.to_dict()
         self.state["last_turn"] = self.state["turn"]
         if ctx.changes:  # a query must not take the place of the last thing "cancel that" can undo
-            self.state["last_action"] = {"frame": frame.to_dict(), "turn": self.state["turn"],
-                                         "changes": [list(c) for c in ctx.changes]}
+            self.state["last_action"] = {
+                "frame": frame.to_dict(),
+                "turn": self.state["turn"],
+                "changes": [list(c) for c in ctx.changes],
+            }
         return self.reply("answer", result.message, frame, result.data, **result.values)
 
     def ask(self, slot: str, frame: Frame) -> TurnResult:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import string
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -22,20 +22,48 @@ from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent
 from babel.units import format_unit
 
-from ..errors import InputError
+from kiloglot.errors import InputError
 
 FALLBACK = "en-US"
-REPLY_LOCALES = ("en-US", "de-DE", "fr-FR", "es-ES", "ja-JP", "zh-CN", "ar-SA", "hi-IN", "ru-RU", "sw-KE",
-                 "th-TH", "ko-KR")
+REPLY_LOCALES = (
+    "en-US",
+    "de-DE",
+    "fr-FR",
+    "es-ES",
+    "ja-JP",
+    "zh-CN",
+    "ar-SA",
+    "hi-IN",
+    "ru-RU",
+    "sw-KE",
+    "th-TH",
+    "ko-KR",
+)
 
 # The digit zero of each CLDR numbering system we may meet; the other nine digits follow it in Unicode.
-_DIGIT_ZERO = {"latn": "0", "arab": "\u0660", "arabext": "\u06f0", "deva": "\u0966", "beng": "\u09e6",
-               "mymr": "\u1040", "thai": "\u0e50", "khmr": "\u17e0", "laoo": "\u0ed0", "tamldec": "\u0be6",
-               "telu": "\u0c66", "knda": "\u0ce6", "mlym": "\u0d66", "gujr": "\u0ae6", "guru": "\u0a66",
-               "orya": "\u0b66", "tibt": "\u0f20", "ethi": "0"}
+_DIGIT_ZERO = {
+    "latn": "0",
+    "arab": "\u0660",
+    "arabext": "\u06f0",
+    "deva": "\u0966",
+    "beng": "\u09e6",
+    "mymr": "\u1040",
+    "thai": "\u0e50",
+    "khmr": "\u17e0",
+    "laoo": "\u0ed0",
+    "tamldec": "\u0be6",
+    "telu": "\u0c66",
+    "knda": "\u0ce6",
+    "mlym": "\u0d66",
+    "gujr": "\u0ae6",
+    "guru": "\u0a66",
+    "orya": "\u0b66",
+    "tibt": "\u0f20",
+    "ethi": "0",
+}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _catalogue(locale: str) -> dict[str, Any]:
     try:
         text = resources.files("kiloglot.assistant").joinpath("messages", f"{locale}.json").read_text("utf-8")
@@ -48,7 +76,7 @@ def has_catalogue(locale: str) -> bool:
     return bool(_catalogue(locale))
 
 
-@lru_cache(maxsize=None)
+@cache
 def babel_locale(locale: str) -> Locale:
     try:
         return Locale.parse(locale.replace("-", "_"))
@@ -95,8 +123,9 @@ class Localizer:
         return get_day_names("wide", locale=self.babel)[value.weekday()]
 
     def duration(self, seconds: float) -> str:
-        return self.digits(format_timedelta(timedelta(seconds=seconds), threshold=1.0, locale=self.babel,
-                                            format="long"))
+        return self.digits(
+            format_timedelta(timedelta(seconds=seconds), threshold=1.0, locale=self.babel, format="long")
+        )
 
     def unit(self, value: float, unit: str, length: str = "short") -> str:
         return self.digits(format_unit(value, unit, length=length, locale=self.babel))
@@ -138,6 +167,8 @@ class Localizer:
         missing = needed - set(values)
         if missing:
             raise InputError(f"reply {key!r} needs value(s) {', '.join(sorted(missing))}")
-        shown = {k: (self.number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
-                 for k, v in values.items()}
+        shown = {
+            k: (self.number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+            for k, v in values.items()
+        }
         return template.format(**shown), source

@@ -63,7 +63,9 @@ class MaildirEmail:
         return [m for _, m in sorted(found, key=lambda x: -x[0])[:limit]]
 
     def send(self, to: str, subject: str, body: str) -> str:
-        outbox = self.box.add_folder("outbox") if "outbox" not in self.box.list_folders() else self.box.get_folder("outbox")
+        outbox = (
+            self.box.add_folder("outbox") if "outbox" not in self.box.list_folders() else self.box.get_folder("outbox")
+        )
         msg = EmailMessage()
         msg["To"], msg["Subject"] = to, subject
         msg.set_content(body)
@@ -113,8 +115,10 @@ class Providers:
     media: MediaFolder | None = None
 
     @classmethod
-    def from_env(cls) -> "Providers":
+    def from_env(cls) -> Providers:
         """KILOGLOT_MAILDIR and KILOGLOT_MEDIA switch on the offline providers."""
         maildir, media = os.environ.get("KILOGLOT_MAILDIR"), os.environ.get("KILOGLOT_MEDIA")
-        return cls(email=MaildirEmail(maildir) if maildir else None,
-                   media=MediaFolder(media) if media and Path(media).is_dir() else None)
+        return cls(
+            email=MaildirEmail(maildir) if maildir else None,
+            media=MediaFolder(media) if media and Path(media).is_dir() else None,
+        )

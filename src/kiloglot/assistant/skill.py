@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from .nlg import Localizer
-from .providers import Providers
-from .store import Store
+from kiloglot.assistant.nlg import Localizer
+from kiloglot.assistant.providers import Providers
+from kiloglot.assistant.store import Store
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Frame:
     def all(self, name: str) -> list[str]:
         return list(self.slots.get(name, []))
 
-    def with_slots(self, slots: dict[str, list[str]]) -> "Frame":
+    def with_slots(self, slots: dict[str, list[str]]) -> Frame:
         merged = {k: list(v) for k, v in self.slots.items()}
         merged.update({k: list(v) for k, v in slots.items()})
         return Frame(self.intent, merged)
@@ -56,7 +56,7 @@ class Frame:
         return {"intent": self.intent, "slots": self.slots}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Frame":
+    def from_dict(cls, d: dict[str, Any]) -> Frame:
         return cls(d["intent"], {k: list(v) for k, v in d.get("slots", {}).items()})
 
 
@@ -68,7 +68,7 @@ class SkillResult:
     ask: str | None = None  # a slot the skill still needs; message is then the question
 
     @classmethod
-    def question(cls, slot: str, message: str | None = None, **values: Any) -> "SkillResult":
+    def question(cls, slot: str, message: str | None = None, **values: Any) -> SkillResult:
         return cls(message or f"ask_{slot}", values, ask=slot)
 
 

@@ -11,17 +11,29 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (JSON, DateTime, Float, ForeignKey, Integer, String, Text, create_engine, delete, event,
-                        func, select)
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from ..errors import InputError
+from kiloglot.errors import InputError
 
 
 class Base(DeclarativeBase):
@@ -82,8 +94,10 @@ class Store:
         try:
             parsed = make_url(url)
         except ArgumentError:
-            raise InputError(f"database URL {url!r}: expected an SQLAlchemy URL such as sqlite:///assistant.db "
-                             "or postgresql+psycopg://user@host/db") from None
+            raise InputError(
+                f"database URL {url!r}: expected an SQLAlchemy URL such as sqlite:///assistant.db "
+                "or postgresql+psycopg://user@host/db"
+            ) from None
         if parsed.drivername == "postgresql":  # psycopg 3 is the driver we install
             parsed = parsed.set(drivername="postgresql+psycopg")
         if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
@@ -98,13 +112,16 @@ class Store:
         try:
             Base.metadata.create_all(self.engine)
         except OperationalError as exc:
-            raise InputError(f"database {parsed.render_as_string(hide_password=True)}: cannot connect "
-                             f"({str(exc.orig).strip().splitlines()[0]})") from None
+            raise InputError(
+                f"database {parsed.render_as_string(hide_password=True)}: cannot connect "
+                f"({str(exc.orig).strip().splitlines()[0]})"
+            ) from None
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time and its busy handler sleeps in growing steps: queue writers
         # on a lock instead, which keeps the tail latency of concurrent turns short.
-        self._write_lock: threading.Lock | contextlib.nullcontext[None] = \
+        self._write_lock: threading.Lock | contextlib.nullcontext[None] = (
             threading.Lock() if parsed.drivername.startswith("sqlite") else contextlib.nullcontext()
+        )
 
     def describe(self) -> str:
         return self.url.render_as_string(hide_password=True)
@@ -114,11 +131,20 @@ class Store:
         with self._session() as s:
             return s.get(SessionRow, session_id)
 
-    def record_turn(self, session_id: str, locale: str, tz: str, state: dict[str, Any], text: str,
-                    parse: dict[str, Any], action: str, reply: str,
-                    writes: dict[tuple[str, str], Any] | None = None) -> None:
+    def record_turn(
+        self,
+        session_id: str,
+        locale: str,
+        tz: str,
+        state: dict[str, Any],
+        text: str,
+        parse: dict[str, Any],
+        action: str,
+        reply: str,
+        writes: dict[tuple[str, str], Any] | None = None,
+    ) -> None:
         """Skill data, session state and the turn's log in one transaction: all happen or none."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         state = json.loads(json.dumps(state))
         writes = {k: json.loads(json.dumps(v)) for k, v in (writes or {}).items()}
         for attempt in (1, 2):
@@ -133,9 +159,19 @@ class Store:
                     raise
 
     @staticmethod
-    def _write_turn(s: Session, session_id: str, locale: str, tz: str, state: dict[str, Any], text: str,
-                    parse: dict[str, Any], action: str, reply: str, writes: dict[tuple[str, str], Any],
-                    now: datetime) -> None:
+    def _write_turn(
+        s: Session,
+        session_id: str,
+        locale: str,
+        tz: str,
+        state: dict[str, Any],
+        text: str,
+        parse: dict[str, Any],
+        action: str,
+        reply: str,
+        writes: dict[tuple[str, str], Any],
+        now: datetime,
+    ) -> None:
         for (skill, key), value in writes.items():
             data = s.get(SkillDataRow, (session_id, skill, key))
             if data is None:
@@ -148,13 +184,25 @@ class Store:
             s.flush()
         else:
             row.locale, row.timezone, row.state, row.updated = locale, tz, state, now
-        s.add(TurnRow(session_id=session_id, at=now, locale=locale, text=text, intent=parse.get("intent", ""),
-                      confidence=float(parse.get("confidence", 0.0)), parse=parse, action=action, reply=reply))
+        s.add(
+            TurnRow(
+                session_id=session_id,
+                at=now,
+                locale=locale,
+                text=text,
+                intent=parse.get("intent", ""),
+                confidence=float(parse.get("confidence", 0.0)),
+                parse=parse,
+                action=action,
+                reply=reply,
+            )
+        )
 
     def turns(self, session_id: str, limit: int = 50) -> list[TurnRow]:
         with self._session() as s:
-            rows = s.scalars(select(TurnRow).where(TurnRow.session_id == session_id)
-                             .order_by(TurnRow.id.desc()).limit(limit)).all()
+            rows = s.scalars(
+                select(TurnRow).where(TurnRow.session_id == session_id).order_by(TurnRow.id.desc()).limit(limit)
+            ).all()
         return list(reversed(rows))
 
     def count_turns(self) -> int:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache
 
 from babel.dates import get_day_names
 
-from .nlg import Localizer
+from kiloglot.assistant.nlg import Localizer
 
 _NUMBER = r"(\d+(?:[.,]\d+)?)"
 
@@ -104,7 +104,7 @@ def read_time(text: str, loc: Localizer) -> time | None:
     return time(hour, minute or 0)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _weekday_names(babel_id: str) -> list[tuple[str, int]]:
     names = []
     for width in ("wide", "abbreviated"):
@@ -126,7 +126,7 @@ def read_date(text: str, loc: Localizer, today: date) -> date | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _duration_patterns(babel_id: str) -> list[tuple[re.Pattern[str], int]]:
     from babel import Locale
 
@@ -154,7 +154,7 @@ def read_duration(text: str, loc: Localizer) -> float | None:
         for m in rx.finditer(t):
             total += float(m.group(1).replace(",", ".")) * secs
             seen = True
-            t = t[:m.start()] + " " * (m.end() - m.start()) + t[m.end():]
+            t = t[: m.start()] + " " * (m.end() - m.start()) + t[m.end() :]
     return total if seen else None
 
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from kiloglot.cli.common import DbOpt, TzOpt, _database, err, friendly, out
 from kiloglot.errors import InputError
 
+
 @friendly
 def chat(
     model_dir: Annotated[Path, typer.Argument(help="model directory")],
     locale: Annotated[str, typer.Option("--locale", "-l", help="language of the conversation")] = "en-US",
-    session: Annotated[Optional[str], typer.Option("--session", help="continue this session id")] = None,
+    session: Annotated[str | None, typer.Option("--session", help="continue this session id")] = None,
     db: DbOpt = None,
     timezone: TzOpt = "UTC",
     show_parse: Annotated[bool, typer.Option("--parse/--no-parse", help="show intent, confidence and slots")] = True,
@@ -28,8 +29,9 @@ def chat(
     from kiloglot.nlu import load
 
     locale_info(locale)
-    assistant = Assistant(load(model_dir), Store(_database(db)), providers=Providers.from_env(),
-                          default_timezone=timezone)
+    assistant = Assistant(
+        load(model_dir), Store(_database(db)), providers=Providers.from_env(), default_timezone=timezone
+    )
     session_id = session or uuid.uuid4().hex[:12]
     err.print(f"session {session_id}, {locale}; /locale xx-YY to switch language, /quit to end")
     interactive = sys.stdin.isatty()
@@ -60,5 +62,8 @@ def chat(
             slots = ", ".join(f"{s['name']}={s['value']}" for s in result.parse["slots"])
             ran = result.frame["intent"] if result.frame else None
             note = f" -> {ran}" if ran and ran != result.parse["intent"] else ""
-            out.print(f"[dim]  {result.parse['intent']} {result.parse['confidence']:.2f} {result.action}{note}"
-                      f"{' | ' + slots if slots else ''}[/]", highlight=False)
+            out.print(
+                f"[dim]  {result.parse['intent']} {result.parse['confidence']:.2f} {result.action}{note}"
+                f"{' | ' + slots if slots else ''}[/]",
+                highlight=False,
+            )

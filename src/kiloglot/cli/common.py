@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, Optional, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,18 +19,47 @@ out = Console()
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
-DataOpt = Annotated[Optional[str], typer.Option("--data", help="MASSIVE .tar.gz, folder or .jsonl (default: $KILOGLOT_MASSIVE, ../shared, else download)")]
-LocalesOpt = Annotated[Optional[str], typer.Option("--locales", help="'all', 'default' or comma-separated locales, e.g. en-US,de-DE")]
+DataOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--data", help="MASSIVE .tar.gz, folder or .jsonl (default: $KILOGLOT_MASSIVE, ../shared, else download)"
+    ),
+]
+LocalesOpt = Annotated[
+    str | None, typer.Option("--locales", help="'all', 'default' or comma-separated locales, e.g. en-US,de-DE")
+]
 SkipBadOpt = Annotated[bool, typer.Option("--skip-bad", help="skip and count malformed records instead of stopping")]
 # Training-loop flags shared by train, pretrain and distill (neural models): one declaration each.
 EpochsOpt = Annotated[int, typer.Option("--epochs", help="neural: maximum passes over the training data")]
-BatchSizeOpt = Annotated[int, typer.Option("--batch-size", help="neural: utterances per batch (per process under torchrun)")]
-LearningRateOpt = Annotated[Optional[float], typer.Option("--learning-rate", help="neural: peak learning rate (default 5e-4 for a scratch encoder, 5e-5 for a Hugging Face one or to continue pretraining)")]
-PatienceOpt = Annotated[int, typer.Option("--patience", help="neural: epochs without dev improvement before stopping (0: never)")]
+BatchSizeOpt = Annotated[
+    int, typer.Option("--batch-size", help="neural: utterances per batch (per process under torchrun)")
+]
+LearningRateOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--learning-rate",
+        help="neural: peak learning rate (default 5e-4 for a scratch encoder, 5e-5 for a Hugging Face one or to continue pretraining)",
+    ),
+]
+PatienceOpt = Annotated[
+    int, typer.Option("--patience", help="neural: epochs without dev improvement before stopping (0: never)")
+]
 SeedOpt = Annotated[int, typer.Option("--seed", help="random seed (sampling and training)")]
-JobsOpt = Annotated[int, typer.Option("--jobs", help="torch threads (neural) or worker processes (linear); default: all cores")]
-CheckpointOpt = Annotated[Optional[Path], typer.Option("--checkpoint-dir", help="neural: checkpoint here every epoch; resume from it if present")]
-ExtraOpt = Annotated[Optional[list[str]], typer.Option("--option", "-o", help="extra parser option KEY=VALUE, e.g. neural: -o dim=128 -o layers=2; linear: -o intent_density=0.05 -o crf_c1=0.5")]
+JobsOpt = Annotated[
+    int, typer.Option("--jobs", help="torch threads (neural) or worker processes (linear); default: all cores")
+]
+CheckpointOpt = Annotated[
+    Path | None,
+    typer.Option("--checkpoint-dir", help="neural: checkpoint here every epoch; resume from it if present"),
+]
+ExtraOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--option",
+        "-o",
+        help="extra parser option KEY=VALUE, e.g. neural: -o dim=128 -o layers=2; linear: -o intent_density=0.05 -o crf_c1=0.5",
+    ),
+]
 
 
 def friendly(fn: F) -> F:
@@ -52,8 +81,15 @@ def friendly(fn: F) -> F:
 
 @contextmanager
 def progress_bar(description: str, total: int) -> Iterator[Callable[..., None]]:
-    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[note]}")]
+    columns = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[note]}"),
+    ]
     with Progress(*columns, console=err, transient=False) as progress:
         task = progress.add_task(description, total=total, note="")
 
@@ -69,10 +105,11 @@ def _read(data: str | None, locales: list[str] | None, partitions: list[str] | N
     reader = MassiveReader(resolve_massive_source(data), locales, partitions, skip_bad)
     examples = reader.read()
     if reader.skipped:
-        err.print(f"[yellow]skipped {len(reader.skipped)} malformed record(s)[/]; first: "
-                  f"{reader.skipped[0].source}, line {reader.skipped[0].line}: {reader.skipped[0].problem}")
+        err.print(
+            f"[yellow]skipped {len(reader.skipped)} malformed record(s)[/]; first: "
+            f"{reader.skipped[0].source}, line {reader.skipped[0].line}: {reader.skipped[0].problem}"
+        )
     return examples
-
 
 
 def _dev_metrics(parser: Any, dev: list) -> dict[str, Any]:
@@ -82,14 +119,18 @@ def _dev_metrics(parser: Any, dev: list) -> dict[str, Any]:
     if not dev:
         return {}
     report = build_report(dev, parser.parse_examples(dev))
-    return {"dev": {"mean": report.mean.as_dict(), "per_locale": {k: v.as_dict() for k, v in report.per_locale.items()}}}
+    return {
+        "dev": {"mean": report.mean.as_dict(), "per_locale": {k: v.as_dict() for k, v in report.per_locale.items()}}
+    }
 
 
 def _print_dev(metrics: dict[str, Any], label: str) -> None:
     if "dev" in metrics:
         m = metrics["dev"]["mean"]
-        out.print(f"{label}: exact match {100 * m['exact_match']:.1f}, intent accuracy {100 * m['intent_accuracy']:.1f}, "
-                  f"slot F1 {100 * m['slot_micro_f1']:.1f}")
+        out.print(
+            f"{label}: exact match {100 * m['exact_match']:.1f}, intent accuracy {100 * m['intent_accuracy']:.1f}, "
+            f"slot F1 {100 * m['slot_micro_f1']:.1f}"
+        )
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -103,16 +144,24 @@ def _read_lines(path: Path) -> list[str]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(f"input {path} is not valid UTF-8 (line {line}, byte {exc.start}): expected UTF-8 text") from None
+        raise InputError(
+            f"input {path} is not valid UTF-8 (line {line}, byte {exc.start}): expected UTF-8 text"
+        ) from None
     return [ln for ln in text.splitlines() if ln.strip()]
 
 
-
-def _loop(epochs: int, batch_size: int, learning_rate: float | None, patience: int, seed: int,
-          checkpoint_dir: Path | None) -> dict[str, Any]:
+def _loop(
+    epochs: int, batch_size: int, learning_rate: float | None, patience: int, seed: int, checkpoint_dir: Path | None
+) -> dict[str, Any]:
     """The training-loop options of a neural model, from the shared flags."""
-    return {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate, "patience": patience,
-            "seed": seed, "checkpoint_dir": str(checkpoint_dir) if checkpoint_dir else None}
+    return {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "patience": patience,
+        "seed": seed,
+        "checkpoint_dir": str(checkpoint_dir) if checkpoint_dir else None,
+    }
 
 
 def _options(items: list[str] | None) -> dict[str, Any]:
@@ -139,7 +188,6 @@ def _unlabeled(source: str, locales: str | None, data: str | None, locale: str |
     return sample_per_locale(texts, per_locale or None, seed)
 
 
-
 def _database(db: str | None) -> str:
     import os
 
@@ -149,6 +197,10 @@ def _database(db: str | None) -> str:
     return db or os.environ.get("KILOGLOT_DATABASE") or default_url(Settings.from_env().cache_dir)
 
 
-DbOpt = Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL for dialogue state (default: $KILOGLOT_DATABASE, else a SQLite file in the cache)")]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="SQLAlchemy URL for dialogue state (default: $KILOGLOT_DATABASE, else a SQLite file in the cache)"
+    ),
+]
 TzOpt = Annotated[str, typer.Option("--timezone", help="IANA time zone for sessions that name none")]
-

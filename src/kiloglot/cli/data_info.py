@@ -11,9 +11,14 @@ from rich.table import Table
 
 from kiloglot.cli.common import DataOpt, LocalesOpt, SkipBadOpt, _read, friendly, out
 
+
 @friendly
-def data_info(data: DataOpt = None, locales: LocalesOpt = "all", skip_bad: SkipBadOpt = False,
-              as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False) -> None:
+def data_info(
+    data: DataOpt = None,
+    locales: LocalesOpt = "all",
+    skip_bad: SkipBadOpt = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+) -> None:
     """Locales, partitions, counts, intents and slots of a MASSIVE source."""
     from kiloglot.data import LOCALES, parse_locales
 
@@ -27,12 +32,24 @@ def data_info(data: DataOpt = None, locales: LocalesOpt = "all", skip_bad: SkipB
         intents[ex.intent] += 1
         for s in ex.spans:
             slots[s.name] += 1
-    partitions = sorted({p for c in counts.values() for p in c}, key=lambda p: ("train", "dev", "test").index(p) if p in ("train", "dev", "test") else 9)
+    partitions = sorted(
+        {p for c in counts.values() for p in c},
+        key=lambda p: ("train", "dev", "test").index(p) if p in ("train", "dev", "test") else 9,
+    )
     scenarios = sorted({i.split("_", 1)[0] for i in intents})
     if as_json:
-        out.print_json(json.dumps({"locales": {k: dict(v) for k, v in sorted(counts.items())}, "records": len(examples),
-                                   "scenarios": scenarios, "intents": dict(sorted(intents.items())),
-                                   "slots": dict(sorted(slots.items()))}, ensure_ascii=False))
+        out.print_json(
+            json.dumps(
+                {
+                    "locales": {k: dict(v) for k, v in sorted(counts.items())},
+                    "records": len(examples),
+                    "scenarios": scenarios,
+                    "intents": dict(sorted(intents.items())),
+                    "slots": dict(sorted(slots.items())),
+                },
+                ensure_ascii=False,
+            )
+        )
         return
     table = Table(title=f"MASSIVE: {len(examples):,} records")
     for col in ["locale", "language", "script", "family", *partitions]:

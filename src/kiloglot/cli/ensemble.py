@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from kiloglot.cli.common import err, friendly
 from kiloglot.errors import InputError
 
+
 @friendly
 def ensemble(
-    models: Annotated[list[Path], typer.Argument(help="two or more trained model directories; the first labels the slots unless --slot-member says otherwise")],
+    models: Annotated[
+        list[Path],
+        typer.Argument(
+            help="two or more trained model directories; the first labels the slots unless --slot-member says otherwise"
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="directory for the ensemble model (replaced atomically)")],
-    weights: Annotated[Optional[str], typer.Option("--weights", help="comma-separated intent weights, one per model (default: equal)")] = None,
-    slot_member: Annotated[int, typer.Option("--slot-member", help="index of the model whose slots are used (0: the first)")] = 0,
+    weights: Annotated[
+        str | None, typer.Option("--weights", help="comma-separated intent weights, one per model (default: equal)")
+    ] = None,
+    slot_member: Annotated[
+        int, typer.Option("--slot-member", help="index of the model whose slots are used (0: the first)")
+    ] = 0,
 ) -> None:
     """Combine trained models: they vote on the intent, one labels the slots (given that intent)."""
     from kiloglot.nlu.ensemble import EnsembleParser
@@ -29,5 +39,7 @@ def ensemble(
     parser = EnsembleParser.from_paths(models, weights=w, slot_member=slot_member)
     path = parser.save(out)
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-    err.print(f"ensemble of {len(models)} models -> {path} (weights {', '.join(f'{x:.3g}' for x in parser.weights)}; "
-              f"slots from {models[slot_member]}; {size / 1e6:.1f} MB, member files hard-linked where possible)")
+    err.print(
+        f"ensemble of {len(models)} models -> {path} (weights {', '.join(f'{x:.3g}' for x in parser.weights)}; "
+        f"slots from {models[slot_member]}; {size / 1e6:.1f} MB, member files hard-linked where possible)"
+    )

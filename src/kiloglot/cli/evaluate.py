@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from kiloglot.cli.common import DataOpt, LocalesOpt, SkipBadOpt, _read, err, friendly, out, progress_bar
 from kiloglot.errors import DataError, InputError
+
 
 @friendly
 def evaluate(
@@ -18,8 +19,10 @@ def evaluate(
     locales: LocalesOpt = None,
     data: DataOpt = None,
     skip_bad: SkipBadOpt = False,
-    report_path: Annotated[Optional[Path], typer.Option("--report", help="write FILE.json, FILE.md and FILE.png")] = None,
-    predictions: Annotated[Optional[Path], typer.Option("--predictions", help="write MASSIVE-style predictions (jsonl)")] = None,
+    report_path: Annotated[Path | None, typer.Option("--report", help="write FILE.json, FILE.md and FILE.png")] = None,
+    predictions: Annotated[
+        Path | None, typer.Option("--predictions", help="write MASSIVE-style predictions (jsonl)")
+    ] = None,
 ) -> None:
     """Score a model on a MASSIVE partition exactly as the MASSIVE paper does; print the per-locale table."""
     from kiloglot.data import parse_locales
@@ -46,16 +49,21 @@ def evaluate(
         for loc in chosen:
             group = by_locale.get(loc, [])
             for i in range(0, len(group), 256):
-                batch = group[i:i + 256]
+                batch = group[i : i + 256]
                 parses.extend(parser.parse([e.text for e in batch], loc))
                 advance(len(batch), loc)
     seconds = time.perf_counter() - t0
-    report = build_report(ordered, parses, {"model": str(model_dir), "split": split,
-                                            "title": f"{Path(model_dir).name}: MASSIVE {split} exact match"})
+    report = build_report(
+        ordered,
+        parses,
+        {"model": str(model_dir), "split": split, "title": f"{Path(model_dir).name}: MASSIVE {split} exact match"},
+    )
     out.print(report.markdown())
     m = report.mean
-    out.print(f"mean over {len(report.per_locale)} locale(s): exact match {100 * m.exact_match:.2f}, intent accuracy "
-              f"{100 * m.intent_accuracy:.2f}, slot F1 {100 * m.slot_micro_f1:.2f} ({len(ordered) / seconds:,.0f} utterances/s)")
+    out.print(
+        f"mean over {len(report.per_locale)} locale(s): exact match {100 * m.exact_match:.2f}, intent accuracy "
+        f"{100 * m.intent_accuracy:.2f}, slot F1 {100 * m.slot_micro_f1:.2f} ({len(ordered) / seconds:,.0f} utterances/s)"
+    )
     if report_path:
         files = report.write(report_path)
         err.print("wrote " + ", ".join(str(f) for f in files))

@@ -9,6 +9,7 @@ import typer
 
 from kiloglot.cli.common import err, friendly
 
+
 @friendly
 def export(
     model_dir: Annotated[Path, typer.Argument(help="neural model directory (PyTorch runtime)")],

@@ -6,8 +6,12 @@ import typer
 
 from kiloglot.cli import chat, compact, data_info, distill, ensemble, evaluate, export, parse, pretrain, serve, train
 
-app = typer.Typer(help="kiloglot: massively multilingual NLU for virtual assistants.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="kiloglot: massively multilingual NLU for virtual assistants.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 data_app = typer.Typer(help="Inspect corpora.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 data_app.command("info")(data_info.data_info)

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from kiloglot.cli.common import _read_lines, friendly
 from kiloglot.errors import InputError
 
+
 @friendly
 def parse_cmd(
     model_dir: Annotated[Path, typer.Argument(help="model directory")],
-    text: Annotated[Optional[str], typer.Argument(help="utterance to parse")] = None,
+    text: Annotated[str | None, typer.Argument(help="utterance to parse")] = None,
     locale: Annotated[str, typer.Option("--locale", "-l", help="locale of the text, e.g. en-US")] = "en-US",
-    input_file: Annotated[Optional[Path], typer.Option("--input", "-i", help="file with one utterance per line ('-' for stdin)")] = None,
+    input_file: Annotated[
+        Path | None, typer.Option("--input", "-i", help="file with one utterance per line ('-' for stdin)")
+    ] = None,
     pretty: Annotated[bool, typer.Option("--pretty/--compact", help="indent JSON (single text only)")] = True,
 ) -> None:
     """Parse text: JSON with intent, confidence, top-3 intents and slots with character offsets."""
@@ -38,5 +41,5 @@ def parse_cmd(
     if not lines:
         raise InputError(f"input {input_file} holds no utterances")
     for i in range(0, len(lines), 512):
-        for p in parser.parse(lines[i:i + 512], locale):
+        for p in parser.parse(lines[i : i + 512], locale):
             typer.echo(json.dumps(p.to_dict(), ensure_ascii=False))

@@ -8,10 +8,29 @@ from typing import Annotated, Any
 
 import typer
 
-from kiloglot.cli.common import (BatchSizeOpt, CheckpointOpt, DataOpt, EpochsOpt, ExtraOpt, JobsOpt, LearningRateOpt,
-                                LocalesOpt, PatienceOpt, SeedOpt, SkipBadOpt, _dev_metrics, _loop, _options, _print_dev,
-                                _read, err, friendly, progress_bar)
+from kiloglot.cli.common import (
+    BatchSizeOpt,
+    CheckpointOpt,
+    DataOpt,
+    EpochsOpt,
+    ExtraOpt,
+    JobsOpt,
+    LearningRateOpt,
+    LocalesOpt,
+    PatienceOpt,
+    SeedOpt,
+    SkipBadOpt,
+    _dev_metrics,
+    _loop,
+    _options,
+    _print_dev,
+    _read,
+    err,
+    friendly,
+    progress_bar,
+)
 from kiloglot.errors import DataError
+
 
 @friendly
 def train(
@@ -30,7 +49,9 @@ def train(
     seed: SeedOpt = 13,
     checkpoint_dir: CheckpointOpt = None,
     option: ExtraOpt = None,
-    evaluate_dev: Annotated[bool, typer.Option("--dev/--no-dev", help="score dev after training and store it in the manifest")] = True,
+    evaluate_dev: Annotated[
+        bool, typer.Option("--dev/--no-dev", help="score dev after training and store it in the manifest")
+    ] = True,
 ) -> None:
     """Train a parser on MASSIVE train and save it (with its dev scores) to --out."""
     import os
@@ -57,14 +78,19 @@ def train(
     if missing:
         raise DataError(f"no training records for locale(s) {', '.join(missing)} in the MASSIVE source")
     if rank0:
-        err.print(f"read {len(train_set):,} train and {len(dev_set):,} dev records of {len(chosen)} locale(s) "
-                  f"in {time.perf_counter() - t0:.1f}s")
+        err.print(
+            f"read {len(train_set):,} train and {len(dev_set):,} dev records of {len(chosen)} locale(s) "
+            f"in {time.perf_counter() - t0:.1f}s"
+        )
     with progress_bar(f"training {parser_kind}", parser.progress_total(len(chosen))) as advance:
-        parser.fit(train_set, dev_set, progress=lambda note, secs: advance(1, note if secs == 0 else f"{note} {secs:.0f}s"))
+        parser.fit(
+            train_set, dev_set, progress=lambda note, secs: advance(1, note if secs == 0 else f"{note} {secs:.0f}s")
+        )
     if not rank0:
         return  # under torchrun only the first process scores and saves
     metrics = _dev_metrics(parser, dev_set) if evaluate_dev else {}
     parser.save(out_dir, metrics=metrics)
-    err.print(f"saved {parser_kind} parser for {len(chosen)} locale(s) to {out_dir} "
-              f"({time.perf_counter() - t0:.0f}s in all)")
+    err.print(
+        f"saved {parser_kind} parser for {len(chosen)} locale(s) to {out_dir} ({time.perf_counter() - t0:.0f}s in all)"
+    )
     _print_dev(metrics, "dev mean")

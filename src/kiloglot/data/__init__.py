@@ -7,7 +7,22 @@ from kiloglot.data.massive import MassiveReader, read_massive, resolve_massive_s
 from kiloglot.data.segmentation import segment, splits_characters, word_offsets
 
 __all__ = [
-    "ALL_LOCALES", "DEFAULT_LOCALES", "LOCALES", "OUTSIDE", "AnnotationError", "Example", "LocaleInfo",
-    "MassiveReader", "SlotCodec", "Span", "locale_info", "parse_locales", "read_massive",
-    "resolve_massive_source", "segment", "spans_from_word_labels", "splits_characters", "word_offsets",
+    "ALL_LOCALES",
+    "DEFAULT_LOCALES",
+    "LOCALES",
+    "OUTSIDE",
+    "AnnotationError",
+    "Example",
+    "LocaleInfo",
+    "MassiveReader",
+    "SlotCodec",
+    "Span",
+    "locale_info",
+    "parse_locales",
+    "read_massive",
+    "resolve_massive_source",
+    "segment",
+    "spans_from_word_labels",
+    "splits_characters",
+    "word_offsets",
 ]

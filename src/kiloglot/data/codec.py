@@ -54,7 +54,7 @@ def _strip_markup(annot_utt: str) -> _Markup:
         close_at = annot_utt.find("]", m.end())
         if close_at < 0:
             raise AnnotationError(f"slot opened at character {open_at} is never closed")
-        value = annot_utt[m.end():close_at]
+        value = annot_utt[m.end() : close_at]
         if "[" in value:
             raise AnnotationError(f"nested '[' inside the slot opened at character {open_at}")
         if not value.strip():
@@ -124,8 +124,16 @@ class SlotCodec:
         words = tuple(text[s:e] for s, e in offsets)
         labels = tuple(labels_for_words(offsets, spans))
         return Example(
-            id=id, locale=locale, text=text, words=words, word_labels=labels, intent=intent,
-            scenario=scenario, partition=partition, spans=spans, word_offsets=tuple(offsets),
+            id=id,
+            locale=locale,
+            text=text,
+            words=words,
+            word_labels=labels,
+            intent=intent,
+            scenario=scenario,
+            partition=partition,
+            spans=spans,
+            word_offsets=tuple(offsets),
         )
 
     @staticmethod
@@ -134,8 +142,8 @@ class SlotCodec:
         pieces: list[tuple[bool, str]] = []  # (is_slot, rendered)
         pos = 0
         for span in example.spans:
-            pieces.append((False, text[pos:span.start]))
-            pieces.append((True, f"[{span.name} : {text[span.start:span.end]}]"))
+            pieces.append((False, text[pos : span.start]))
+            pieces.append((True, f"[{span.name} : {text[span.start : span.end]}]"))
             pos = span.end
         pieces.append((False, text[pos:]))
         if not splits_characters(example.locale):

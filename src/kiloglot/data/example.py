@@ -38,6 +38,4 @@ class Example:
 
     def __post_init__(self) -> None:
         if len(self.words) != len(self.word_labels):
-            raise ValueError(
-                f"example {self.id!r}: {len(self.words)} words but {len(self.word_labels)} labels"
-            )
+            raise ValueError(f"example {self.id!r}: {len(self.words)} words but {len(self.word_labels)} labels")

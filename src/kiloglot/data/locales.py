@@ -77,9 +77,7 @@ zh-CN|Mandarin Chinese (Simplified)|zh|cmn|Hans|Sino-Tibetan|Chinese
 zh-TW|Mandarin Chinese (Traditional)|zh|cmn|Hant|Sino-Tibetan|Chinese
 """
 
-LOCALES: dict[str, LocaleInfo] = {
-    row.split("|")[0]: LocaleInfo(*row.split("|")) for row in _ROWS.strip().splitlines()
-}
+LOCALES: dict[str, LocaleInfo] = {row.split("|")[0]: LocaleInfo(*row.split("|")) for row in _ROWS.strip().splitlines()}
 ALL_LOCALES: tuple[str, ...] = tuple(sorted(LOCALES))
 
 # A small default set that spans scripts and families: Latin/Germanic, Cyrillic/Slavic,
@@ -96,7 +94,9 @@ def locale_info(locale: str) -> LocaleInfo:
         ) from None
 
 
-def parse_locales(spec: str | list[str] | tuple[str, ...] | None, default: tuple[str, ...] = DEFAULT_LOCALES) -> list[str]:
+def parse_locales(
+    spec: str | list[str] | tuple[str, ...] | None, default: tuple[str, ...] = DEFAULT_LOCALES
+) -> list[str]:
     """Turn ``"all"``, ``"en-US,de-DE"`` or a list into validated locale codes (order kept, no repeats)."""
     if spec is None:
         return list(default)

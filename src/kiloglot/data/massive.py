@@ -77,7 +77,9 @@ class MassiveReader:
         if p.is_dir():
             files = sorted(p.rglob("*.jsonl"))
             if not files:
-                raise DataError(f"MASSIVE folder {p} holds no .jsonl files: expected <locale>.jsonl files (e.g. 1.1/data/en-US.jsonl)")
+                raise DataError(
+                    f"MASSIVE folder {p} holds no .jsonl files: expected <locale>.jsonl files (e.g. 1.1/data/en-US.jsonl)"
+                )
             for f in files:
                 m = _MEMBER.search(f.as_posix())
                 if self._wanted(m.group(1) if m else None):
@@ -97,14 +99,18 @@ class MassiveReader:
                             assert handle is not None
                             yield f"{p}:{member.name}", handle
                     if not found:
-                        raise DataError(f"archive {p} holds no <locale>.jsonl members: expected MASSIVE's 1.1/data/<locale>.jsonl layout")
+                        raise DataError(
+                            f"archive {p} holds no <locale>.jsonl members: expected MASSIVE's 1.1/data/<locale>.jsonl layout"
+                        )
             except (tarfile.TarError, EOFError, OSError) as exc:
                 raise DataError(f"cannot read archive {p}: {exc}") from None
         elif p.suffix == ".jsonl":
             with open(p, "rb") as handle:
                 yield str(p), handle
         else:
-            raise DataError(f"MASSIVE source {p}: expected a .tar.gz archive, a folder of .jsonl files or one .jsonl file")
+            raise DataError(
+                f"MASSIVE source {p}: expected a .tar.gz archive, a folder of .jsonl files or one .jsonl file"
+            )
 
     # -- records -----------------------------------------------------------------------------
     def _read(self, name: str, handle: IO[bytes]) -> Iterator[Example]:
@@ -144,8 +150,13 @@ class MassiveReader:
             return self._bad(name, line_no, "field utt is not a string")
         try:
             return SlotCodec.decode(
-                rec["annot_utt"], locale, utt, id=rec["id"], intent=rec["intent"],
-                scenario=rec.get("scenario") or rec["intent"].split("_", 1)[0], partition=partition,
+                rec["annot_utt"],
+                locale,
+                utt,
+                id=rec["id"],
+                intent=rec["intent"],
+                scenario=rec.get("scenario") or rec["intent"].split("_", 1)[0],
+                partition=partition,
             )
         except (AnnotationError, ValueError) as exc:
             return self._bad(name, line_no, f"bad annot_utt: {exc}")
@@ -164,8 +175,12 @@ def read_massive(
     *,
     skip_bad: bool = False,
 ) -> list[Example]:
-    reader = MassiveReader(resolve_massive_source(source), list(locales) if locales else None,
-                           list(partitions) if partitions else None, skip_bad)
+    reader = MassiveReader(
+        resolve_massive_source(source),
+        list(locales) if locales else None,
+        list(partitions) if partitions else None,
+        skip_bad,
+    )
     return reader.read()
 
 
@@ -175,8 +190,9 @@ def _shared_candidates() -> list[Path]:
     return [r.parent / SHARED_ARCHIVE for r in roots]
 
 
-def resolve_massive_source(explicit: str | os.PathLike[str] | None = None, *, download: bool = True,
-                           settings: Settings | None = None) -> Path:
+def resolve_massive_source(
+    explicit: str | os.PathLike[str] | None = None, *, download: bool = True, settings: Settings | None = None
+) -> Path:
     """Where MASSIVE comes from: the argument, ``$KILOGLOT_MASSIVE``, ``../shared``, else the official download."""
     settings = settings or Settings.from_env()
     if explicit:
@@ -201,8 +217,9 @@ def download_massive(url: str, dest: Path) -> Path:
     def fetch(part: Path) -> None:
         with urllib.request.urlopen(url, timeout=60) as resp, open(part, "wb") as out:
             total = int(resp.headers.get("Content-Length") or 0) or None
-            with Progress(*Progress.get_default_columns()[:-1], DownloadColumn(), TransferSpeedColumn(),
-                          TimeRemainingColumn()) as progress:
+            with Progress(
+                *Progress.get_default_columns()[:-1], DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn()
+            ) as progress:
                 task = progress.add_task("downloading MASSIVE", total=total)
                 while chunk := resp.read(1 << 20):
                     out.write(chunk)
@@ -213,5 +230,3 @@ def download_massive(url: str, dest: Path) -> Path:
     except OSError as exc:
         raise DataError(f"could not download MASSIVE from {url}: {exc}; set KILOGLOT_MASSIVE to a local copy") from None
     return dest
-
-

@@ -100,6 +100,11 @@ def mean_scores(per_group: Sequence[Scores]) -> Scores:
         return math.sqrt(sum(getattr(s, attr) ** 2 for s in per_group)) / k
 
     return Scores(
-        mean("intent_accuracy"), se("intent_accuracy_stderr"), mean("slot_micro_f1"), se("slot_micro_f1_stderr"),
-        mean("exact_match"), se("exact_match_stderr"), sum(s.n for s in per_group),
+        mean("intent_accuracy"),
+        se("intent_accuracy_stderr"),
+        mean("slot_micro_f1"),
+        se("slot_micro_f1_stderr"),
+        mean("exact_match"),
+        se("exact_match_stderr"),
+        sum(s.n for s in per_group),
     )

@@ -37,9 +37,11 @@ class Report:
 
     def markdown(self) -> str:
         def row(name: str, s: Scores) -> str:
-            return (f"| {name} | {s.n} | {100 * s.exact_match:.1f} ± {100 * s.exact_match_stderr:.1f} | "
-                    f"{100 * s.intent_accuracy:.1f} ± {100 * s.intent_accuracy_stderr:.1f} | "
-                    f"{100 * s.slot_micro_f1:.1f} ± {100 * s.slot_micro_f1_stderr:.1f} |")
+            return (
+                f"| {name} | {s.n} | {100 * s.exact_match:.1f} ± {100 * s.exact_match_stderr:.1f} | "
+                f"{100 * s.intent_accuracy:.1f} ± {100 * s.intent_accuracy_stderr:.1f} | "
+                f"{100 * s.slot_micro_f1:.1f} ± {100 * s.slot_micro_f1_stderr:.1f} |"
+            )
 
         head = "| {} | n | exact match | intent acc. | slot F1 |\n|---|---:|---:|---:|---:|"
         lines = [head.format("locale")]
@@ -59,8 +61,13 @@ class Report:
 
         items = sorted(self.per_locale.items(), key=lambda kv: -kv[1].exact_match)
         fig, ax = plt.subplots(figsize=(max(4.0, 0.28 * len(items) + 1.5), 4.0))
-        ax.bar([k for k, _ in items], [100 * v.exact_match for _, v in items],
-               yerr=[100 * v.exact_match_stderr for _, v in items], color="#3b7dd8", capsize=1.5)
+        ax.bar(
+            [k for k, _ in items],
+            [100 * v.exact_match for _, v in items],
+            yerr=[100 * v.exact_match_stderr for _, v in items],
+            color="#3b7dd8",
+            capsize=1.5,
+        )
         ax.axhline(100 * self.mean.exact_match, color="#d8563b", lw=1, label=f"mean {100 * self.mean.exact_match:.1f}")
         ax.set_ylabel("exact match (%)")
         ax.set_ylim(0, 100)
@@ -77,7 +84,9 @@ class Report:
         stem = base.with_suffix("") if base.suffix in (".json", ".md", ".png") else base
         base.parent.mkdir(parents=True, exist_ok=True)
         js, md, png = stem.with_suffix(".json"), stem.with_suffix(".md"), stem.with_suffix(".png")
-        atomic_write(js, lambda p: Path(p).write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8"))
+        atomic_write(
+            js, lambda p: Path(p).write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8")
+        )
         atomic_write(md, lambda p: Path(p).write_text(self.markdown(), encoding="utf-8"))
         self.plot(png)
         return [js, md, png]
@@ -102,8 +111,13 @@ def build_report(examples: Sequence[Example], parses: Sequence[Parse], meta: dic
         gl.append(ex.word_labels)
         pl.append(p.word_labels)
     per_locale = {loc: score(*v) for loc, v in sorted(by_locale.items())}
-    return Report(per_locale, mean_scores(list(per_locale.values())), _grouped(per_locale, "script"),
-                  _grouped(per_locale, "family"), dict(meta or {}))
+    return Report(
+        per_locale,
+        mean_scores(list(per_locale.values())),
+        _grouped(per_locale, "script"),
+        _grouped(per_locale, "family"),
+        dict(meta or {}),
+    )
 
 
 def predictions_jsonl(examples: Sequence[Example], parses: Sequence[Parse], path: str | Path) -> None:
@@ -116,10 +130,16 @@ def predictions_jsonl(examples: Sequence[Example], parses: Sequence[Parse], path
             for ex, p in zip(examples, parses):
                 spans = tuple(Span(s.name, s.start, s.end) for s in p.slots)
                 annot = SlotCodec.encode(Example(ex.id, ex.locale, ex.text, (), (), spans=spans))
-                rec = {"id": ex.id, "locale": ex.locale, "utt": ex.text, "pred_intent": p.intent,
-                       "pred_confidence": round(p.confidence, 6),
-                       "pred_slots": [[s.value, s.name] for s in p.slots], "pred_annot_utt": annot,
-                       "pred_labels": list(p.word_labels)}
+                rec = {
+                    "id": ex.id,
+                    "locale": ex.locale,
+                    "utt": ex.text,
+                    "pred_intent": p.intent,
+                    "pred_confidence": round(p.confidence, 6),
+                    "pred_slots": [[s.value, s.name] for s in p.slots],
+                    "pred_annot_utt": annot,
+                    "pred_labels": list(p.word_labels),
+                }
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
     atomic_write(Path(path), write)

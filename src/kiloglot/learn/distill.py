@@ -36,7 +36,7 @@ class StudentSpec:
     options: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def parse(cls, spec: str) -> "StudentSpec":
+    def parse(cls, spec: str) -> StudentSpec:
         """``"linear"``, ``"neural"``, or ``"neural:dim=128,layers=2,vocab_size=8000"``."""
         from kiloglot.settings import parse_option
 
@@ -53,13 +53,19 @@ class StudentSpec:
         return cls(kind, options)
 
 
-def teacher_targets(teacher: Any, utterances: Sequence[Utterance], temperature: float, labels: tuple[list[str], list[str]],
-                    progress: Callable[[int], None] | None = None, chunk: int = 2048) -> SoftTargets:
+def teacher_targets(
+    teacher: Any,
+    utterances: Sequence[Utterance],
+    temperature: float,
+    labels: tuple[list[str], list[str]],
+    progress: Callable[[int], None] | None = None,
+    chunk: int = 2048,
+) -> SoftTargets:
     """The teacher's distributions for every utterance (in order). ``labels``: the teacher's intent and
     slot label sets (its manifest's), for teachers that only give parses."""
     parts: list[SoftTargets] = []
     for b in range(0, len(utterances), chunk):
-        part = utterances[b:b + chunk]
+        part = utterances[b : b + chunk]
         if hasattr(teacher, "soft_targets"):
             parts.append(teacher.soft_targets([list(u.words) for u in part], temperature))
         else:
@@ -67,12 +73,17 @@ def teacher_targets(teacher: Any, utterances: Sequence[Utterance], temperature: 
         if progress:
             progress(len(part))
     first = parts[0]
-    return SoftTargets(np.concatenate([p.intent_probs for p in parts]), [a for p in parts for a in p.slot_probs],
-                       first.intents, first.slots)
+    return SoftTargets(
+        np.concatenate([p.intent_probs for p in parts]),
+        [a for p in parts for a in p.slot_probs],
+        first.intents,
+        first.slots,
+    )
 
 
-def _targets_from_parses(teacher: Any, utterances: Sequence[Utterance], intents: list[str],
-                         slots: list[str]) -> SoftTargets:
+def _targets_from_parses(
+    teacher: Any, utterances: Sequence[Utterance], intents: list[str], slots: list[str]
+) -> SoftTargets:
     """For teachers without distributions: the top-k intent probabilities (renormalised) and one-hot labels."""
     slots = sorted(set(slots) | {OUTSIDE})
     ii, si = {k: i for i, k in enumerate(intents)}, {k: i for i, k in enumerate(slots)}
@@ -101,8 +112,17 @@ def pseudo_examples(utterances: Sequence[Utterance], targets: SoftTargets) -> li
     out = []
     for i, (u, sp) in enumerate(zip(utterances, targets.slot_probs)):
         labels = tuple(targets.slots[int(j)] for j in sp.argmax(-1)) if len(sp) else ()
-        out.append(Example(id=f"teacher-{i}", locale=u.locale, text=u.text, words=u.words, word_labels=labels,
-                           intent=targets.intents[int(targets.intent_probs[i].argmax())], partition="train"))
+        out.append(
+            Example(
+                id=f"teacher-{i}",
+                locale=u.locale,
+                text=u.text,
+                words=u.words,
+                word_labels=labels,
+                intent=targets.intents[int(targets.intent_probs[i].argmax())],
+                partition="train",
+            )
+        )
     return out
 
 
@@ -136,11 +156,13 @@ class TargetsCache:
                 if "texts" not in z.files:
                     raise ValueError("no per-utterance texts")
                 if str(z["key"]) != _teacher_key(self.teacher_dir, self.temperature):
-                    owner = (f" ({z['teacher']} at temperature {float(z['temperature'])})"
-                             if "teacher" in z.files else "")
+                    owner = (
+                        f" ({z['teacher']} at temperature {float(z['temperature'])})" if "teacher" in z.files else ""
+                    )
                     raise InputError(
                         f"targets cache {self.path}: holds another teacher's targets or another temperature{owner}, "
-                        f"not {self.teacher_dir} at temperature {self.temperature}; give another cache path")
+                        f"not {self.teacher_dir} at temperature {self.temperature}; give another cache path"
+                    )
                 keys = [tuple(k) for k in json.loads(str(z["texts"]))]
                 return keys, _unpack(z)
         except (OSError, ValueError, KeyError) as exc:
@@ -171,20 +193,30 @@ class TargetsCache:
             new = set(keys)
             keep = [i for i, k in enumerate(old_keys) if k not in new]
             keys = [old_keys[i] for i in keep] + keys
-            targets = SoftTargets(np.concatenate([old.intent_probs[keep], targets.intent_probs]),
-                                  [old.slot_probs[i] for i in keep] + list(targets.slot_probs),
-                                  targets.intents, targets.slots)
+            targets = SoftTargets(
+                np.concatenate([old.intent_probs[keep], targets.intent_probs]),
+                [old.slot_probs[i] for i in keep] + list(targets.slot_probs),
+                targets.intents,
+                targets.slots,
+            )
         lengths = np.array([len(a) for a in targets.slot_probs], dtype=np.int64)
         flat = np.concatenate(targets.slot_probs) if targets.slot_probs else np.zeros((0, len(targets.slots)))
         key = _teacher_key(self.teacher_dir, self.temperature)
 
         def write(tmp: Path) -> None:
             with open(tmp, "wb") as f:
-                np.savez(f, key=key, teacher=str(self.teacher_dir), temperature=self.temperature,
-                         texts=json.dumps(keys, ensure_ascii=False),
-                         intents=targets.intent_probs.astype(np.float16), slots=flat.astype(np.float16),
-                         lengths=lengths, intent_names=json.dumps(targets.intents),
-                         slot_names=json.dumps(targets.slots))
+                np.savez(
+                    f,
+                    key=key,
+                    teacher=str(self.teacher_dir),
+                    temperature=self.temperature,
+                    texts=json.dumps(keys, ensure_ascii=False),
+                    intents=targets.intent_probs.astype(np.float16),
+                    slots=flat.astype(np.float16),
+                    lengths=lengths,
+                    intent_names=json.dumps(targets.intents),
+                    slot_names=json.dumps(targets.slots),
+                )
 
         atomic_write(self.path, write)
 
@@ -192,16 +224,29 @@ class TargetsCache:
 def _unpack(z: Any) -> SoftTargets:
     lengths = z["lengths"]
     flat = z["slots"].astype(np.float32)
-    return SoftTargets(z["intents"].astype(np.float32), list(np.split(flat, np.cumsum(lengths)[:-1])),
-                       json.loads(str(z["intent_names"])), json.loads(str(z["slot_names"])))
+    return SoftTargets(
+        z["intents"].astype(np.float32),
+        list(np.split(flat, np.cumsum(lengths)[:-1])),
+        json.loads(str(z["intent_names"])),
+        json.loads(str(z["slot_names"])),
+    )
 
 
 # -- the workflow --------------------------------------------------------------------------------
-def distill(teacher_dir: str | Path, student: StudentSpec, labelled: Sequence[Example], unlabelled: Sequence[Utterance],
-            *, dev: Sequence[Example] = (), temperature: float = 2.0, hard_weight: float = 0.5,
-            cache: str | Path | None = None, jobs: int | None = None,
-            progress: Callable[[str, int, int], None] | None = None,
-            log: Callable[[str], None] = print) -> tuple[Any, dict[str, Any]]:
+def distill(
+    teacher_dir: str | Path,
+    student: StudentSpec,
+    labelled: Sequence[Example],
+    unlabelled: Sequence[Utterance],
+    *,
+    dev: Sequence[Example] = (),
+    temperature: float = 2.0,
+    hard_weight: float = 0.5,
+    cache: str | Path | None = None,
+    jobs: int | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    log: Callable[[str], None] = print,
+) -> tuple[Any, dict[str, Any]]:
     """Label with the teacher, train the student; returns (student parser, report). Nothing is saved here."""
     from kiloglot.nlu import load, read_manifest, registry
 
@@ -219,11 +264,15 @@ def distill(teacher_dir: str | Path, student: StudentSpec, labelled: Sequence[Ex
         raise InputError("nothing to distil on: expected labelled examples or unlabelled utterances")
     missing = sorted({u.locale for u in extra if not teacher.supports(u.locale)})
     if missing:
-        raise InputError(f"the teacher {teacher_dir} cannot parse {', '.join(missing)}: it knows {', '.join(teacher.locales)}")
+        raise InputError(
+            f"the teacher {teacher_dir} cannot parse {', '.join(missing)}: it knows {', '.join(teacher.locales)}"
+        )
     # A neural student learns from the teacher's distributions on every utterance, gold-labelled ones
     # included; the linear student takes hard labels only, so gold-labelled text needs no teacher pass
     # (in the full-data setting that is all of it).
-    gold_utterances = [Utterance(e.locale, e.text, tuple(e.words)) for e in labelled] if student.kind == "neural" else []
+    gold_utterances = (
+        [Utterance(e.locale, e.text, tuple(e.words)) for e in labelled] if student.kind == "neural" else []
+    )
     everything = gold_utterances + list(extra)
     t0 = time.perf_counter()
     store = TargetsCache(Path(cache), teacher_dir, temperature) if cache else None
@@ -249,27 +298,42 @@ def distill(teacher_dir: str | Path, student: StudentSpec, labelled: Sequence[Ex
         if store:
             store.put(todo, fresh)
     if store:
-        log(f"teacher targets: {len(everything) - len(todo_rows):,} from the cache {cache}, {len(todo_rows):,} labelled now")
+        log(
+            f"teacher targets: {len(everything) - len(todo_rows):,} from the cache {cache}, {len(todo_rows):,} labelled now"
+        )
     label_secs = time.perf_counter() - t0
     del teacher
     skip = len(gold_utterances)
-    train = list(labelled) + pseudo_examples(extra, SoftTargets(targets.intent_probs[skip:], targets.slot_probs[skip:],
-                                                                 targets.intents, targets.slots))
+    train = list(labelled) + pseudo_examples(
+        extra, SoftTargets(targets.intent_probs[skip:], targets.slot_probs[skip:], targets.intents, targets.slots)
+    )
     t1 = time.perf_counter()
     options = dict(student.options)
     cls = registry.get(student.kind)
     if student.kind == "neural":
         options.setdefault("slot_decoder", "softmax")
         model = cls(jobs=jobs, **options)
-        model.fit_distilled(train, targets, dev, temperature=temperature, hard_weight=hard_weight,
-                            progress=(lambda note, s: progress(note, 0, 0)) if progress else None)
+        model.fit_distilled(
+            train,
+            targets,
+            dev,
+            temperature=temperature,
+            hard_weight=hard_weight,
+            progress=(lambda note, s: progress(note, 0, 0)) if progress else None,
+        )
     else:
         model = cls(jobs=jobs, **options)
         model.fit(train, None)
-    report = {"teacher": str(teacher_dir), "student": {"kind": student.kind, "options": options},
-              "temperature": temperature, "hard_weight": hard_weight if student.kind == "neural" else 1.0,
-              "labelled": len(labelled), "unlabelled": len(extra),
-              "labelled_locales": sorted({e.locale for e in labelled}),
-              "unlabelled_locales": sorted({u.locale for u in extra}),
-              "teacher_seconds": round(label_secs, 1), "student_seconds": round(time.perf_counter() - t1, 1)}
+    report = {
+        "teacher": str(teacher_dir),
+        "student": {"kind": student.kind, "options": options},
+        "temperature": temperature,
+        "hard_weight": hard_weight if student.kind == "neural" else 1.0,
+        "labelled": len(labelled),
+        "unlabelled": len(extra),
+        "labelled_locales": sorted({e.locale for e in labelled}),
+        "unlabelled_locales": sorted({u.locale for u in extra}),
+        "teacher_seconds": round(label_secs, 1),
+        "student_seconds": round(time.perf_counter() - t1, 1),
+    }
     return model, report

@@ -29,8 +29,13 @@ from kiloglot.nlu.artifact import atomic_directory, write_json
 from kiloglot.nlu.neural.decode import pad_batch
 from kiloglot.nlu.neural.encoders import EncoderSpec, ScratchEncoder, scratch_config
 from kiloglot.nlu.neural.tokenization import Encoded, WordTokenizer, load_hf_tokenizer, scratch_tokenizer
-from kiloglot.nlu.neural.training import (Distributed, EncoderTrainingOptions, default_learning_rate, default_word_alignment,
-                                          train_loop)
+from kiloglot.nlu.neural.training import (
+    Distributed,
+    EncoderTrainingOptions,
+    default_learning_rate,
+    default_word_alignment,
+    train_loop,
+)
 
 SCRATCH_ENCODER_FILE = "encoder.json"
 
@@ -60,7 +65,7 @@ class ScratchMLM(nn.Module):
 
     def predict(self, states: torch.Tensor) -> torch.Tensor:
         # Scaled like T5's tied output layer, so the first logits are O(1) and not O(sqrt(dim)).
-        return self.transform(states) @ self.encoder.tokens.weight.T / self.encoder.hidden_size ** 0.5 + self.bias
+        return self.transform(states) @ self.encoder.tokens.weight.T / self.encoder.hidden_size**0.5 + self.bias
 
 
 class HFMLM(nn.Module):
@@ -97,8 +102,14 @@ class _EncoderView:
         return HFEncoder(self._model.base_model).lower_layers(n)  # type: ignore[arg-type]
 
 
-def mask_tokens(ids: torch.Tensor, maskable: torch.Tensor, options: PretrainOptions, mask_id: int, vocab: int,
-                generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def mask_tokens(
+    ids: torch.Tensor,
+    maskable: torch.Tensor,
+    options: PretrainOptions,
+    mask_id: int,
+    vocab: int,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(corrupted ids, target ids with -100 where nothing is predicted). ``maskable``: real, non-special tokens."""
     shape = ids.shape
     if options.span_masking:
@@ -130,7 +141,9 @@ def mask_tokens(ids: torch.Tensor, maskable: torch.Tensor, options: PretrainOpti
     return corrupted, targets
 
 
-def _batch(encs: Sequence[Encoded], tok: WordTokenizer, special: set[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _batch(
+    encs: Sequence[Encoded], tok: WordTokenizer, special: set[int]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     ids, mask, _ = pad_batch(encs, tok.pad_id)
     ids_t, mask_t = torch.from_numpy(ids), torch.from_numpy(mask)
     maskable = (mask_t == 1) & ~torch.isin(ids_t, torch.tensor(sorted(special)))
@@ -150,8 +163,14 @@ def mlm_loss(tok: WordTokenizer, options: PretrainOptions, special: set[int], vo
 
 
 @torch.inference_mode()
-def masked_accuracy(model: nn.Module, encs: Sequence[Encoded], tok: WordTokenizer, options: PretrainOptions,
-                    special: set[int], vocab: int) -> dict[str, float]:
+def masked_accuracy(
+    model: nn.Module,
+    encs: Sequence[Encoded],
+    tok: WordTokenizer,
+    options: PretrainOptions,
+    special: set[int],
+    vocab: int,
+) -> dict[str, float]:
     """Masked-token accuracy and loss on held-out utterances, with the same masks every call."""
     model.eval()
     device = next(model.parameters()).device
@@ -159,7 +178,7 @@ def masked_accuracy(model: nn.Module, encs: Sequence[Encoded], tok: WordTokenize
     hit = total = 0
     loss_sum = 0.0
     for b in range(0, len(encs), 128):
-        ids, mask, maskable = _batch(encs[b:b + 128], tok, special)
+        ids, mask, maskable = _batch(encs[b : b + 128], tok, special)
         corrupted, targets = mask_tokens(ids, maskable, options, tok.mask_id, vocab, gen)  # type: ignore[arg-type]
         states = model.hidden(corrupted.to(device), mask.to(device))  # type: ignore[operator]
         where = targets.to(device) != -100
@@ -169,8 +188,11 @@ def masked_accuracy(model: nn.Module, encs: Sequence[Encoded], tok: WordTokenize
         total += int(gold.numel())
         loss_sum += float(nn.functional.cross_entropy(logits, gold, reduction="sum"))
     model.train()
-    return {"masked_token_accuracy": hit / max(1, total), "masked_lm_loss": loss_sum / max(1, total),
-            "masked_tokens": total}
+    return {
+        "masked_token_accuracy": hit / max(1, total),
+        "masked_lm_loss": loss_sum / max(1, total),
+        "masked_tokens": total,
+    }
 
 
 def check_options(options: PretrainOptions) -> EncoderSpec:
@@ -184,9 +206,13 @@ def check_options(options: PretrainOptions) -> EncoderSpec:
         raise InputError(str(exc)) from None
 
 
-def pretrain(utterances: Sequence[Utterance], out: str | Path, options: PretrainOptions,
-             progress: Callable[[str, float], None] | None = None,
-             log: Callable[[str], None] = print) -> dict[str, Any]:
+def pretrain(
+    utterances: Sequence[Utterance],
+    out: str | Path,
+    options: PretrainOptions,
+    progress: Callable[[str, float], None] | None = None,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
     """Run masked-LM pretraining and write the encoder folder; returns the report (also pretrain.json)."""
     if len(utterances) < 10:
         raise InputError(f"{len(utterances)} unlabelled utterances: expected at least 10 to pretrain on")
@@ -239,27 +265,47 @@ def pretrain(utterances: Sequence[Utterance], out: str | Path, options: Pretrain
     dist = Distributed(opts.device)
     t0 = time.perf_counter()
     fp = json.dumps({**asdict(opts), "n": len(train), "first": train[0].text, "last": train[-1].text}, sort_keys=True)
-    best, reports = train_loop(model=model, items=items, pad_id=tok.pad_id, options=opts, dist=dist,
-                               evaluate=lambda m: masked_accuracy(m, held_encs, tok, opts, special, vocab)["masked_token_accuracy"],
-                               fingerprint=fp, progress=progress, log=log, batch_loss=mlm_loss(tok, opts, special, vocab),
-                               metric_name="held-out masked-token accuracy")
+    best, reports = train_loop(
+        model=model,
+        items=items,
+        pad_id=tok.pad_id,
+        options=opts,
+        dist=dist,
+        evaluate=lambda m: masked_accuracy(m, held_encs, tok, opts, special, vocab)["masked_token_accuracy"],
+        fingerprint=fp,
+        progress=progress,
+        log=log,
+        batch_loss=mlm_loss(tok, opts, special, vocab),
+        metric_name="held-out masked-token accuracy",
+    )
     model.load_state_dict(best)
     model.to("cpu")
     after = masked_accuracy(model, held_encs, tok, opts, special, vocab)
-    report = {"encoder": options.encoder, "options": asdict(opts), "utterances": len(train), "heldout": len(held),
-              "locales": sorted({u.locale for u in utterances}), "seconds": round(time.perf_counter() - t0, 1),
-              "before": before, "after": after, "epochs": [r.__dict__ for r in reports]}
+    report = {
+        "encoder": options.encoder,
+        "options": asdict(opts),
+        "utterances": len(train),
+        "heldout": len(held),
+        "locales": sorted({u.locale for u in utterances}),
+        "seconds": round(time.perf_counter() - t0, 1),
+        "before": before,
+        "after": after,
+        "epochs": [r.__dict__ for r in reports],
+    }
     if dist.main:
         _save(model, tok, hf_tok, config, Path(out), report)
     return report
 
 
 def _special_ids(tok: WordTokenizer) -> list[int]:
-    return [i for t in ("[CLS]", "[SEP]", "<s>", "</s>", "[UNK]", "<unk>") if (i := tok.backend.token_to_id(t)) is not None]
+    return [
+        i for t in ("[CLS]", "[SEP]", "<s>", "</s>", "[UNK]", "<unk>") if (i := tok.backend.token_to_id(t)) is not None
+    ]
 
 
-def _save(model: nn.Module, tok: WordTokenizer, hf_tok: Any, config: dict[str, Any], out: Path,
-          report: dict[str, Any]) -> None:
+def _save(
+    model: nn.Module, tok: WordTokenizer, hf_tok: Any, config: dict[str, Any], out: Path, report: dict[str, Any]
+) -> None:
     from safetensors.torch import save_file
 
     with atomic_directory(out) as tmp:
@@ -276,5 +322,7 @@ def _save(model: nn.Module, tok: WordTokenizer, hf_tok: Any, config: dict[str, A
             write_json(tmp / SCRATCH_ENCODER_FILE, {"kind": "scratch", "config": config})
         write_json(tmp / "pretrain.json", report)
         # atomic_directory refuses to replace a folder without a manifest; mark this one as ours
-        write_json(tmp / "manifest.json", {"library": "kiloglot", "kind": "encoder", "created_by": "kiloglot pretrain",
-                                           "encoder": report["encoder"]})
+        write_json(
+            tmp / "manifest.json",
+            {"library": "kiloglot", "kind": "encoder", "created_by": "kiloglot pretrain", "encoder": report["encoder"]},
+        )

@@ -35,8 +35,9 @@ class Utterance:
     words: tuple[str, ...]
 
 
-def read_unlabeled(source: str, locales: Sequence[str] | None = None, *, data: str | None = None,
-                   default_locale: str | None = None) -> list[Utterance]:
+def read_unlabeled(
+    source: str, locales: Sequence[str] | None = None, *, data: str | None = None, default_locale: str | None = None
+) -> list[Utterance]:
     """Utterances of ``source`` (``massive:SPLIT`` or a file path), kept only for ``locales`` if given."""
     if source.startswith("massive:"):
         split = source.partition(":")[2]
@@ -81,7 +82,7 @@ def _split_line(line: str, default_locale: str | None, path: Path, n: int) -> tu
             text = record["text"]
             locale = record.get("locale", default_locale)
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
-            raise DataError(f"{path}, line {n}: expected a JSON object with \"text\" (and \"locale\")") from None
+            raise DataError(f'{path}, line {n}: expected a JSON object with "text" (and "locale")') from None
     elif "\t" in line:
         locale, _, text = line.partition("\t")
     else:

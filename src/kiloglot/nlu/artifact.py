@@ -12,11 +12,11 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from kiloglot import __version__
 from kiloglot.data.example import Example
@@ -35,15 +35,23 @@ def fingerprint(examples: Iterable[Example]) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def build_manifest(kind: str, locales: list[str], intents: list[str], slots: list[str], *,
-                   data_fingerprint: str, options: dict[str, Any], metrics: dict[str, Any] | None,
-                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def build_manifest(
+    kind: str,
+    locales: list[str],
+    intents: list[str],
+    slots: list[str],
+    *,
+    data_fingerprint: str,
+    options: dict[str, Any],
+    metrics: dict[str, Any] | None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
         "kind": kind,
         "library": "kiloglot",
         "library_version": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "locales": locales,
         "intents": intents,
         "slots": slots,
@@ -113,8 +121,9 @@ def load(path: str | Path) -> Any:
         try:
             from kiloglot.nlu.neural.onnx_runtime import OnnxNeuralParser
         except ImportError as exc:
-            raise ModelError(f"{path} is an ONNX model and needs onnxruntime ({exc}): "
-                             "pip install 'kiloglot[onnx]'") from None
+            raise ModelError(
+                f"{path} is an ONNX model and needs onnxruntime ({exc}): pip install 'kiloglot[onnx]'"
+            ) from None
         return OnnxNeuralParser.from_artifact(Path(path), manifest)
     if runtime not in (None, "pytorch", "python"):
         raise ModelError(f"{path}: unknown runtime {runtime!r} in manifest.json (expected pytorch or onnx)")
@@ -126,5 +135,3 @@ def require_files(root: Path, names: Iterable[str]) -> None:
     missing = [n for n in names if not (root / n).is_file()]
     if missing:
         raise ModelError(f"model directory {root} is incomplete: missing {', '.join(missing)}")
-
-

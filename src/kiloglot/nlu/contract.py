@@ -22,8 +22,12 @@ class Parser(ABC):
         """Locales this parser was trained on."""
 
     @abstractmethod
-    def fit(self, train: Sequence[Example], dev: Sequence[Example] | None = None,
-            progress: Callable[[str, float], None] | None = None) -> "Parser":
+    def fit(
+        self,
+        train: Sequence[Example],
+        dev: Sequence[Example] | None = None,
+        progress: Callable[[str, float], None] | None = None,
+    ) -> Parser:
         """Learn from labelled examples; return self. ``progress(locale, seconds)`` is called as locales finish."""
 
     @abstractmethod
@@ -36,7 +40,7 @@ class Parser(ABC):
 
     @classmethod
     @abstractmethod
-    def from_artifact(cls, path: Path, manifest: dict[str, Any]) -> "Parser":
+    def from_artifact(cls, path: Path, manifest: dict[str, Any]) -> Parser:
         """Rebuild a saved parser (``kiloglot.nlu.load`` calls this)."""
 
     def supports(self, locale: str) -> bool:
@@ -65,9 +69,7 @@ class Parser(ABC):
         if locale not in LOCALES:
             raise InputError(f"unknown locale {locale!r}: expected one of the 52 MASSIVE locales such as en-US")
         if not self.supports(locale):
-            raise InputError(
-                f"this model was not trained on locale {locale!r}: it knows {', '.join(self.locales)}"
-            )
+            raise InputError(f"this model was not trained on locale {locale!r}: it knows {', '.join(self.locales)}")
         for i, t in enumerate(texts):
             if not isinstance(t, str) or not t.strip():
                 raise InputError(f"text #{i + 1} is empty: expected a non-empty utterance")

@@ -37,12 +37,20 @@ MEMBERS = "members"
 
 @register("ensemble")
 class EnsembleParser(Parser):
-    def __init__(self, members: Sequence[Parser] = (), weights: Sequence[float] | None = None,
-                 slot_member: int = 0, top_k: int = 3, sources: Sequence[str | Path | None] | None = None) -> None:
+    def __init__(
+        self,
+        members: Sequence[Parser] = (),
+        weights: Sequence[float] | None = None,
+        slot_member: int = 0,
+        top_k: int = 3,
+        sources: Sequence[str | Path | None] | None = None,
+    ) -> None:
         members = list(members)
         if len(members) < 2:
-            raise InputError(f"an ensemble of {len(members)} parser(s): expected at least 2 trained members "
-                             "(kiloglot ensemble MODEL MODEL --out DIR)")
+            raise InputError(
+                f"an ensemble of {len(members)} parser(s): expected at least 2 trained members "
+                "(kiloglot ensemble MODEL MODEL --out DIR)"
+            )
         weights = [1.0] * len(members) if weights is None else [float(w) for w in weights]
         if len(weights) != len(members):
             raise InputError(f"{len(weights)} weights for {len(members)} members: expected one weight per member")
@@ -61,7 +69,7 @@ class EnsembleParser(Parser):
         self.sources: list[Path | None] = [Path(s) if s else None for s in (sources or [None] * len(members))]
 
     @classmethod
-    def from_paths(cls, paths: Sequence[str | Path], **options: Any) -> "EnsembleParser":
+    def from_paths(cls, paths: Sequence[str | Path], **options: Any) -> EnsembleParser:
         """Combine saved models: ``EnsembleParser.from_paths(["models/linear", "models/me5"])``."""
         return cls([load(p) for p in paths], sources=list(paths), **options)
 
@@ -87,8 +95,12 @@ class EnsembleParser(Parser):
     def progress_total(self, n_locales: int) -> int:
         return sum(m.progress_total(n_locales) for m in self.members)
 
-    def fit(self, train: Sequence[Example], dev: Sequence[Example] | None = None,
-            progress: Callable[[str, float], None] | None = None) -> "EnsembleParser":
+    def fit(
+        self,
+        train: Sequence[Example],
+        dev: Sequence[Example] | None = None,
+        progress: Callable[[str, float], None] | None = None,
+    ) -> EnsembleParser:
         """Train every member on the same data (the weights are kept as given)."""
         for m in self.members:
             m.fit(train, dev, progress)
@@ -112,8 +124,10 @@ class EnsembleParser(Parser):
             again = tagger.parse_given_intents([texts[n] for n in redo], locale, [mixed[n][0][0] for n in redo])
             for n, p in zip(redo, again):
                 slot_parses[n] = p
-        return [Parse(texts[n], locale, m[0][0], m[0][1], slot_parses[n].slots, tuple(m), slot_parses[n].word_labels)
-                for n, m in enumerate(mixed)]
+        return [
+            Parse(texts[n], locale, m[0][0], m[0][1], slot_parses[n].slots, tuple(m), slot_parses[n].word_labels)
+            for n, m in enumerate(mixed)
+        ]
 
     def parse_given_intents(self, texts: Sequence[str], locale: str, intents: Sequence[str]) -> list[Parse]:
         """Slots given each text's intent, from the slot member (so an ensemble can be a member too);
@@ -136,18 +150,23 @@ class EnsembleParser(Parser):
                     member.save(dst)
             prints = "\n".join(getattr(m, "data_fingerprint", "") for m in self.members)
             manifest = build_manifest(
-                self.kind, self.locales, self.intents, self.slot_labels,
+                self.kind,
+                self.locales,
+                self.intents,
+                self.slot_labels,
                 data_fingerprint="sha256:" + hashlib.sha256(prints.encode()).hexdigest(),
                 options={"weights": self.weights, "slot_member": self.slot_member, "top_k": self.top_k},
                 metrics=metrics,
-                extra={"members": [f"{MEMBERS}/{i}" for i in range(len(self.members))],
-                       "member_kinds": [m.kind for m in self.members]},
+                extra={
+                    "members": [f"{MEMBERS}/{i}" for i in range(len(self.members))],
+                    "member_kinds": [m.kind for m in self.members],
+                },
             )
             write_json(tmp / "manifest.json", manifest)
         return Path(path)
 
     @classmethod
-    def from_artifact(cls, path: Path, manifest: dict[str, Any]) -> "EnsembleParser":
+    def from_artifact(cls, path: Path, manifest: dict[str, Any]) -> EnsembleParser:
         rel = manifest.get("members")
         if not isinstance(rel, list) or not all(isinstance(r, str) for r in rel):
             raise ModelError(f"{path}/manifest.json has no list of members: expected an ensemble manifest")
@@ -156,8 +175,13 @@ class EnsembleParser(Parser):
             if Path(path).resolve() not in d.resolve().parents:
                 raise ModelError(f"{path}: member folder {d} lies outside the ensemble folder")
         options = manifest.get("options", {})
-        return cls([load(d) for d in dirs], weights=options.get("weights"), slot_member=int(options.get("slot_member", 0)),
-                   top_k=int(options.get("top_k", 3)), sources=dirs)
+        return cls(
+            [load(d) for d in dirs],
+            weights=options.get("weights"),
+            slot_member=int(options.get("slot_member", 0)),
+            top_k=int(options.get("top_k", 3)),
+            sources=dirs,
+        )
 
 
 def vote(parses: Sequence[Parse], weights: Sequence[float], top_k: int) -> list[tuple[str, float]]:
@@ -172,6 +196,7 @@ def vote(parses: Sequence[Parse], weights: Sequence[float], top_k: int) -> list[
 
 def _link_tree(src: Path, dst: Path) -> None:
     """Copy a folder by hard links (no extra disk), falling back to copies across file systems."""
+
     def link(s: str, d: str) -> None:
         try:
             os.link(s, d)

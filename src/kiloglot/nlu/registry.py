@@ -26,7 +26,11 @@ def register(kind: str):  # type: ignore[no-untyped-def]
 
 # Built-in kinds and the module that registers each, imported only when that kind is asked for: a
 # process serving a linear model never imports PyTorch (~200 MB of resident memory).
-_BUILTIN = {"linear": "kiloglot.nlu.linear", "neural": "kiloglot.nlu.neural.parser", "ensemble": "kiloglot.nlu.ensemble"}
+_BUILTIN = {
+    "linear": "kiloglot.nlu.linear",
+    "neural": "kiloglot.nlu.neural.parser",
+    "ensemble": "kiloglot.nlu.ensemble",
+}
 
 
 def _ensure(kind: str) -> None:
@@ -50,8 +54,9 @@ def kinds() -> list[str]:
 def get(kind: str) -> type[Parser]:
     _ensure(kind)
     if kind in _MISSING and kind not in _KINDS:
-        raise InputError(f"parser kind {kind!r} needs PyTorch and transformers ({_MISSING[kind]}): "
-                         "pip install 'kiloglot[neural]'")
+        raise InputError(
+            f"parser kind {kind!r} needs PyTorch and transformers ({_MISSING[kind]}): pip install 'kiloglot[neural]'"
+        )
     try:
         return _KINDS[kind]
     except KeyError:

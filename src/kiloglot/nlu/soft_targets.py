@@ -22,7 +22,7 @@ class SoftTargets:
     def __len__(self) -> int:
         return len(self.slot_probs)
 
-    def reorder(self, intents: Sequence[str], slots: Sequence[str]) -> "SoftTargets":
+    def reorder(self, intents: Sequence[str], slots: Sequence[str]) -> SoftTargets:
         """The same distributions over another (super)set of labels; new labels get probability 0."""
         ii = [list(intents).index(k) for k in self.intents]
         si = [list(slots).index(k) for k in self.slots]

@@ -18,10 +18,11 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -30,11 +31,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..assistant import Assistant, ConfidencePolicy, Providers, Store
-from ..assistant.nlg import REPLY_LOCALES
-from ..errors import InputError, KiloglotError
-from ..nlu.contract import Parser
-from ..nlu.parse import Parse
+from kiloglot.assistant import Assistant, ConfidencePolicy, Providers, Store
+from kiloglot.assistant.nlg import REPLY_LOCALES
+from kiloglot.errors import InputError, KiloglotError
+from kiloglot.nlu.contract import Parser
+from kiloglot.nlu.parse import Parse
 
 PUBLIC_PATHS = ("/healthz", "/docs", "/openapi.json", "/static/", "/favicon.ico")
 
@@ -58,7 +59,9 @@ class ApiError(Exception):
 
 def _json(payload: dict[str, Any]) -> Response:
     """Plain JSON: our payloads are JSON types already, so FastAPI's generic encoder pass is skipped."""
-    return Response(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode(), media_type="application/json")
+    return Response(
+        json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode(), media_type="application/json"
+    )
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -107,7 +110,7 @@ class LockedParser(Parser):
                 gc.freeze()
             return parses
 
-    def fit(self, *a: Any, **k: Any) -> "LockedParser":  # pragma: no cover - serving only
+    def fit(self, *a: Any, **k: Any) -> LockedParser:  # pragma: no cover - serving only
         raise NotImplementedError
 
     def save(self, *a: Any, **k: Any) -> Path:  # pragma: no cover - serving only
@@ -144,8 +147,9 @@ class Guard:
     """Pure ASGI middleware (cheaper than Starlette's BaseHTTPMiddleware): body-size limit, API key,
     rate limit, and request metrics. Rejections are the same JSON errors as everywhere else."""
 
-    def __init__(self, app: Any, *, config: ServerConfig, limiter: RateLimiter | None, requests: Counter,
-                 latency: Histogram) -> None:
+    def __init__(
+        self, app: Any, *, config: ServerConfig, limiter: RateLimiter | None, requests: Counter, latency: Histogram
+    ) -> None:
         self.app, self.config, self.limiter = app, config, limiter
         self.requests, self.latency = requests, latency
 
@@ -201,37 +205,66 @@ class Guard:
         if self.config.api_key and not public:
             given = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ").strip()
             if not given or not secrets.compare_digest(given, self.config.api_key):
-                raise ApiError(401, "unauthorized", "missing or wrong API key (send X-API-Key or "
-                               "Authorization: Bearer)", {"WWW-Authenticate": "Bearer"})
+                raise ApiError(
+                    401,
+                    "unauthorized",
+                    "missing or wrong API key (send X-API-Key or Authorization: Bearer)",
+                    {"WWW-Authenticate": "Bearer"},
+                )
             client = "key:" + given[:8]
         if self.limiter and not public:
             wait = self.limiter.take(client)
             if wait:
-                raise ApiError(429, "rate_limited", f"over {self.config.rate_limit_per_minute} requests per minute",
-                               {"Retry-After": str(max(1, round(wait)))})
+                raise ApiError(
+                    429,
+                    "rate_limited",
+                    f"over {self.config.rate_limit_per_minute} requests per minute",
+                    {"Retry-After": str(max(1, round(wait)))},
+                )
 
 
-def create_app(parser: Parser, config: ServerConfig | None = None, *, model_info: dict[str, Any] | None = None,
-               providers: Providers | None = None, store: Store | None = None, clock: Any = None) -> FastAPI:
+def create_app(
+    parser: Parser,
+    config: ServerConfig | None = None,
+    *,
+    model_info: dict[str, Any] | None = None,
+    providers: Providers | None = None,
+    store: Store | None = None,
+    clock: Any = None,
+) -> FastAPI:
     config = config or ServerConfig()
     locked = LockedParser(parser)
     store = store or Store(config.database)
-    assistant = Assistant(locked, store, policy=config.policy, providers=providers or Providers.from_env(),
-                          default_timezone=config.default_timezone, clock=clock)
+    assistant = Assistant(
+        locked,
+        store,
+        policy=config.policy,
+        providers=providers or Providers.from_env(),
+        default_timezone=config.default_timezone,
+        clock=clock,
+    )
     limiter = RateLimiter(config.rate_limit_per_minute) if config.rate_limit_per_minute > 0 else None
     session_locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
     registry = CollectorRegistry()
     requests = Counter("kiloglot_requests_total", "HTTP requests", ["path", "status"], registry=registry)
-    latency = Histogram("kiloglot_request_seconds", "HTTP request latency", ["path"], registry=registry,
-                        buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+    latency = Histogram(
+        "kiloglot_request_seconds",
+        "HTTP request latency",
+        ["path"],
+        registry=registry,
+        buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    )
     turns = Counter("kiloglot_turns_total", "dialogue turns by action", ["action", "locale"], registry=registry)
     parsed = Counter("kiloglot_parsed_utterances_total", "utterances parsed by /v1/parse", registry=registry)
     info = dict(model_info or {})
     info.setdefault("kind", getattr(parser, "kind", type(parser).__name__))
     info["locales"] = list(parser.locales)
 
-    app = FastAPI(title="kiloglot", version=_version(),
-                  description="Multilingual intent and slot parsing, dialogue, and replies in the user's language.")
+    app = FastAPI(
+        title="kiloglot",
+        version=_version(),
+        description="Multilingual intent and slot parsing, dialogue, and replies in the user's language.",
+    )
     app.state.assistant = assistant
     app.state.config = config
 
@@ -290,10 +323,14 @@ def create_app(parser: Parser, config: ServerConfig | None = None, *, model_info
         try:
             store.count_turns()
             db = "ok"
-        except Exception as exc:  # noqa: BLE001 - reported, not raised
+        except Exception as exc:
             db = f"error: {type(exc).__name__}"
-        return {"status": "ok" if db == "ok" else "degraded", "model": info.get("kind"),
-                "locales": len(info["locales"]), "database": db}
+        return {
+            "status": "ok" if db == "ok" else "degraded",
+            "model": info.get("kind"),
+            "locales": len(info["locales"]),
+            "database": db,
+        }
 
     @app.get("/metrics", summary="Prometheus metrics")
     def metrics() -> Response:
@@ -316,19 +353,24 @@ def create_app(parser: Parser, config: ServerConfig | None = None, *, model_info
 
 
 def _version() -> str:
-    from .. import __version__
+    from kiloglot import __version__
 
     return __version__
 
 
 def create_app_from_model(model: str | Path, config: ServerConfig | None = None) -> FastAPI:
-    from ..nlu import load, read_manifest
+    from kiloglot.nlu import load, read_manifest
 
     manifest = read_manifest(model)
     parser = load(model)
-    info = {"path": str(model), "kind": manifest.get("kind"), "intents": len(manifest.get("intents", [])),
-            "slots": len(manifest.get("slots", [])), "created": manifest.get("created"),
-            "metrics": manifest.get("metrics")}
+    info = {
+        "path": str(model),
+        "kind": manifest.get("kind"),
+        "intents": len(manifest.get("intents", [])),
+        "slots": len(manifest.get("slots", [])),
+        "created": manifest.get("created"),
+        "metrics": manifest.get("metrics"),
+    }
     return create_app(parser, config, model_info=info)
 
 
@@ -338,7 +380,11 @@ def create_app_from_env() -> FastAPI:
     import os
 
     env = json.loads(os.environ["KILOGLOT_SERVE_CONFIG"])
-    config = ServerConfig(database=env["database"], api_key=os.environ.get("KILOGLOT_API_KEY") or None,
-                          rate_limit_per_minute=env["rate_limit_per_minute"], max_body_bytes=env["max_body_bytes"],
-                          default_timezone=env["default_timezone"])
+    config = ServerConfig(
+        database=env["database"],
+        api_key=os.environ.get("KILOGLOT_API_KEY") or None,
+        rate_limit_per_minute=env["rate_limit_per_minute"],
+        max_body_bytes=env["max_body_bytes"],
+        default_timezone=env["default_timezone"],
+    )
     return create_app_from_model(env["model"], config)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from ..skill import Frame, SkillContext
-from ..values import next_datetime, read_date, read_duration, read_time
+from kiloglot.assistant.skill import Frame, SkillContext
+from kiloglot.assistant.values import next_datetime, read_date, read_duration, read_time
 
 
 def when(frame: Frame, ctx: SkillContext) -> tuple[datetime | None, date | None]:
     """The moment a frame's time/date/timeofday slots name, and the day alone when no time is given."""
     day = read_date(" ".join(frame.all("date")), ctx.loc, ctx.now.date()) if frame.get("date") else None
-    at: time | None = read_time(" ".join(frame.all("time") + frame.all("timeofday")), ctx.loc) \
-        if frame.get("time") else None
+    at: time | None = (
+        read_time(" ".join(frame.all("time") + frame.all("timeofday")), ctx.loc) if frame.get("time") else None
+    )
     if at is None and frame.get("timeofday"):
         at = read_time(frame.get("timeofday") or "", ctx.loc)
     if at is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..skill import Frame, Skill, SkillContext, SkillResult
+from kiloglot.assistant.skill import Frame, Skill, SkillContext, SkillResult
 
 
 def ask_provider(service: str, frame: Frame, ctx: SkillContext) -> SkillResult:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ..skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
-from ._common import duration, show_when, when
+from kiloglot.assistant.skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+from kiloglot.assistant.skills._common import duration, show_when, when
 
 
 class AlarmSkill(Skill):
@@ -22,14 +22,17 @@ class AlarmSkill(Skill):
             secs = duration(frame, ctx)
             if secs:
                 at = ctx.now + timedelta(seconds=secs)
-                ctx.save("alarms", alarms + [{"at": at.isoformat(), "label": "timer", "timer": True}])
-                return SkillResult("timer_set", {"duration": ctx.loc.duration(secs), "time": ctx.loc.time(at)},
-                                   {"at": at.isoformat(), "seconds": secs})
+                ctx.save("alarms", [*alarms, {"at": at.isoformat(), "label": "timer", "timer": True}])
+                return SkillResult(
+                    "timer_set",
+                    {"duration": ctx.loc.duration(secs), "time": ctx.loc.time(at)},
+                    {"at": at.isoformat(), "seconds": secs},
+                )
             moment, _ = when(frame, ctx)
             if moment is None:
                 return SkillResult.question("time")
             label = frame.get("event_name") or ""
-            ctx.save("alarms", sorted(alarms + [{"at": moment.isoformat(), "label": label}], key=lambda a: a["at"]))
+            ctx.save("alarms", sorted([*alarms, {"at": moment.isoformat(), "label": label}], key=lambda a: a["at"]))
             return SkillResult("alarm_set", {"when": show_when(moment, ctx)}, {"at": moment.isoformat()})
         upcoming = [a for a in alarms if datetime.fromisoformat(a["at"]) > ctx.now]
         if frame.intent == "alarm_query":
@@ -40,10 +43,13 @@ class AlarmSkill(Skill):
         # alarm_remove: the one at the named time, else all of them
         moment, day = when(frame, ctx)
         if moment is not None or day is not None:
+
             def hit(a: dict) -> bool:
                 at = datetime.fromisoformat(a["at"]).astimezone(ctx.now.tzinfo)
-                return (moment is None or (at.hour, at.minute) == (moment.hour, moment.minute)) and \
-                    (day is None or moment is not None or at.date() == day)
+                return (moment is None or (at.hour, at.minute) == (moment.hour, moment.minute)) and (
+                    day is None or moment is not None or at.date() == day
+                )
+
             gone = [a for a in alarms if hit(a)]
             if not gone:
                 return SkillResult("alarm_not_found", {"when": show_when(moment, ctx) if moment else ctx.loc.date(day)})

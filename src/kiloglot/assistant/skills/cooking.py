@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ..skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
-from ..values import read_duration
-from ._service import ask_provider
+from kiloglot.assistant.skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+from kiloglot.assistant.skills._service import ask_provider
+from kiloglot.assistant.values import read_duration
 
 
 class CookingSkill(Skill):
@@ -21,7 +21,10 @@ class CookingSkill(Skill):
         if secs:
             at = ctx.now + timedelta(seconds=secs)
             timers = ctx.data("timers", [])
-            ctx.save("timers", timers + [{"at": at.isoformat(), "food": frame.get("food_type")}])
-            return SkillResult("timer_set", {"duration": ctx.loc.duration(secs), "time": ctx.loc.time(at)},
-                               {"at": at.isoformat(), "seconds": secs})
+            ctx.save("timers", [*timers, {"at": at.isoformat(), "food": frame.get("food_type")}])
+            return SkillResult(
+                "timer_set",
+                {"duration": ctx.loc.duration(secs), "time": ctx.loc.time(at)},
+                {"at": at.isoformat(), "seconds": secs},
+            )
         return ask_provider("recipes", frame, ctx)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+from kiloglot.assistant.skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
 
 
 class GeneralSkill(Skill):

@@ -3,9 +3,9 @@ the vacuum cleaner and the coffee machine."""
 
 from __future__ import annotations
 
-from ..skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
-from ..values import read_number
-from ._common import place_word
+from kiloglot.assistant.skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+from kiloglot.assistant.skills._common import place_word
+from kiloglot.assistant.values import read_number
 
 STEP = 20
 
@@ -45,14 +45,20 @@ class IotSkill(Skill):
                 message = "lights_level"
             home["lights"][key] = light
             ctx.save("home", home)
-            return SkillResult(message, {"room": room, "level": ctx.loc.percent(light["level"] / 100),
-                                         "color": light["color"] or ""}, {"room": room, "light": light})
+            return SkillResult(
+                message,
+                {"room": room, "level": ctx.loc.percent(light["level"] / 100), "color": light["color"] or ""},
+                {"room": room, "light": light},
+            )
         if intent in ("iot_wemo_on", "iot_wemo_off"):
             device = frame.get("device_type") or ctx.loc.word("words", "plug")
             home["plugs"][device.casefold()] = intent == "iot_wemo_on"
             ctx.save("home", home)
-            return SkillResult("plug_on" if intent == "iot_wemo_on" else "plug_off", {"device": device},
-                               {"device": device, "on": intent == "iot_wemo_on"})
+            return SkillResult(
+                "plug_on" if intent == "iot_wemo_on" else "plug_off",
+                {"device": device},
+                {"device": device, "on": intent == "iot_wemo_on"},
+            )
         if intent == "iot_cleaning":
             home["vacuum"] = {"cleaning": room}
             ctx.save("home", home)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+from kiloglot.assistant.skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
 
 
 def _item_from_text(frame: Frame, ctx: SkillContext) -> str | None:
@@ -48,8 +48,9 @@ class ListsSkill(Skill):
             entry = lists[key]
             if not entry["items"]:
                 return SkillResult("list_empty", {"list": entry["name"]}, {"list": entry})
-            return SkillResult("list_items", {"list": entry["name"], "items": ctx.loc.join(entry["items"])},
-                               {"list": entry})
+            return SkillResult(
+                "list_items", {"list": entry["name"], "items": ctx.loc.join(entry["items"])}, {"list": entry}
+            )
         if key is None or key not in lists:
             return SkillResult("list_unknown", {"list": name or "-"})
         entry = lists[key]

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from ..skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+from kiloglot.assistant.skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
 
 
 class EmailSkill(Skill):
     scenario = "email"
     intents = {
         "email_query": IntentSpec(optional=("person", "relation", "email_folder", "date", "time")),
-        "email_sendemail": IntentSpec(required=("person",), optional=("relation", "email_address", "event_name",
-                                                                      "date", "time")),
-        "email_addcontact": IntentSpec(required=("person",), optional=("email_address", "personal_info",
-                                                                       "relation")),
+        "email_sendemail": IntentSpec(
+            required=("person",), optional=("relation", "email_address", "event_name", "date", "time")
+        ),
+        "email_addcontact": IntentSpec(required=("person",), optional=("email_address", "personal_info", "relation")),
         "email_querycontact": IntentSpec(required=("person",), optional=("personal_info", "relation")),
     }
 
@@ -27,8 +27,9 @@ class EmailSkill(Skill):
             entry = contacts.get(person.casefold())
             if not entry:
                 return SkillResult("contact_unknown", {"person": person})
-            return SkillResult("contact_info", {"person": entry["name"], "info": entry.get("email") or "-"},
-                               {"contact": entry})
+            return SkillResult(
+                "contact_info", {"person": entry["name"], "info": entry.get("email") or "-"}, {"contact": entry}
+            )
         box = ctx.provider("email")
         if frame.intent == "email_sendemail":
             address = frame.get("email_address") or (contacts.get(person.casefold()) or {}).get("email") or person
@@ -38,5 +39,4 @@ class EmailSkill(Skill):
         if not mails:
             return SkillResult("email_none")
         shown = [f"{m.sender}: {m.subject}" for m in mails]
-        return SkillResult("email_list", {"mails": ctx.loc.join(shown)},
-                           {"mails": [m.__dict__ for m in mails]})
+        return SkillResult("email_list", {"mails": ctx.loc.join(shown)}, {"mails": [m.__dict__ for m in mails]})

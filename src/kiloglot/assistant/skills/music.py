@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+from kiloglot.assistant.skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
 
 
 class MusicSkill(Skill):
@@ -15,16 +15,20 @@ class MusicSkill(Skill):
     }
 
     def handle(self, frame: Frame, ctx: SkillContext) -> SkillResult:
-        what = (frame.get("song_name") or frame.get("artist_name") or frame.get("music_genre")
-                or frame.get("music_descriptor"))
+        what = (
+            frame.get("song_name")
+            or frame.get("artist_name")
+            or frame.get("music_genre")
+            or frame.get("music_descriptor")
+        )
         if frame.intent in ("music_likeness", "music_dislikeness"):
             key = "likes" if frame.intent == "music_likeness" else "dislikes"
             what = what or ctx.data("now_playing") or ctx.loc.word("words", "this_song")
-            ctx.save(key, ctx.data(key, []) + [what])
+            ctx.save(key, [*ctx.data(key, []), what])
             return SkillResult("music_liked" if key == "likes" else "music_disliked", {"what": what}, {key: what})
         if frame.intent == "music_settings":
             setting = frame.get("player_setting") or ctx.text
-            ctx.save("settings", ctx.data("settings", []) + [setting])
+            ctx.save("settings", [*ctx.data("settings", []), setting])
             return SkillResult("music_setting", {"setting": setting}, {"setting": setting})
         playing = ctx.data_of("play", "now_playing")
         if not playing:

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from ..skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+from kiloglot.assistant.skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
 
-_QUERY_SLOTS = ("song_name", "artist_name", "playlist_name", "music_genre", "radio_name", "podcast_name",
-                "podcast_descriptor", "audiobook_name", "audiobook_author", "game_name")
+_QUERY_SLOTS = (
+    "song_name",
+    "artist_name",
+    "playlist_name",
+    "music_genre",
+    "radio_name",
+    "podcast_name",
+    "podcast_descriptor",
+    "audiobook_name",
+    "audiobook_author",
+    "game_name",
+)
 
 
 class PlaySkill(Skill):

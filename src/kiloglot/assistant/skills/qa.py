@@ -7,12 +7,19 @@ import ast
 import operator
 import re
 
-from ..skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
-from ..values import latin_digits, number_words, word_pattern
-from ._service import ask_provider
+from kiloglot.assistant.skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+from kiloglot.assistant.skills._service import ask_provider
+from kiloglot.assistant.values import latin_digits, number_words, word_pattern
 
-_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-        ast.Pow: operator.pow, ast.USub: operator.neg, ast.UAdd: operator.pos}
+_OPS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+}
 
 
 def _eval(node: ast.AST) -> float:
@@ -62,6 +69,9 @@ class QaSkill(Skill):
                 return SkillResult("maths_unknown")
             expr, value = found
             shown = ctx.loc.number(round(value, 6))
-            return SkillResult("maths_result", {"expression": ctx.loc.digits(expr), "result": shown},
-                               {"expression": expr, "value": value})
+            return SkillResult(
+                "maths_result",
+                {"expression": ctx.loc.digits(expr), "result": shown},
+                {"expression": expr, "value": value},
+            )
         return ask_provider("search", frame, ctx)

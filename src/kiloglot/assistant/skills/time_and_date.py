@@ -8,28 +8,43 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel.core import get_global
 
-from ..nlg import Localizer, babel_locale
-from ..skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
-from ..values import read_date, read_time
+from kiloglot.assistant.nlg import Localizer, babel_locale
+from kiloglot.assistant.skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+from kiloglot.assistant.values import read_date, read_time
 
-ABBREVIATIONS = {"utc": "UTC", "gmt": "UTC", "est": "America/New_York", "edt": "America/New_York",
-                 "cst": "America/Chicago", "cdt": "America/Chicago", "mst": "America/Denver",
-                 "pst": "America/Los_Angeles", "pdt": "America/Los_Angeles", "cet": "Europe/Paris",
-                 "bst": "Europe/London", "ist": "Asia/Kolkata", "jst": "Asia/Tokyo", "kst": "Asia/Seoul",
-                 "aest": "Australia/Sydney", "eastern": "America/New_York", "central": "America/Chicago",
-                 "mountain": "America/Denver", "pacific": "America/Los_Angeles"}
+ABBREVIATIONS = {
+    "utc": "UTC",
+    "gmt": "UTC",
+    "est": "America/New_York",
+    "edt": "America/New_York",
+    "cst": "America/Chicago",
+    "cdt": "America/Chicago",
+    "mst": "America/Denver",
+    "pst": "America/Los_Angeles",
+    "pdt": "America/Los_Angeles",
+    "cet": "Europe/Paris",
+    "bst": "Europe/London",
+    "ist": "Asia/Kolkata",
+    "jst": "Asia/Tokyo",
+    "kst": "Asia/Seoul",
+    "aest": "Australia/Sydney",
+    "eastern": "America/New_York",
+    "central": "America/Chicago",
+    "mountain": "America/Denver",
+    "pacific": "America/Los_Angeles",
+}
 
 
 def _key(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().strip(" ?.!,。？")
 
 
-@lru_cache(maxsize=None)
+@cache
 def place_index(locale: str) -> dict[str, str]:
     """Localized (and English) city, country and metazone names -> IANA zone."""
     known = available_timezones()
@@ -88,18 +103,24 @@ class DateTimeSkill(Skill):
             at = read_time(frame.get("time") or "", loc) or ctx.now.time()
             start = datetime.combine(ctx.now.date(), at, tzinfo=ZoneInfo(src))
             end = start.astimezone(ZoneInfo(dst))
-            return SkillResult("time_convert", {"time": loc.time(start), "from_place": places[0],
-                                                "to_time": loc.time(end), "to_place": places[1]},
-                               {"from": start.isoformat(), "to": end.isoformat()})
+            return SkillResult(
+                "time_convert",
+                {"time": loc.time(start), "from_place": places[0], "to_time": loc.time(end), "to_place": places[1]},
+                {"from": start.isoformat(), "to": end.isoformat()},
+            )
         if places:
             zone = find_zone(places[0], loc)
             if zone is None:
                 return SkillResult("unknown_place", {"place": places[0]})
             now = ctx.now.astimezone(ZoneInfo(zone))
-            return SkillResult("time_in", {"place": places[0], "time": loc.time(now), "date": loc.date(now)},
-                               {"zone": zone, "now": now.isoformat()})
+            return SkillResult(
+                "time_in",
+                {"place": places[0], "time": loc.time(now), "date": loc.date(now)},
+                {"zone": zone, "now": now.isoformat()},
+            )
         day = read_date(frame.get("date") or "", loc, ctx.now.date()) if frame.get("date") else None
         if day is not None and day != ctx.now.date():
             return SkillResult("date_is", {"date": loc.date(day)}, {"date": day.isoformat()})
-        return SkillResult("time_now", {"time": loc.time(ctx.now), "date": loc.date(ctx.now)},
-                           {"now": ctx.now.isoformat()})
+        return SkillResult(
+            "time_now", {"time": loc.time(ctx.now), "date": loc.date(ctx.now)}, {"now": ctx.now.isoformat()}
+        )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..skill import IntentSpec
-from ._service import ServiceSkill
+from kiloglot.assistant.skill import IntentSpec
+from kiloglot.assistant.skills._service import ServiceSkill
 
 
 class TransportSkill(ServiceSkill):

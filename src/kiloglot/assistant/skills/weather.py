@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
-from ..values import read_date
+from kiloglot.assistant.skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+from kiloglot.assistant.values import read_date
 
 FAHRENHEIT_TERRITORIES = {"US", "LR", "BS", "BZ", "KY", "PW", "FM", "MH"}
 
@@ -21,6 +21,13 @@ class WeatherSkill(Skill):
         else:
             temp = ctx.loc.unit(round(celsius), "temperature-celsius")
         place = frame.get("place_name") or ctx.loc.word("words", "here")
-        return SkillResult("weather_report", {"day": ctx.loc.date(day, "medium"), "place": place,
-                                              "temperature": temp, "condition": report.get("condition", "")},
-                           {"day": day.isoformat(), **report})
+        return SkillResult(
+            "weather_report",
+            {
+                "day": ctx.loc.date(day, "medium"),
+                "place": place,
+                "temperature": temp,
+                "condition": report.get("condition", ""),
+            },
+            {"day": day.isoformat(), **report},
+        )

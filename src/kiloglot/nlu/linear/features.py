@@ -19,7 +19,7 @@ def intent_features(text: str, words: list[str], character_locale: bool) -> list
     feats += ["b:" + a + " " + b for a, b in zip(padded, padded[1:])]
     t = " " + text.lower() + " "
     for n in (1, 2, 3) if character_locale else (1, 2, 3, 4):
-        feats += ["c:" + t[i:i + n] for i in range(len(t) - n + 1)]
+        feats += ["c:" + t[i : i + n] for i in range(len(t) - n + 1)]
     return feats
 
 
@@ -41,8 +41,14 @@ def word_features(words: list[str], intent: str | None, character_locale: bool) 
     for i, w in enumerate(low):
         j = i + 2
         f = [
-            "w=" + w, "w-1=" + pad[j - 1], "w+1=" + pad[j + 1], "w-2=" + pad[j - 2], "w+2=" + pad[j + 2],
-            "b-=" + pad[j - 1] + "|" + w, "b+=" + w + "|" + pad[j + 1], "sh=" + _shape(words[i]),
+            "w=" + w,
+            "w-1=" + pad[j - 1],
+            "w+1=" + pad[j + 1],
+            "w-2=" + pad[j - 2],
+            "w+2=" + pad[j + 2],
+            "b-=" + pad[j - 1] + "|" + w,
+            "b+=" + w + "|" + pad[j + 1],
+            "sh=" + _shape(words[i]),
         ]
         if character_locale:
             f.append("t=" + pad[j - 1] + w + pad[j + 1])

@@ -27,8 +27,8 @@ from kiloglot.errors import InputError, ModelError
 from kiloglot.nlu.artifact import atomic_directory, build_manifest, fingerprint, require_files, write_json
 from kiloglot.nlu.contract import Parser
 from kiloglot.nlu.linear.features import intent_features, word_features
-from kiloglot.nlu.linear.intent import IntentModel, SparseWeights
 from kiloglot.nlu.linear.index import FeatureIndex
+from kiloglot.nlu.linear.intent import IntentModel, SparseWeights
 from kiloglot.nlu.linear.slots import CompactTagger, SlotTagger, train_crf
 from kiloglot.nlu.parse import Parse, SlotValue
 from kiloglot.nlu.registry import register
@@ -42,8 +42,14 @@ GZIP_INTENT_VOCAB = "intent_vocab.json.gz"
 CRFSUITE_SLOT_FILES = ("slots.crfsuite.gz",)
 COMPACT_SLOT_FILES = ("slots.npz", "slots_attributes.json.xz")
 LOCALE_FILES = INTENT_FILES + CRFSUITE_SLOT_FILES
-LEGACY_LOCALE_FILES = ("intent_vocab.json", "intent_idf.npy", "intent_weights.npy", "intent_bias.npy",
-                       "intent_meta.json", "slots.crfsuite")
+LEGACY_LOCALE_FILES = (
+    "intent_vocab.json",
+    "intent_idf.npy",
+    "intent_weights.npy",
+    "intent_bias.npy",
+    "intent_meta.json",
+    "slots.crfsuite",
+)
 
 
 @dataclass(frozen=True)
@@ -79,38 +85,58 @@ class LocaleModel:
     slots: SlotTagger | CompactTagger
 
 
-def _train_locale(locale: str, train: list[Example], dev: list[Example], opts: LinearOptions) -> tuple[str, LocaleModel, float]:
+def _train_locale(
+    locale: str, train: list[Example], dev: list[Example], opts: LinearOptions
+) -> tuple[str, LocaleModel, float]:
     """Worker: train one locale's intent model and CRF (runs in a separate process)."""
     t0 = time.perf_counter()
     chars = splits_characters(locale)
     docs = [intent_features(e.text, list(e.words), chars) for e in train]
     dev_docs = [intent_features(e.text, list(e.words), chars) for e in dev] or None
-    intent = IntentModel.fit(docs, [e.intent for e in train], c=opts.intent_c, min_df=opts.intent_min_df,
-                             dev_docs=dev_docs, dev_labels=[e.intent for e in dev] or None,
-                             density=opts.intent_density)
+    intent = IntentModel.fit(
+        docs,
+        [e.intent for e in train],
+        c=opts.intent_c,
+        min_df=opts.intent_min_df,
+        dev_docs=dev_docs,
+        dev_labels=[e.intent for e in dev] or None,
+        density=opts.intent_density,
+    )
     cond = opts.intent_conditioned_slots
     xseqs = [word_features(list(e.words), e.intent if cond else None, chars) for e in train]
-    crf = train_crf(xseqs, [e.word_labels for e in train], c1=opts.crf_c1, c2=opts.crf_c2,
-                    max_iterations=opts.crf_iterations)
+    crf = train_crf(
+        xseqs, [e.word_labels for e in train], c1=opts.crf_c1, c2=opts.crf_c2, max_iterations=opts.crf_iterations
+    )
     slots = CompactTagger.from_crfsuite(crf) if opts.compact_slots else SlotTagger(crf)
     return locale, LocaleModel(intent, slots), time.perf_counter() - t0
 
 
-def _train_locale_packed(args: tuple[str, list[Example], list[Example], LinearOptions]) -> tuple[str, dict[str, Any], float]:
+def _train_locale_packed(
+    args: tuple[str, list[Example], list[Example], LinearOptions],
+) -> tuple[str, dict[str, Any], float]:
     locale, model, seconds = _train_locale(*args)
     return locale, _pack(model), seconds
 
 
 def _pack(m: LocaleModel) -> dict[str, Any]:
     i = m.intent
-    return {"vocab": i.vocabulary, "idf": i.idf, "w": i.weights, "b": i.bias, "intents": i.intents,
-            "t": i.temperature, "slots": m.slots.model if isinstance(m.slots, SlotTagger) else m.slots}
+    return {
+        "vocab": i.vocabulary,
+        "idf": i.idf,
+        "w": i.weights,
+        "b": i.bias,
+        "intents": i.intents,
+        "t": i.temperature,
+        "slots": m.slots.model if isinstance(m.slots, SlotTagger) else m.slots,
+    }
 
 
 def _unpack(d: dict[str, Any]) -> LocaleModel:
     slots = d["slots"]  # crfsuite's tagger does not pickle: its model crosses processes as bytes
-    return LocaleModel(IntentModel(d["vocab"], d["idf"], d["w"], d["b"], d["intents"], d["t"]),
-                       SlotTagger(slots) if isinstance(slots, bytes) else slots)
+    return LocaleModel(
+        IntentModel(d["vocab"], d["idf"], d["w"], d["b"], d["intents"], d["t"]),
+        SlotTagger(slots) if isinstance(slots, bytes) else slots,
+    )
 
 
 @register("linear")
@@ -134,8 +160,12 @@ class LinearParser(Parser):
         return list(self._locales)
 
     # -- training ------------------------------------------------------------------------------
-    def fit(self, train: Sequence[Example], dev: Sequence[Example] | None = None,
-            progress: Callable[[str, float], None] | None = None) -> "LinearParser":
+    def fit(
+        self,
+        train: Sequence[Example],
+        dev: Sequence[Example] | None = None,
+        progress: Callable[[str, float], None] | None = None,
+    ) -> LinearParser:
         if not train:
             raise InputError("no training examples: expected at least one labelled utterance")
         by_locale: dict[str, list[Example]] = {}
@@ -174,7 +204,9 @@ class LinearParser(Parser):
         m = self._models.get(locale)
         if m is None:
             if self._root is None or locale not in self._locales:
-                raise InputError(f"this model was not trained on locale {locale!r}: it knows {', '.join(self._locales)}")
+                raise InputError(
+                    f"this model was not trained on locale {locale!r}: it knows {', '.join(self._locales)}"
+                )
             m = self._models[locale] = _load_locale(self._root / "locales" / locale)
         return m
 
@@ -207,25 +239,39 @@ class LinearParser(Parser):
                 best = given[n]
                 confidence = float(probs[intents.index(best)]) if best in intents else 0.0
             labels = model.slots.tag(word_features(words, best if cond else None, chars))
-            slots = tuple(SlotValue(s.name, text[s.start:s.end], s.start, s.end)
-                          for s in spans_from_word_labels(offsets, labels))
-            out.append(Parse(text, locale, best, confidence, slots,
-                             tuple((intents[int(j)], float(probs[j])) for j in top), tuple(labels)))
+            slots = tuple(
+                SlotValue(s.name, text[s.start : s.end], s.start, s.end)
+                for s in spans_from_word_labels(offsets, labels)
+            )
+            out.append(
+                Parse(
+                    text,
+                    locale,
+                    best,
+                    confidence,
+                    slots,
+                    tuple((intents[int(j)], float(probs[j])) for j in top),
+                    tuple(labels),
+                )
+            )
         return out
 
-    def compacted(self, intent_density: float = 1.0, compact_slots: bool = False) -> "LinearParser":
+    def compacted(self, intent_density: float = 1.0, compact_slots: bool = False) -> LinearParser:
         """A copy as training with these ``intent_density`` and ``compact_slots`` options would give,
         without training again: only ``intent_density`` of each locale's intent weights kept, the CRF
         turned into a CompactTagger. Whatever is not changed is shared with this parser."""
         if not 0.0 < intent_density <= 1.0:
             raise InputError(f"intent_density {intent_density}: expected a fraction in (0, 1]")
         if intent_density < 1.0 and self.options.intent_density < 1.0:
-            raise InputError(f"this model's intent weights are already pruned (intent_density "
-                             f"{self.options.intent_density}): prune a model trained with all of them")
+            raise InputError(
+                f"this model's intent weights are already pruned (intent_density "
+                f"{self.options.intent_density}): prune a model trained with all of them"
+            )
         compact = compact_slots or self.options.compact_slots
         density = intent_density if intent_density < 1.0 else self.options.intent_density
-        out = LinearParser(jobs=self.jobs, **{**asdict(self.options), "intent_density": density,
-                                              "compact_slots": compact})
+        out = LinearParser(
+            jobs=self.jobs, **{**asdict(self.options), "intent_density": density, "compact_slots": compact}
+        )
         out._models = {}
         for locale in self._locales:
             m = self._model(locale)
@@ -244,17 +290,27 @@ class LinearParser(Parser):
             for locale in self._locales:
                 _save_locale(self._model(locale), tmp / "locales" / locale)
             manifest = build_manifest(
-                self.kind, self._locales, self.intents, self.slot_labels, data_fingerprint=self.data_fingerprint,
-                options=asdict(self.options), metrics=metrics,
-                extra={"files": {"per_locale": list(INTENT_FILES + (COMPACT_SLOT_FILES if self.options.compact_slots
-                                                                     else CRFSUITE_SLOT_FILES))},
-                       "train_seconds": self.train_seconds},
+                self.kind,
+                self._locales,
+                self.intents,
+                self.slot_labels,
+                data_fingerprint=self.data_fingerprint,
+                options=asdict(self.options),
+                metrics=metrics,
+                extra={
+                    "files": {
+                        "per_locale": list(
+                            INTENT_FILES + (COMPACT_SLOT_FILES if self.options.compact_slots else CRFSUITE_SLOT_FILES)
+                        )
+                    },
+                    "train_seconds": self.train_seconds,
+                },
             )
             write_json(tmp / "manifest.json", manifest)
         return Path(path)
 
     @classmethod
-    def from_artifact(cls, path: Path, manifest: dict[str, Any]) -> "LinearParser":
+    def from_artifact(cls, path: Path, manifest: dict[str, Any]) -> LinearParser:
         parser = cls(**manifest.get("options", {}))
         parser._root = Path(path)
         parser._locales = list(manifest["locales"])
@@ -271,8 +327,11 @@ def _locale_files(d: Path, compact_slots: bool) -> tuple[str, ...]:
     """The files a saved locale folder must hold, in whichever layout it was written."""
     if (d / LEGACY_LOCALE_FILES[0]).is_file():
         return LEGACY_LOCALE_FILES
-    intent = INTENT_FILES if (d / INTENT_FILES[1]).is_file() or not (d / GZIP_INTENT_VOCAB).is_file() else \
-        (INTENT_FILES[0], GZIP_INTENT_VOCAB, INTENT_FILES[2])
+    intent = (
+        INTENT_FILES
+        if (d / INTENT_FILES[1]).is_file() or not (d / GZIP_INTENT_VOCAB).is_file()
+        else (INTENT_FILES[0], GZIP_INTENT_VOCAB, INTENT_FILES[2])
+    )
     return intent + (COMPACT_SLOT_FILES if compact_slots else CRFSUITE_SLOT_FILES)
 
 
@@ -295,9 +354,13 @@ def _save_locale(m: LocaleModel, d: Path) -> None:
         q = w.quantised()  # a no-op unless the model was saved before quantisation
         n_intents = len(m.intent.intents)
         counts = np.diff(q.indptr)
-        arrays = {"counts": counts.astype(np.uint8 if n_intents < 256 else np.uint16),
-                  "columns": q.columns.astype(np.uint8 if n_intents <= 256 else np.uint16),
-                  "values": q.values, "scale": np.float32(q.scale), "idf": m.intent.idf.astype(np.float16)}
+        arrays = {
+            "counts": counts.astype(np.uint8 if n_intents < 256 else np.uint16),
+            "columns": q.columns.astype(np.uint8 if n_intents <= 256 else np.uint16),
+            "values": q.values,
+            "scale": np.float32(q.scale),
+            "idf": m.intent.idf.astype(np.float16),
+        }
     else:
         arrays = {"weights": w, "idf": m.intent.idf}
     np.savez_compressed(d / "intent.npz", bias=m.intent.bias, **arrays)
@@ -312,9 +375,14 @@ def _save_compact_slots(t: CompactTagger, d: Path) -> None:
     _write_strings(d / COMPACT_SLOT_FILES[1], {"labels": t.labels, "attributes": t.attributes.names()})
     q = t.state.quantised()
     counts = np.diff(q.indptr)
-    np.savez_compressed(d / "slots.npz", counts=counts.astype(np.uint8 if counts.max(initial=0) < 256 else np.uint16),
-                        columns=q.columns.astype(np.uint8 if len(t.labels) <= 256 else np.uint16), values=q.values,
-                        scale=np.float32(q.scale), transitions=t.transitions.astype(np.float32))
+    np.savez_compressed(
+        d / "slots.npz",
+        counts=counts.astype(np.uint8 if counts.max(initial=0) < 256 else np.uint16),
+        columns=q.columns.astype(np.uint8 if len(t.labels) <= 256 else np.uint16),
+        values=q.values,
+        scale=np.float32(q.scale),
+        transitions=t.transitions.astype(np.float32),
+    )
 
 
 def _load_compact_slots(d: Path) -> CompactTagger:
@@ -326,12 +394,19 @@ def _load_compact_slots(d: Path) -> CompactTagger:
     indptr = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
     n = len(labels)
-    if (len(counts) != len(attributes) or len(columns) != len(values) or indptr[-1] != len(values)
-            or values.dtype != np.int8 or not (np.isfinite(scale) and scale > 0)
-            or (len(columns) and int(columns.max()) >= n) or transitions.shape != (n, n)):
+    if (
+        len(counts) != len(attributes)
+        or len(columns) != len(values)
+        or indptr[-1] != len(values)
+        or values.dtype != np.int8
+        or not (np.isfinite(scale) and scale > 0)
+        or (len(columns) and int(columns.max()) >= n)
+        or transitions.shape != (n, n)
+    ):
         raise ValueError("slot weight shapes do not match the attributes and labels")
-    return CompactTagger(FeatureIndex(attributes), labels,
-                         SparseWeights(indptr.astype(np.int32), columns, values, scale), transitions)
+    return CompactTagger(
+        FeatureIndex(attributes), labels, SparseWeights(indptr.astype(np.int32), columns, values, scale), transitions
+    )
 
 
 def _load_locale(d: Path) -> LocaleModel:
@@ -351,8 +426,9 @@ def _load_locale(d: Path) -> LocaleModel:
                 if "counts" in z.files:
                     indptr = np.zeros(len(z["counts"]) + 1, dtype=np.int64)
                     np.cumsum(z["counts"], out=indptr[1:])
-                    weights = SparseWeights(indptr.astype(np.int32), z["columns"].astype(np.uint16), z["values"],
-                                            float(z["scale"]))
+                    weights = SparseWeights(
+                        indptr.astype(np.int32), z["columns"].astype(np.uint16), z["values"], float(z["scale"])
+                    )
                 elif "indptr" in z.files:  # the first sparse layout: row pointers, float16 weights
                     weights = SparseWeights(z["indptr"], z["columns"], z["values"])
                 else:
@@ -362,16 +438,22 @@ def _load_locale(d: Path) -> LocaleModel:
         n_intents = len(meta["intents"])
         if isinstance(weights, SparseWeights):
             ptr = weights.indptr
-            ok = (weights.shape_rows == len(vocab) and len(ptr) > 0 and ptr[0] == 0 and bool(np.all(np.diff(ptr) >= 0))
-                  and len(weights.columns) == len(weights.values) == ptr[-1]
-                  and weights.values.dtype in (np.int8, np.float16) and np.isfinite(weights.scale) and weights.scale > 0
-                  and (len(weights.columns) == 0 or int(weights.columns.max()) < n_intents))
+            ok = (
+                weights.shape_rows == len(vocab)
+                and len(ptr) > 0
+                and ptr[0] == 0
+                and bool(np.all(np.diff(ptr) >= 0))
+                and len(weights.columns) == len(weights.values) == ptr[-1]
+                and weights.values.dtype in (np.int8, np.float16)
+                and np.isfinite(weights.scale)
+                and weights.scale > 0
+                and (len(weights.columns) == 0 or int(weights.columns.max()) < n_intents)
+            )
         else:
             ok = weights.shape == (len(vocab), n_intents)
         if not ok or idf.shape != (len(vocab),) or bias.shape != (n_intents,):
             raise ValueError("weight shapes do not match the vocabulary and intents")
-        intent = IntentModel(FeatureIndex(vocab), idf, weights, bias, meta["intents"],
-                             float(meta["temperature"]))
+        intent = IntentModel(FeatureIndex(vocab), idf, weights, bias, meta["intents"], float(meta["temperature"]))
         return LocaleModel(intent, _load_compact_slots(d) if crf is None else SlotTagger(crf))
     except (OSError, ValueError, KeyError, EOFError, zlib.error, lzma.LZMAError, json.JSONDecodeError) as exc:
         raise ModelError(f"model files in {d} are corrupt: {exc}") from None

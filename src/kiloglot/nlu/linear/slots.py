@@ -25,14 +25,14 @@ from kiloglot.nlu.linear.index import FeatureIndex
 from kiloglot.nlu.linear.intent import SparseWeights
 
 
-def train_crf(sequences: Sequence[list[list[str]]], labels: Sequence[Sequence[str]], *, c1: float, c2: float,
-              max_iterations: int) -> bytes:
+def train_crf(
+    sequences: Sequence[list[list[str]]], labels: Sequence[Sequence[str]], *, c1: float, c2: float, max_iterations: int
+) -> bytes:
     """Train with L-BFGS (L1 + L2) and return the model in crfsuite's own binary format."""
     trainer = pycrfsuite.Trainer(verbose=False)
     for xseq, yseq in zip(sequences, labels):
         trainer.append(xseq, list(yseq))
-    trainer.set_params({"c1": c1, "c2": c2, "max_iterations": max_iterations,
-                        "feature.possible_transitions": True})
+    trainer.set_params({"c1": c1, "c2": c2, "max_iterations": max_iterations, "feature.possible_transitions": True})
     fd, path = tempfile.mkstemp(suffix=".crfsuite")
     os.close(fd)
     try:
@@ -54,7 +54,7 @@ class SlotTagger:
     def tag(self, features: list[list[str]]) -> list[str]:
         return list(self._tagger.tag(features)) if features else []
 
-    def compact(self, density: float = 1.0) -> "CompactTagger":
+    def compact(self, density: float = 1.0) -> CompactTagger:
         return CompactTagger.from_crfsuite(self.model, density)
 
 
@@ -71,7 +71,7 @@ class CompactTagger:
     transitions: np.ndarray  # (n_labels, n_labels) float32, [from, to]
 
     @classmethod
-    def from_crfsuite(cls, model: bytes, density: float = 1.0) -> "CompactTagger":
+    def from_crfsuite(cls, model: bytes, density: float = 1.0) -> CompactTagger:
         """Read a crfsuite model's weights and keep the ``density`` fraction of largest-magnitude state
         weights; attributes left with none are dropped."""
         if not 0.0 < density <= 1.0:
@@ -90,7 +90,7 @@ class CompactTagger:
         if density < 1.0 and len(features):
             n = max(1, int(round(density * len(features))))
             keep[:] = False
-            keep[np.argpartition(np.abs(weights), len(weights) - n)[len(weights) - n:]] = True
+            keep[np.argpartition(np.abs(weights), len(weights) - n)[len(weights) - n :]] = True
         kept = [(attr, label_index[label]) for ((attr, label), _), k in zip(features, keep) if k]
         names = sorted({attr for attr, _ in kept})
         row = {a: i for i, a in enumerate(names)}

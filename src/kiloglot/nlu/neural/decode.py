@@ -63,8 +63,9 @@ def softmax(x: np.ndarray) -> np.ndarray:
     return e / e.sum(-1, keepdims=True)
 
 
-def viterbi(emissions: np.ndarray, word_index: np.ndarray, start: np.ndarray, end: np.ndarray,
-            transitions: np.ndarray) -> list[list[int]]:
+def viterbi(
+    emissions: np.ndarray, word_index: np.ndarray, start: np.ndarray, end: np.ndarray, transitions: np.ndarray
+) -> list[list[int]]:
     """Best label path per row of a linear-chain CRF (torchcrf's parametrisation), over the words
     that have a sub-word (a prefix of each row)."""
     out = []
@@ -83,11 +84,29 @@ def viterbi(emissions: np.ndarray, word_index: np.ndarray, start: np.ndarray, en
     return out
 
 
-def to_parse(text: str, locale: str, offsets: list[tuple[int, int]], first: list[int], probs: np.ndarray,
-             slot_ids: Sequence[int], intents: Sequence[str], slot_labels: Sequence[str], k: int) -> Parse:
+def to_parse(
+    text: str,
+    locale: str,
+    offsets: list[tuple[int, int]],
+    first: list[int],
+    probs: np.ndarray,
+    slot_ids: Sequence[int],
+    intents: Sequence[str],
+    slot_labels: Sequence[str],
+    k: int,
+) -> Parse:
     top = np.argsort(-probs)[:k]
     labels = [slot_labels[int(slot_ids[w])] if p >= 0 else OUTSIDE for w, p in enumerate(first)]
     labels += [OUTSIDE] * (len(offsets) - len(labels))
-    slots = tuple(SlotValue(s.name, text[s.start:s.end], s.start, s.end) for s in spans_from_word_labels(offsets, labels))
-    return Parse(text, locale, intents[int(top[0])], float(probs[top[0]]), slots,
-                 tuple((intents[int(j)], float(probs[j])) for j in top), tuple(labels))
+    slots = tuple(
+        SlotValue(s.name, text[s.start : s.end], s.start, s.end) for s in spans_from_word_labels(offsets, labels)
+    )
+    return Parse(
+        text,
+        locale,
+        intents[int(top[0])],
+        float(probs[top[0]]),
+        slots,
+        tuple((intents[int(j)], float(probs[j])) for j in top),
+        tuple(labels),
+    )

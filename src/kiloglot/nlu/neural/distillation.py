@@ -21,8 +21,9 @@ from kiloglot.nlu.neural.training import BatchLoss, collate
 
 
 @torch.inference_mode()
-def teacher_distributions(model: JointModel, encs: Sequence[Encoded], pad_id: int, temperature: float,
-                          batch_size: int = 128) -> tuple[np.ndarray, list[np.ndarray]]:
+def teacher_distributions(
+    model: JointModel, encs: Sequence[Encoded], pad_id: int, temperature: float, batch_size: int = 128
+) -> tuple[np.ndarray, list[np.ndarray]]:
     """Intent [N, I] and per-word slot [words, S] distributions of a joint model at temperature T.
 
     Rows of words with no sub-word (dropped by the tokenizer, or truncated) are filler: the student
@@ -40,8 +41,17 @@ def teacher_distributions(model: JointModel, encs: Sequence[Encoded], pad_id: in
             wmask = widx >= 0
             wmask[:, 0] = True
             crf = model.crf
-            sp = crf_marginals(em, wmask, crf.start_transitions / temperature, crf.end_transitions / temperature,
-                               crf.transitions / temperature).cpu().numpy()
+            sp = (
+                crf_marginals(
+                    em,
+                    wmask,
+                    crf.start_transitions / temperature,
+                    crf.end_transitions / temperature,
+                    crf.transitions / temperature,
+                )
+                .cpu()
+                .numpy()
+            )
         else:
             sp = torch.softmax(em, -1).cpu().numpy()
         for r, i in enumerate(idx):
@@ -58,8 +68,9 @@ def distillation_loss(pad_id: int, temperature: float, hard_weight: float) -> Ba
         batch = collate([it[:4] for it in items], pad_id).to(device)
         intent_logits, slot_logits = wrapped(batch.input_ids, batch.attention_mask, batch.word_index)
         n_slots = slot_logits.shape[-1]
-        hard = ce(intent_logits, batch.intents) + ce(slot_logits.reshape(-1, n_slots), batch.slots.reshape(-1),
-                                                      ignore_index=-100)
+        hard = ce(intent_logits, batch.intents) + ce(
+            slot_logits.reshape(-1, n_slots), batch.slots.reshape(-1), ignore_index=-100
+        )
         t_int = torch.from_numpy(np.stack([it[4] for it in items])).to(device)
         t_slot = np.zeros(slot_logits.shape, dtype=np.float32)
         for r, it in enumerate(items):
@@ -70,7 +81,7 @@ def distillation_loss(pad_id: int, temperature: float, hard_weight: float) -> Ba
         soft_intent = kl(s_int, t_int, reduction="batchmean")
         s_slot = torch.log_softmax(slot_logits[words] / temperature, -1)
         soft_slot = kl(s_slot, t_slot_t[words], reduction="batchmean") if words.any() else slot_logits.sum() * 0
-        soft = temperature ** 2 * (soft_intent + soft_slot)
+        soft = temperature**2 * (soft_intent + soft_slot)
         return hard_weight * hard + (1 - hard_weight) * soft
 
     return loss

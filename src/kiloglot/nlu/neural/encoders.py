@@ -21,7 +21,7 @@ class EncoderSpec:
     name: str = ""  # hf name or path
 
     @classmethod
-    def parse(cls, spec: str) -> "EncoderSpec":
+    def parse(cls, spec: str) -> EncoderSpec:
         if spec == "scratch":
             return cls("scratch")
         if spec.startswith("hf:") and len(spec) > 3:
@@ -30,18 +30,23 @@ class EncoderSpec:
             return cls("scratch", spec)  # a scratch encoder pretrained by `kiloglot pretrain`
         if Path(spec).is_dir() and (Path(spec) / "config.json").is_file():
             return cls("hf", spec)  # a local Hugging Face folder (e.g. from `kiloglot pretrain`)
-        raise ValueError(f"unknown encoder {spec!r}: expected 'scratch', 'hf:<name-or-path>', or a folder written "
-                         "by `kiloglot pretrain` or `save_pretrained`")
+        raise ValueError(
+            f"unknown encoder {spec!r}: expected 'scratch', 'hf:<name-or-path>', or a folder written "
+            "by `kiloglot pretrain` or `save_pretrained`"
+        )
 
 
 class ScratchEncoder(nn.Module):
-    def __init__(self, vocab_size: int, dim: int, layers: int, heads: int, ff: int, max_len: int,
-                 dropout: float, pad_id: int) -> None:
+    def __init__(
+        self, vocab_size: int, dim: int, layers: int, heads: int, ff: int, max_len: int, dropout: float, pad_id: int
+    ) -> None:
         super().__init__()
         self.tokens = nn.Embedding(vocab_size, dim, padding_idx=pad_id)
         self.positions = nn.Embedding(max_len, dim)
         self.dropout = nn.Dropout(dropout)
-        layer = nn.TransformerEncoderLayer(dim, heads, ff, dropout, activation="gelu", batch_first=True, norm_first=True)
+        layer = nn.TransformerEncoderLayer(
+            dim, heads, ff, dropout, activation="gelu", batch_first=True, norm_first=True
+        )
         self.layers = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(dim)
         self.hidden_size = dim
@@ -66,13 +71,13 @@ class HFEncoder(nn.Module):
         self.hidden_size = int(model.config.hidden_size)  # type: ignore[union-attr]
 
     @classmethod
-    def pretrained(cls, name_or_path: str) -> "HFEncoder":
+    def pretrained(cls, name_or_path: str) -> HFEncoder:
         from transformers import AutoModel
 
         return cls(AutoModel.from_pretrained(name_or_path, dtype=torch.float32))
 
     @classmethod
-    def from_config_dir(cls, directory: Path) -> "HFEncoder":
+    def from_config_dir(cls, directory: Path) -> HFEncoder:
         from transformers import AutoConfig, AutoModel
 
         return cls(AutoModel.from_config(AutoConfig.from_pretrained(str(directory))))
@@ -98,8 +103,16 @@ class HFEncoder(nn.Module):
 
 
 def scratch_config(options: Any, vocab_size: int, pad_id: int) -> dict[str, Any]:
-    return {"vocab_size": vocab_size, "dim": options.dim, "layers": options.layers, "heads": options.heads,
-            "ff": options.ff, "max_len": options.max_len, "dropout": options.dropout, "pad_id": pad_id}
+    return {
+        "vocab_size": vocab_size,
+        "dim": options.dim,
+        "layers": options.layers,
+        "heads": options.heads,
+        "ff": options.ff,
+        "max_len": options.max_len,
+        "dropout": options.dropout,
+        "pad_id": pad_id,
+    }
 
 
 def load_scratch_encoder(directory: Path, max_len: int) -> tuple[Any, ScratchEncoder, dict[str, Any]]:

@@ -27,33 +27,54 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, int8: bool = False) -
 
     manifest = read_manifest(model_dir)
     if manifest["kind"] != "neural" or manifest.get("runtime") != "pytorch":
-        raise InputError(f"{model_dir}: expected a neural model with the PyTorch runtime, "
-                         f"found kind {manifest['kind']!r}, runtime {manifest.get('runtime')!r}")
+        raise InputError(
+            f"{model_dir}: expected a neural model with the PyTorch runtime, "
+            f"found kind {manifest['kind']!r}, runtime {manifest.get('runtime')!r}"
+        )
     parser = load(model_dir)
     model = parser.model.eval()
     tok = parser.tokenizer
     sample = [["wake", "me", "up", "at", "seven"], ["lights", "off"]]
     ids, mask, widx = (torch.from_numpy(a) for a in pad_batch(tok.encode_batch(sample), tok.pad_id))
-    config: dict[str, Any] = {"intents": parser.intents, "slots": parser.slot_labels, "pad_id": tok.pad_id,
-                              "max_len": tok.max_len, "top_k": parser.options.top_k,
-                              "eval_batch_size": parser.options.eval_batch_size,
-                              "slot_decoder": parser.options.slot_decoder, "word_alignment": tok.alignment,
-                              "source": manifest.get("training_data")}
+    config: dict[str, Any] = {
+        "intents": parser.intents,
+        "slots": parser.slot_labels,
+        "pad_id": tok.pad_id,
+        "max_len": tok.max_len,
+        "top_k": parser.options.top_k,
+        "eval_batch_size": parser.options.eval_batch_size,
+        "slot_decoder": parser.options.slot_decoder,
+        "word_alignment": tok.alignment,
+        "source": manifest.get("training_data"),
+    }
     if model.crf is not None:
-        config["crf"] = {name: getattr(model.crf, name).detach().cpu().numpy().tolist()
-                         for name in ("start_transitions", "end_transitions", "transitions")}
+        config["crf"] = {
+            name: getattr(model.crf, name).detach().cpu().numpy().tolist()
+            for name in ("start_transitions", "end_transitions", "transitions")
+        }
     with atomic_directory(out) as tmp, tempfile.TemporaryDirectory(prefix="kiloglot-onnx-") as scratch:
         fp32 = (Path(scratch) / "model.fp32.onnx") if int8 else (tmp / "model.onnx")
         fastpath = torch.backends.mha.get_fastpath_enabled()
         torch.backends.mha.set_fastpath_enabled(False)  # the fused encoder-layer kernel has no ONNX form
         try:
             with torch.no_grad():
-                torch.onnx.export(model, (ids, mask, widx), str(fp32), input_names=["input_ids", "attention_mask", "word_index"],
-                                  output_names=["intent_logits", "slot_logits"], opset_version=OPSET, dynamo=True,
-                                  external_data=False,  # one self-contained file (models here are far below 2 GB)
-                                  dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-                                                "word_index": {0: "batch", 1: "words"}, "intent_logits": {0: "batch"},
-                                                "slot_logits": {0: "batch", 1: "words"}})
+                torch.onnx.export(
+                    model,
+                    (ids, mask, widx),
+                    str(fp32),
+                    input_names=["input_ids", "attention_mask", "word_index"],
+                    output_names=["intent_logits", "slot_logits"],
+                    opset_version=OPSET,
+                    dynamo=True,
+                    external_data=False,  # one self-contained file (models here are far below 2 GB)
+                    dynamic_axes={
+                        "input_ids": {0: "batch", 1: "tokens"},
+                        "attention_mask": {0: "batch", 1: "tokens"},
+                        "word_index": {0: "batch", 1: "words"},
+                        "intent_logits": {0: "batch"},
+                        "slot_logits": {0: "batch", 1: "words"},
+                    },
+                )
         finally:
             torch.backends.mha.set_fastpath_enabled(fastpath)
         if int8:
@@ -62,6 +83,13 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, int8: bool = False) -
             quantize_dynamic(str(fp32), str(tmp / "model.onnx"), weight_type=QuantType.QInt8)
         tok.backend.save(str(tmp / "tokenizer.json"))
         write_json(tmp / "config.json", config)
-        write_json(tmp / "manifest.json", {**manifest, "runtime": "onnx", "quantization": "int8-dynamic" if int8 else None,
-                                           "exported_from": str(model_dir)})
+        write_json(
+            tmp / "manifest.json",
+            {
+                **manifest,
+                "runtime": "onnx",
+                "quantization": "int8-dynamic" if int8 else None,
+                "exported_from": str(model_dir),
+            },
+        )
     return Path(out)

@@ -11,8 +11,9 @@ from torch import nn
 
 
 class JointModel(nn.Module):
-    def __init__(self, encoder: nn.Module, n_intents: int, n_slots: int, dropout: float = 0.1,
-                 crf: bool = False) -> None:
+    def __init__(
+        self, encoder: nn.Module, n_intents: int, n_slots: int, dropout: float = 0.1, crf: bool = False
+    ) -> None:
         super().__init__()
         self.encoder = encoder
         dim = encoder.hidden_size  # type: ignore[attr-defined]
@@ -26,8 +27,9 @@ class JointModel(nn.Module):
         else:
             self.crf = None
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                word_index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, word_index: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         hidden = self.encoder(input_ids, attention_mask)
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
@@ -46,8 +48,13 @@ class JointModel(nn.Module):
         return self.crf.decode(slot_logits.float(), mask)
 
 
-def joint_loss(intent_logits: torch.Tensor, slot_logits: torch.Tensor, intents: torch.Tensor,
-               slots: torch.Tensor, crf: nn.Module | None = None) -> torch.Tensor:
+def joint_loss(
+    intent_logits: torch.Tensor,
+    slot_logits: torch.Tensor,
+    intents: torch.Tensor,
+    slots: torch.Tensor,
+    crf: nn.Module | None = None,
+) -> torch.Tensor:
     """Intent cross-entropy plus the slot loss: per-word cross-entropy (padding words carry label -100),
     or the CRF's negative log-likelihood per word."""
     ce = nn.functional.cross_entropy
@@ -59,8 +66,9 @@ def joint_loss(intent_logits: torch.Tensor, slot_logits: torch.Tensor, intents: 
     return intent - crf(slot_logits.float(), slots.clamp(min=0), mask, reduction="token_mean")
 
 
-def crf_marginals(emissions: torch.Tensor, mask: torch.Tensor, start: torch.Tensor, end: torch.Tensor,
-                  transitions: torch.Tensor) -> torch.Tensor:
+def crf_marginals(
+    emissions: torch.Tensor, mask: torch.Tensor, start: torch.Tensor, end: torch.Tensor, transitions: torch.Tensor
+) -> torch.Tensor:
     """Posterior probability of each label at each word under a linear-chain CRF (forward-backward).
 
     emissions [B, W, S]; mask [B, W] (a prefix of True per row); start/end [S]; transitions [S, S]

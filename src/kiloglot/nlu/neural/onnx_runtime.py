@@ -49,14 +49,18 @@ class OnnxNeuralParser(Parser):
         except (OSError, ValueError, KeyError, json.JSONDecodeError, RuntimeError) as exc:
             raise ModelError(f"ONNX model files in {path} are corrupt or incomplete: {exc}") from None
         # exports made before the option existed aligned words the old way
-        self.tokenizer = WordTokenizer(backend, self.config["pad_id"], None, self.config["max_len"],
-                                       self.config.get("word_alignment", "first"))
+        self.tokenizer = WordTokenizer(
+            backend, self.config["pad_id"], None, self.config["max_len"], self.config.get("word_alignment", "first")
+        )
         self.intents, self.slot_labels = list(self.config["intents"]), list(self.config["slots"])
         self._locales = list(manifest["locales"])
         self.manifest = manifest
         crf = self.config.get("crf")
-        self.crf = tuple(np.asarray(crf[k], dtype=np.float64) for k in ("start_transitions", "end_transitions",
-                                                                         "transitions")) if crf else None
+        self.crf = (
+            tuple(np.asarray(crf[k], dtype=np.float64) for k in ("start_transitions", "end_transitions", "transitions"))
+            if crf
+            else None
+        )
 
     @property
     def locales(self) -> list[str]:  # type: ignore[override]
@@ -74,16 +78,26 @@ class OnnxNeuralParser(Parser):
         k = min(int(self.config["top_k"]), len(self.intents))
         for idx in length_batches(encs, int(self.config["eval_batch_size"])):
             ids, mask, widx = pad_batch([encs[i] for i in idx], self.config["pad_id"])
-            intent_logits, slot_logits = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                                                 "word_index": widx})
+            intent_logits, slot_logits = self.session.run(
+                None, {"input_ids": ids, "attention_mask": mask, "word_index": widx}
+            )
             probs = softmax(intent_logits.astype(np.float64))
             slot_ids = viterbi(slot_logits, widx, *self.crf) if self.crf else slot_logits.argmax(-1)
             for r, i in enumerate(idx):
-                out[i] = to_parse(texts[i], locale, offsets[i], encs[i].first, probs[r], slot_ids[r], self.intents,
-                                  self.slot_labels, k)
+                out[i] = to_parse(
+                    texts[i],
+                    locale,
+                    offsets[i],
+                    encs[i].first,
+                    probs[r],
+                    slot_ids[r],
+                    self.intents,
+                    self.slot_labels,
+                    k,
+                )
         return out  # type: ignore[return-value]
 
-    def fit(self, *a: Any, **k: Any) -> "OnnxNeuralParser":
+    def fit(self, *a: Any, **k: Any) -> OnnxNeuralParser:
         raise ModelError("an ONNX model is for serving: train the PyTorch model, then export it")
 
     def save(self, path: str | Path, *, metrics: dict[str, Any] | None = None) -> Path:
@@ -94,5 +108,5 @@ class OnnxNeuralParser(Parser):
         return Path(path)
 
     @classmethod
-    def from_artifact(cls, path: Path, manifest: dict[str, Any]) -> "OnnxNeuralParser":
+    def from_artifact(cls, path: Path, manifest: dict[str, Any]) -> OnnxNeuralParser:
         return cls(path, manifest)

@@ -21,9 +21,21 @@ from kiloglot.nlu.contract import Parser
 from kiloglot.nlu.neural.decode import length_batches, pad_batch, prepare, to_parse
 from kiloglot.nlu.neural.encoders import EncoderSpec, HFEncoder, ScratchEncoder, scratch_config
 from kiloglot.nlu.neural.model import JointModel
-from kiloglot.nlu.neural.tokenization import ALIGNMENTS, WordTokenizer, load_hf_tokenizer, load_scratch_tokenizer, scratch_tokenizer
-from kiloglot.nlu.neural.training import (Distributed, EncoderTrainingOptions, EpochReport, default_learning_rate,
-                                          default_word_alignment, train_loop)
+from kiloglot.nlu.neural.tokenization import (
+    ALIGNMENTS,
+    WordTokenizer,
+    load_hf_tokenizer,
+    load_scratch_tokenizer,
+    scratch_tokenizer,
+)
+from kiloglot.nlu.neural.training import (
+    Distributed,
+    EncoderTrainingOptions,
+    EpochReport,
+    default_learning_rate,
+    default_word_alignment,
+    train_loop,
+)
 from kiloglot.nlu.parse import Parse
 from kiloglot.nlu.registry import register
 
@@ -125,16 +137,27 @@ class NeuralParser(Parser):
         encs = self.tokenizer.encode_batch([e.words for e in examples])
         return [(enc.ids, enc.first, ii[e.intent], [si[l] for l in e.word_labels]) for e, enc in zip(examples, encs)]
 
-    def fit(self, train: Sequence[Example], dev: Sequence[Example] | None = None,
-            progress: Callable[[str, float], None] | None = None) -> "NeuralParser":
+    def fit(
+        self,
+        train: Sequence[Example],
+        dev: Sequence[Example] | None = None,
+        progress: Callable[[str, float], None] | None = None,
+    ) -> NeuralParser:
         if not train:
             raise InputError("no training examples: expected at least one labelled utterance")
         labels = (sorted({e.intent for e in train}), sorted({l for e in train for l in e.word_labels} | {OUTSIDE}))
         return self._train(train, dev, progress, labels, soft=None)
 
-    def fit_distilled(self, train: Sequence[Example], soft: "SoftTargets", dev: Sequence[Example] | None = None,
-                      progress: Callable[[str, float], None] | None = None, *, temperature: float = 2.0,
-                      hard_weight: float = 0.5) -> "NeuralParser":
+    def fit_distilled(
+        self,
+        train: Sequence[Example],
+        soft: SoftTargets,
+        dev: Sequence[Example] | None = None,
+        progress: Callable[[str, float], None] | None = None,
+        *,
+        temperature: float = 2.0,
+        hard_weight: float = 0.5,
+    ) -> NeuralParser:
         """Train as a student: ``train[i]`` carries gold (or the teacher's best) labels and ``soft[i]`` the
         teacher's distributions. The label sets are the teacher's plus any new gold ones."""
         from kiloglot.nlu.neural.distillation import distillation_loss
@@ -151,12 +174,24 @@ class NeuralParser(Parser):
         slots = sorted(set(soft.slots) | {l for e in train for l in e.word_labels} | {OUTSIDE})
         soft = soft.reorder(intents, slots)
         self.distillation = {"temperature": temperature, "hard_weight": hard_weight}
-        return self._train(train, dev, progress, (intents, slots), soft=soft,
-                           batch_loss_factory=lambda pad: distillation_loss(pad, temperature, hard_weight))
+        return self._train(
+            train,
+            dev,
+            progress,
+            (intents, slots),
+            soft=soft,
+            batch_loss_factory=lambda pad: distillation_loss(pad, temperature, hard_weight),
+        )
 
-    def _train(self, train: Sequence[Example], dev: Sequence[Example] | None,
-               progress: Callable[[str, float], None] | None, labels: tuple[list[str], list[str]],
-               soft: "SoftTargets | None", batch_loss_factory: Callable[[int], Any] | None = None) -> "NeuralParser":
+    def _train(
+        self,
+        train: Sequence[Example],
+        dev: Sequence[Example] | None,
+        progress: Callable[[str, float], None] | None,
+        labels: tuple[list[str], list[str]],
+        soft: SoftTargets | None,
+        batch_loss_factory: Callable[[int], Any] | None = None,
+    ) -> NeuralParser:
         o = self.options
         random.seed(o.seed)
         np.random.seed(o.seed)
@@ -182,16 +217,28 @@ class NeuralParser(Parser):
             return build_report(dev_set, parses).mean.exact_match
 
         extra = json.dumps(self.distillation, sort_keys=True) if soft is not None else ""
-        run_id = fingerprint(train) + json.dumps({k: v for k, v in asdict(o).items() if k not in _RUNTIME_ONLY}, sort_keys=True) + extra
-        best, self.reports = train_loop(model=self.model, items=items, pad_id=self.tokenizer.pad_id, options=o, dist=dist,
-                                        evaluate=evaluate if dev_set else None, fingerprint=run_id, progress=progress,
-                                        log=lambda m: print(m, flush=True) if os.environ.get("KILOGLOT_VERBOSE", "1") != "0" else None,
-                                        batch_loss=batch_loss_factory(self.tokenizer.pad_id) if batch_loss_factory else None)
+        run_id = (
+            fingerprint(train)
+            + json.dumps({k: v for k, v in asdict(o).items() if k not in _RUNTIME_ONLY}, sort_keys=True)
+            + extra
+        )
+        best, self.reports = train_loop(
+            model=self.model,
+            items=items,
+            pad_id=self.tokenizer.pad_id,
+            options=o,
+            dist=dist,
+            evaluate=evaluate if dev_set else None,
+            fingerprint=run_id,
+            progress=progress,
+            log=lambda m: print(m, flush=True) if os.environ.get("KILOGLOT_VERBOSE", "1") != "0" else None,
+            batch_loss=batch_loss_factory(self.tokenizer.pad_id) if batch_loss_factory else None,
+        )
         self.model.load_state_dict(best)
         self.model.to("cpu").eval()
         return self
 
-    def soft_targets(self, words: Sequence[Sequence[str]], temperature: float = 1.0) -> "SoftTargets":
+    def soft_targets(self, words: Sequence[Sequence[str]], temperature: float = 1.0) -> SoftTargets:
         """The model's intent and per-word slot distributions at ``temperature`` (as a distillation teacher)."""
         from kiloglot.nlu.neural.distillation import teacher_distributions
         from kiloglot.nlu.soft_targets import SoftTargets
@@ -199,7 +246,9 @@ class NeuralParser(Parser):
         if self.model is None or self.tokenizer is None:
             raise ModelError("the neural parser is not trained: call fit() or load a model")
         encs = self.tokenizer.encode_batch(words)
-        ip, sp = teacher_distributions(self.model, encs, self.tokenizer.pad_id, temperature, self.options.eval_batch_size)
+        ip, sp = teacher_distributions(
+            self.model, encs, self.tokenizer.pad_id, temperature, self.options.eval_batch_size
+        )
         return SoftTargets(ip, sp, list(self.intents), list(self.slot_labels))
 
     # -- inference -----------------------------------------------------------------------------
@@ -215,14 +264,24 @@ class NeuralParser(Parser):
         out: list[Parse | None] = [None] * len(texts)
         k = min(self.options.top_k, len(self.intents))
         for idx in length_batches(encs, self.options.eval_batch_size):
-            ids, mask, widx = (torch.from_numpy(a).to(device) for a in pad_batch([encs[i] for i in idx],
-                                                                                  self.tokenizer.pad_id))
+            ids, mask, widx = (
+                torch.from_numpy(a).to(device) for a in pad_batch([encs[i] for i in idx], self.tokenizer.pad_id)
+            )
             intent_logits, slot_logits = model(ids, mask, widx)
             probs = torch.softmax(intent_logits.float(), -1).cpu().numpy()
             slot_ids = model.decode_slots(slot_logits, widx)
             for r, i in enumerate(idx):
-                out[i] = to_parse(texts[i], locale, offsets[i], encs[i].first, probs[r], slot_ids[r], self.intents,
-                                  self.slot_labels, k)
+                out[i] = to_parse(
+                    texts[i],
+                    locale,
+                    offsets[i],
+                    encs[i].first,
+                    probs[r],
+                    slot_ids[r],
+                    self.intents,
+                    self.slot_labels,
+                    k,
+                )
         return out  # type: ignore[return-value]
 
     # -- persistence ---------------------------------------------------------------------------
@@ -239,19 +298,38 @@ class NeuralParser(Parser):
                 self.tokenizer.save(tmp, self._hf_tokenizer)
             else:
                 self.tokenizer.save(tmp)
-            write_json(tmp / "config.json", {"options": asdict(self.options), "encoder": {"kind": self.spec.kind, "name": self.spec.name, **self.encoder_config},
-                                             "intents": self.intents, "slots": self.slot_labels})
-            write_json(tmp / "manifest.json", build_manifest(
-                self.kind, self._locales, self.intents, self.slot_labels, data_fingerprint=self.data_fingerprint,
-                options={k: v for k, v in asdict(self.options).items() if k not in _RUNTIME_ONLY}, metrics=metrics,
-                extra={"runtime": "pytorch", "encoder": self.options.encoder,
-                       "parameters": sum(p.numel() for p in self.model.parameters()),
-                       "epochs": [r.__dict__ for r in self.reports],
-                       **({"distillation": self.distillation} if self.distillation else {})}))
+            write_json(
+                tmp / "config.json",
+                {
+                    "options": asdict(self.options),
+                    "encoder": {"kind": self.spec.kind, "name": self.spec.name, **self.encoder_config},
+                    "intents": self.intents,
+                    "slots": self.slot_labels,
+                },
+            )
+            write_json(
+                tmp / "manifest.json",
+                build_manifest(
+                    self.kind,
+                    self._locales,
+                    self.intents,
+                    self.slot_labels,
+                    data_fingerprint=self.data_fingerprint,
+                    options={k: v for k, v in asdict(self.options).items() if k not in _RUNTIME_ONLY},
+                    metrics=metrics,
+                    extra={
+                        "runtime": "pytorch",
+                        "encoder": self.options.encoder,
+                        "parameters": sum(p.numel() for p in self.model.parameters()),
+                        "epochs": [r.__dict__ for r in self.reports],
+                        **({"distillation": self.distillation} if self.distillation else {}),
+                    },
+                ),
+            )
         return Path(path)
 
     @classmethod
-    def from_artifact(cls, path: Path, manifest: dict[str, Any]) -> "NeuralParser":
+    def from_artifact(cls, path: Path, manifest: dict[str, Any]) -> NeuralParser:
         from safetensors.torch import load_file
 
         require_files(path, ["config.json", "model.safetensors"])
@@ -270,15 +348,22 @@ class NeuralParser(Parser):
             parser.distillation = dict(manifest.get("distillation", {}))
             if enc["kind"] == "scratch":
                 parser.encoder_config = {k: v for k, v in enc.items() if k not in ("kind", "name")}
-                parser.tokenizer = load_scratch_tokenizer(path / "tokenizer.json", parser.options.max_len,
-                                                          parser.options.word_alignment)
+                parser.tokenizer = load_scratch_tokenizer(
+                    path / "tokenizer.json", parser.options.max_len, parser.options.word_alignment
+                )
                 encoder: torch.nn.Module = ScratchEncoder(**parser.encoder_config)
             else:
-                parser.tokenizer, parser._hf_tokenizer = load_hf_tokenizer(path / "tokenizer", parser.options.max_len,
-                                                                           parser.options.word_alignment)
+                parser.tokenizer, parser._hf_tokenizer = load_hf_tokenizer(
+                    path / "tokenizer", parser.options.max_len, parser.options.word_alignment
+                )
                 encoder = HFEncoder.from_config_dir(path / "encoder")
-            parser.model = JointModel(encoder, len(parser.intents), len(parser.slot_labels), parser.options.dropout,
-                                      parser.options.slot_decoder == "crf")
+            parser.model = JointModel(
+                encoder,
+                len(parser.intents),
+                len(parser.slot_labels),
+                parser.options.dropout,
+                parser.options.slot_decoder == "crf",
+            )
             parser.model.load_state_dict(load_file(str(path / "model.safetensors")))
             parser.model.eval()
         except (OSError, KeyError, ValueError, RuntimeError, json.JSONDecodeError) as exc:

@@ -40,7 +40,7 @@ def character_runs(words: Sequence[str]) -> list[tuple[str, list[int]]]:
         joinable = len(w) == 1 and _JOINABLE.match(w) is not None
         if joinable and joining:
             text, members = runs[-1]
-            runs[-1] = (text + w, members + [i])
+            runs[-1] = (text + w, [*members, i])
         else:
             runs.append((w, [i]))
         joining = joinable
@@ -53,12 +53,20 @@ def train_unigram(texts: Iterable[str], vocab_size: int) -> Tokenizer:
     tok.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
     tok.pre_tokenizer = pre_tokenizers.Metaspace()
     tok.decoder = decoders.Metaspace()
-    trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, unk_token="[UNK]",
-                                      shrinking_factor=0.75, max_piece_length=12, show_progress=False)
+    trainer = trainers.UnigramTrainer(
+        vocab_size=vocab_size,
+        special_tokens=SPECIAL_TOKENS,
+        unk_token="[UNK]",
+        shrinking_factor=0.75,
+        max_piece_length=12,
+        show_progress=False,
+    )
     tok.train_from_iterator(texts, trainer=trainer)
     tok = _canonical_order(tok)
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)])
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
+    )
     return tok
 
 
@@ -96,8 +104,9 @@ class Encoded:
 class WordTokenizer:
     """Encode lists of words for the joint model."""
 
-    def __init__(self, backend: Tokenizer, pad_id: int, mask_id: int | None, max_len: int,
-                 alignment: str = "content") -> None:
+    def __init__(
+        self, backend: Tokenizer, pad_id: int, mask_id: int | None, max_len: int, alignment: str = "content"
+    ) -> None:
         self.backend = backend
         self.alignment = alignment
         self.backend.no_truncation()
@@ -146,7 +155,7 @@ class WordTokenizer:
         ids, word_ids = enc.ids, enc.word_ids
         kept = len(runs)
         if len(ids) > self.max_len:  # keep the final special token
-            ids, word_ids = ids[: self.max_len - 1] + ids[-1:], word_ids[: self.max_len - 1] + [None]
+            ids, word_ids = ids[: self.max_len - 1] + ids[-1:], [*word_ids[: self.max_len - 1], None]
             kept = max((r for r in word_ids[:-1] if r is not None), default=-1)  # this run may be cut short
         first, fallback = [-1] * n_words, [-1] * n_words
         for pos, (r, (start, end)) in enumerate(zip(word_ids, enc.offsets)):
@@ -154,7 +163,7 @@ class WordTokenizer:
                 continue
             members = runs[r][1]
             # offsets count characters inside the run; a run of one word owns every piece
-            chosen = members if len(members) == 1 else members[max(start, 0): max(end, start + 1)]
+            chosen = members if len(members) == 1 else members[max(start, 0) : max(end, start + 1)]
             slot = fallback if (self.skip_markers and ids[pos] in self._markers) else first
             for m in chosen:
                 if slot[m] < 0:

@@ -49,7 +49,9 @@ class EncoderTrainingOptions:
     device: str = "auto"
     freeze_embeddings: bool = False
     freeze_layers: int = 0  # also keep the embedding block and the lowest N layers fixed (cross-lingual transfer)
-    word_alignment: str | None = None  # how words meet sub-words (WordTokenizer.alignment); None: default_word_alignment()
+    word_alignment: str | None = (
+        None  # how words meet sub-words (WordTokenizer.alignment); None: default_word_alignment()
+    )
     checkpoint_dir: str | None = None
 
 
@@ -82,9 +84,13 @@ class Batch:
     intents: torch.Tensor
     slots: torch.Tensor
 
-    def to(self, device: torch.device) -> "Batch":
-        return Batch(*(t.to(device, non_blocking=True) for t in (self.input_ids, self.attention_mask, self.word_index,
-                                                                  self.intents, self.slots)))
+    def to(self, device: torch.device) -> Batch:
+        return Batch(
+            *(
+                t.to(device, non_blocking=True)
+                for t in (self.input_ids, self.attention_mask, self.word_index, self.intents, self.slots)
+            )
+        )
 
 
 def collate(items: Sequence[tuple[list[int], list[int], int, list[int]]], pad_id: int) -> Batch:
@@ -96,7 +102,9 @@ def collate(items: Sequence[tuple[list[int], list[int], int, list[int]]], pad_id
             if p >= 0:
                 slots[r, k] = lab
     intents = torch.tensor([i[2] for i in items], dtype=torch.long)
-    return Batch(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(widx), intents, torch.from_numpy(slots))
+    return Batch(
+        torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(widx), intents, torch.from_numpy(slots)
+    )
 
 
 def bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
@@ -109,8 +117,8 @@ def bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random.Random
     chunk = batch_size * 50
     batches = []
     for c in range(0, len(order), chunk):
-        part = sorted(order[c:c + chunk], key=lambda i: lengths[i])
-        batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
+        part = sorted(order[c : c + chunk], key=lambda i: lengths[i])
+        batches += [part[i : i + batch_size] for i in range(0, len(part), batch_size)]
     rng.shuffle(batches)
     return batches
 
@@ -143,7 +151,9 @@ class Distributed:
             return model
         from torch.nn.parallel import DistributedDataParallel as DDP
 
-        return DDP(model, device_ids=[self.local_rank] if self.device.type == "cuda" else None, find_unused_parameters=False)
+        return DDP(
+            model, device_ids=[self.local_rank] if self.device.type == "cuda" else None, find_unused_parameters=False
+        )
 
     def barrier(self) -> None:
         if self.world > 1:
@@ -170,7 +180,9 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated or foreign file: one clear line, not a traceback
-        raise ModelError(f"checkpoint {path} cannot be read ({exc.__class__.__name__}): remove it to start afresh") from None
+        raise ModelError(
+            f"checkpoint {path} cannot be read ({exc.__class__.__name__}): remove it to start afresh"
+        ) from None
 
 
 @dataclass
@@ -196,12 +208,20 @@ def supervised_loss(pad_id: int) -> BatchLoss:
     return loss
 
 
-def train_loop(*, model: nn.Module, items: Sequence[Any], pad_id: int,
-               options: Any, dist: Distributed, evaluate: Callable[[nn.Module], float] | None,
-               fingerprint: str, progress: Callable[[str, float], None] | None = None,
-               log: Callable[[str], None] = print,
-               batch_loss: BatchLoss | None = None,
-               metric_name: str = "dev exact match") -> tuple[dict[str, torch.Tensor], list[EpochReport]]:
+def train_loop(
+    *,
+    model: nn.Module,
+    items: Sequence[Any],
+    pad_id: int,
+    options: Any,
+    dist: Distributed,
+    evaluate: Callable[[nn.Module], float] | None,
+    fingerprint: str,
+    progress: Callable[[str, float], None] | None = None,
+    log: Callable[[str], None] = print,
+    batch_loss: BatchLoss | None = None,
+    metric_name: str = "dev exact match",
+) -> tuple[dict[str, torch.Tensor], list[EpochReport]]:
     """Train; return the best state dict (by dev exact match, else the last) and per-epoch reports.
 
     Items start with (token ids, ...); ``batch_loss`` turns a batch of items into a loss (default: the
@@ -224,8 +244,10 @@ def train_loop(*, model: nn.Module, items: Sequence[Any], pad_id: int,
     params = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in params if p.ndim > 1]
     no_decay = [p for p in params if p.ndim <= 1]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": options.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=options.learning_rate)
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": options.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=options.learning_rate,
+    )
     lengths = [len(i[0]) for i in items]
     per_rank = math.ceil(len(items) / options.batch_size) // dist.world
     total_steps = max(1, per_rank * options.epochs)
@@ -240,14 +262,18 @@ def train_loop(*, model: nn.Module, items: Sequence[Any], pad_id: int,
     start_epoch, best_em, best_state, stale = 0, -1.0, None, 0
     reports: list[EpochReport] = []
     if dist.main:
-        log(f"training on {device.type} with {dist.world} process(es), {len(items):,} utterances, "
-            f"{sum(p.numel() for p in params):,} trainable parameters")
+        log(
+            f"training on {device.type} with {dist.world} process(es), {len(items):,} utterances, "
+            f"{sum(p.numel() for p in params):,} trainable parameters"
+        )
     ckpt = Path(options.checkpoint_dir) / "checkpoint.pt" if options.checkpoint_dir else None
     if ckpt is not None and ckpt.is_file():
         state = load_checkpoint(ckpt)
         if state.get("fingerprint") != fingerprint:
-            raise InputError(f"checkpoint {ckpt} belongs to another run (different data or options): "
-                             "remove it or pick another --checkpoint-dir")
+            raise InputError(
+                f"checkpoint {ckpt} belongs to another run (different data or options): "
+                "remove it or pick another --checkpoint-dir"
+            )
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
@@ -260,7 +286,7 @@ def train_loop(*, model: nn.Module, items: Sequence[Any], pad_id: int,
         rng = random.Random(options.seed * 1000 + epoch)  # same batches on every rank and on resume
         torch.manual_seed(options.seed * 1000 + epoch + dist.rank)
         batches = bucketed_batches(lengths, options.batch_size, rng)[: per_rank * dist.world]
-        mine = batches[dist.rank::dist.world]
+        mine = batches[dist.rank :: dist.world]
         wrapped.train()
         t0, seen, loss_sum = time.perf_counter(), 0, 0.0
         for step, idx in enumerate(mine):
@@ -290,13 +316,25 @@ def train_loop(*, model: nn.Module, items: Sequence[Any], pad_id: int,
         rep = EpochReport(epoch + 1, loss_sum / max(1, len(mine)), em, secs, seen * dist.world / secs)
         reports.append(rep)
         if dist.main:
-            log(f"epoch {epoch + 1}: loss {rep.train_loss:.4f}, {metric_name} "
-                f"{'-' if em is None else f'{100 * em:.2f}'}, {rep.utterances_per_s:,.0f} utt/s, {secs:.0f}s")
+            log(
+                f"epoch {epoch + 1}: loss {rep.train_loss:.4f}, {metric_name} "
+                f"{'-' if em is None else f'{100 * em:.2f}'}, {rep.utterances_per_s:,.0f} utt/s, {secs:.0f}s"
+            )
             if ckpt is not None:
-                save_checkpoint(ckpt, {"model": model.state_dict(), "optimizer": opt.state_dict(),
-                                       "scheduler": sched.state_dict(), "epoch": epoch + 1, "best_em": best_em,
-                                       "stale": stale, "best_model": best_state, "fingerprint": fingerprint,
-                                       "reports": [r.__dict__ for r in reports]})
+                save_checkpoint(
+                    ckpt,
+                    {
+                        "model": model.state_dict(),
+                        "optimizer": opt.state_dict(),
+                        "scheduler": sched.state_dict(),
+                        "epoch": epoch + 1,
+                        "best_em": best_em,
+                        "stale": stale,
+                        "best_model": best_state,
+                        "fingerprint": fingerprint,
+                        "reports": [r.__dict__ for r in reports],
+                    },
+                )
         stop = dist.broadcast_flag(dist.main and options.patience > 0 and stale >= options.patience)
         dist.barrier()
         if stop:
