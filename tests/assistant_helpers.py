@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 from kiloglot.nlu.contract import Parser
 from kiloglot.nlu.parse import Parse, SlotValue
@@ -26,6 +24,14 @@ class ScriptedParser(Parser):
     def locales(self) -> list[str]:
         return self._locales
 
+    @property
+    def intents(self) -> list[str]:
+        return sorted({intent for intent, _, _ in self.script.values()} | {"general_quirky"})
+
+    @property
+    def slot_labels(self) -> list[str]:
+        return sorted({name for _, _, slots in self.script.values() for name in slots} | {"Other"})
+
     def say(self, text: str, intent: str, confidence: float = 0.95, **slots: str) -> str:
         self.script[text] = (intent, confidence, slots)
         return text
@@ -41,16 +47,6 @@ class ScriptedParser(Parser):
                 values.append(SlotValue(name, value, start, start + len(value)))
             out.append(Parse(text, locale, intent, conf, tuple(values), ((intent, conf),)))
         return out
-
-    def fit(self, *a: Any, **k: Any) -> ScriptedParser:
-        return self
-
-    def save(self, *a: Any, **k: Any) -> Path:
-        raise NotImplementedError
-
-    @classmethod
-    def from_artifact(cls, *a: Any, **k: Any) -> Any:  # pragma: no cover - not an artifact kind
-        raise NotImplementedError
 
 
 class FakeSearch:

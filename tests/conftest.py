@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from kiloglot.data import read_massive, resolve_massive_source
 
-ORACLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "massive" / "metric-oracle.jsonl"
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # the team's data folder beside the checkout
+ORACLE = SHARED / "data" / "massive" / "metric-oracle.jsonl"
+SHARED_MASSIVE = SHARED / "data" / "massive" / "massive-1.1-train-dev.tar.gz"
+if SHARED_MASSIVE.is_file():  # the tests read MASSIVE from ../shared unless told otherwise
+    os.environ.setdefault("KILOGLOT_MASSIVE", str(SHARED_MASSIVE))
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,8 @@ from neural_helpers import TINY, tiny_hf_encoder
 
 from kiloglot.errors import DataError, InputError
 from kiloglot.learn.distill import StudentSpec, TargetsCache, distill, teacher_targets
-from kiloglot.learn.pretrain import PretrainOptions, mask_tokens, pretrain
+from kiloglot.learn.pretrain import mask_tokens, pretrain
+from kiloglot.nlu.neural.options import MaskingOptions
 from kiloglot.learn.unlabeled import Utterance, read_unlabeled, sample_per_locale
 from kiloglot.nlu import load, read_manifest, registry
 from kiloglot.nlu.neural.model import crf_marginals
@@ -78,9 +79,7 @@ def test_teacher_targets_are_distributions_and_temperature_softens_them(teacher,
 def test_linear_student_learns_a_locale_it_has_no_labels_for_from_the_teacher(teacher, slices, tmp_path):
     en, dev, de = slices
     cache = tmp_path / "targets.npz"
-    model, report = distill(
-        teacher, StudentSpec.parse("linear"), en, de, dev=dev, cache=cache, jobs=2, log=lambda m: None
-    )
+    model, report = distill(teacher, StudentSpec.parse("linear"), en, de, dev=dev, cache=cache, jobs=2)
     assert report["unlabelled_locales"] == ["de-DE"] and report["unlabelled"] == len(de)
     t_parses = load(teacher).parse([u.text for u in de], "de-DE")
     s_parses = model.parse([u.text for u in de], "de-DE")
@@ -107,7 +106,7 @@ def test_linear_student_learns_a_locale_it_has_no_labels_for_from_the_teacher(te
     with pytest.raises(InputError, match=r"another teacher's targets or another temperature .*at temperature 2\.0"):
         TargetsCache(cache, Path(teacher), 1.0).get(everything[:3])
     with pytest.raises(InputError, match="another teacher"):
-        distill(teacher, StudentSpec.parse("linear"), en, de[:5], cache=cache, temperature=1.0, log=lambda m: None)
+        distill(teacher, StudentSpec.parse("linear"), en, de[:5], cache=cache, temperature=1.0)
     assert cache.read_bytes() == before  # refused, not replaced
     again = teacher_targets(load(teacher), everything[:5], 2.0, (m["intents"], m["slots"]))
     assert np.allclose(again.intent_probs, cached.intent_probs[:5], atol=2e-3)  # stored as float16
@@ -123,9 +122,7 @@ def test_neural_student_distils_both_heads_saves_and_reloads(teacher, slices, tm
     spec = StudentSpec(
         "neural", {**spec.options, "epochs": 5, "batch_size": 32, "learning_rate": 3e-3, "patience": 0, "seed": 3}
     )
-    model, report = distill(
-        teacher, spec, en, de, dev=dev, temperature=2.0, hard_weight=0.5, jobs=2, log=lambda m: None
-    )
+    model, report = distill(teacher, spec, en, de, dev=dev, temperature=2.0, hard_weight=0.5, jobs=2)
     losses = [r.train_loss for r in model.reports]
     assert losses[-1] < 0.7 * losses[0], losses
     assert model.options.slot_decoder == "softmax" and model.model.crf is None
@@ -144,9 +141,7 @@ def test_neural_student_distils_both_heads_saves_and_reloads(teacher, slices, tm
 def test_linear_student_with_gold_labels_for_all_its_text_needs_no_teacher_pass(teacher, slices, tmp_path):
     en, dev, _ = slices
     cache = tmp_path / "targets.npz"
-    model, report = distill(
-        teacher, StudentSpec.parse("linear"), en[:200], [], dev=dev, cache=cache, jobs=1, log=lambda m: None
-    )
+    model, report = distill(teacher, StudentSpec.parse("linear"), en[:200], [], dev=dev, cache=cache, jobs=1)
     assert report["labelled"] == 200 and report["unlabelled"] == 0
     assert not cache.exists()  # nothing went to the teacher, so nothing was cached
     assert model.supports("en-US") and model.parse(["wake me up at seven"], "en-US")[0].intent in INTENTS
@@ -165,7 +160,6 @@ def test_distillation_rejects_bad_requests(teacher, slices):
             en[:20],
             [],
             jobs=1,
-            log=lambda m: None,
         )
 
 
@@ -175,7 +169,7 @@ def test_masking_never_touches_padding_or_special_tokens_and_spans_are_contiguou
     maskable = torch.ones(64, 30, dtype=torch.bool)
     maskable[:, 0] = maskable[:, 25:] = False  # [CLS] and padding
     for span in (False, True):
-        opts = PretrainOptions(span_masking=span, mean_span=3.0)
+        opts = MaskingOptions(span_masking=span, mean_span=3.0)
         corrupted, targets = mask_tokens(ids, maskable, opts, mask_id=4, vocab=100)
         chosen = targets != -100
         assert not (chosen & ~maskable).any() and chosen.any(1).all()
@@ -190,7 +184,7 @@ def test_masking_never_touches_padding_or_special_tokens_and_spans_are_contiguou
 def test_scratch_pretraining_learns_and_the_encoder_starts_a_parser(slices, tmp_path):
     en, dev, de = slices
     texts = [Utterance(e.locale, e.text, tuple(e.words)) for e in en] + list(de)
-    opts = PretrainOptions(
+    opts = dict(
         epochs=15,
         batch_size=32,
         learning_rate=3e-3,
@@ -203,7 +197,7 @@ def test_scratch_pretraining_learns_and_the_encoder_starts_a_parser(slices, tmp_
         heldout=80,
     )
     out = tmp_path / "enc"
-    report = pretrain(texts, out, opts, log=lambda m: None)
+    report = pretrain(texts, out, **opts)
     assert report["after"]["masked_token_accuracy"] > report["before"]["masked_token_accuracy"] + 0.07, report
     assert {"encoder.json", "encoder.safetensors", "tokenizer.json", "pretrain.json"} <= {p.name for p in out.iterdir()}
     from safetensors.torch import load_file
@@ -240,10 +234,12 @@ def test_hugging_face_masked_lm_pretraining_gives_a_folder_train_accepts(slices,
     report = pretrain(
         texts,
         out,
-        PretrainOptions(
-            encoder=f"hf:{base}", epochs=3, batch_size=32, learning_rate=2e-3, heldout=60, span_masking=True
-        ),
-        log=lambda m: None,
+        encoder=f"hf:{base}",
+        epochs=3,
+        batch_size=32,
+        learning_rate=2e-3,
+        heldout=60,
+        span_masking=True,
     )
     assert report["after"]["masked_lm_loss"] < report["before"]["masked_lm_loss"]
     from transformers import AutoModel

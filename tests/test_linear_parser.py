@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from artifact_helpers import as_format_1
 
 from kiloglot.errors import InputError, ModelError
 from kiloglot.evaluation import build_report
@@ -208,6 +209,7 @@ def test_compact_options_prune_the_intent_weights_and_shrink_the_model(small_cor
         values=(w.values.astype(np.float32) * w.scale).astype(np.float16),
         idf=sparse.idf,
     )
+    as_format_1(first)  # that layout was written before artifact format 2
     old = load(first)
     assert [p.intent for p in old.parse(texts, "en-US")] == [p.intent for p in small.parse(texts, "en-US")]
     ptr = w.indptr.copy()
@@ -250,6 +252,7 @@ def test_models_in_the_earlier_uncompressed_layout_still_load(trained_model, tmp
         (d / "intent_vocab.json.xz").unlink()
         (d / "slots.crfsuite").write_bytes(gzip.decompress((d / "slots.crfsuite.gz").read_bytes()))
         (d / "slots.crfsuite.gz").unlink()
+    as_format_1(old)
     texts = ["wake me up at seven am tomorrow", "play some jazz"]
     expected = [p.to_dict() for p in load(trained_model).parse(texts, "en-US")]
     assert [p.to_dict() for p in load(old).parse(texts, "en-US")] == expected
@@ -261,6 +264,7 @@ def test_models_in_the_earlier_uncompressed_layout_still_load(trained_model, tmp
             gzip.compress(lzma.decompress((d / "intent_vocab.json.xz").read_bytes()))
         )
         (d / "intent_vocab.json.xz").unlink()
+    as_format_1(gz)
     assert [p.to_dict() for p in load(gz).parse(texts, "en-US")] == expected
 
 

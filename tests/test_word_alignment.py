@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from kiloglot.data import segment
@@ -76,6 +74,7 @@ def test_truncated_words_get_no_position(unigram):
 
 def test_models_saved_before_the_option_keep_their_alignment(small_corpus, tmp_path):
     """A Hugging Face encoder defaults to ``content``; an artifact without the option loads as ``first``."""
+    from artifact_helpers import as_format_1
     from neural_helpers import tiny_hf_encoder
 
     from kiloglot.nlu import load, registry
@@ -90,9 +89,7 @@ def test_models_saved_before_the_option_keep_their_alignment(small_corpus, tmp_p
     parser.fit(tr)
     parser.save(tmp_path / "m")
     assert load(tmp_path / "m").tokenizer.alignment == "content"
-    config = json.loads((tmp_path / "m" / "config.json").read_text())
-    del config["options"]["word_alignment"]
-    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    as_format_1(tmp_path / "m", drop_options=("word_alignment",))
     old = load(tmp_path / "m")
     assert old.options.word_alignment == "first" and old.tokenizer.alignment == "first"
     parser.tokenizer.alignment = "first"

@@ -45,3 +45,27 @@ def atomic_write(path: str | Path, writer: Callable[[Path], object]) -> Path:
 def write_text_atomic(path: str | Path, text: str) -> Path:
     """UTF-8 text, written atomically."""
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def read_lines(path: str | Path) -> list[str]:
+    """The non-blank lines of a UTF-8 text file (``-``: standard input); bad bytes are an InputError
+    naming the line."""
+    import sys
+
+    from kiloglot.errors import InputError
+
+    if str(path) == "-":
+        raw = sys.stdin.buffer.read()
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(f"input file {path} does not exist")
+        raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"input {path} is not valid UTF-8 (line {line}, byte {exc.start}): expected UTF-8 text"
+        ) from None
+    return [ln for ln in text.splitlines() if ln.strip()]

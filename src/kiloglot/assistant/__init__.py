@@ -2,7 +2,7 @@
 user's language, persistence through SQLAlchemy."""
 
 from kiloglot.assistant.arbiter import Arbiter, ConfidencePolicy, Route
-from kiloglot.assistant.dialogue import Assistant, TurnResult
+from kiloglot.assistant.dialogue import Assistant, TurnResult, resolve_timezone
 from kiloglot.assistant.nlg import REPLY_LOCALES, Localizer
 from kiloglot.assistant.providers import Providers
 from kiloglot.assistant.skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
@@ -23,4 +23,5 @@ __all__ = [
     "SkillResult",
     "Store",
     "TurnResult",
+    "resolve_timezone",
 ]

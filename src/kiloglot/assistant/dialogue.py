@@ -69,6 +69,14 @@ def _starts_with(text: str, phrases: list[str]) -> str | None:
     return None
 
 
+def resolve_timezone(name: str) -> ZoneInfo:
+    """An IANA time zone by name; an unknown name is an InputError."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"time zone {name!r}: expected an IANA name such as Europe/Berlin") from None
+
+
 class Assistant:
     """Parser + arbiter + skills + store; ``converse`` is one user turn."""
 
@@ -89,16 +97,9 @@ class Assistant:
         self.arbiter = Arbiter(skills if skills is not None else default_skills(), policy)
         self.providers = providers or Providers()
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.default_timezone = self._zone(default_timezone).key
+        self.default_timezone = resolve_timezone(default_timezone).key
         self.history = history
         self.followup_turns = followup_turns
-
-    @staticmethod
-    def _zone(name: str) -> ZoneInfo:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise InputError(f"time zone {name!r}: expected an IANA name such as Europe/Berlin") from None
 
     # -- one turn ------------------------------------------------------------------------------
     def converse(
@@ -115,7 +116,7 @@ class Assistant:
         if not locale:
             raise InputError(f"session {session_id!r} is new: a locale is needed (for example en-US)")
         self.parser.check_request([text], locale)
-        tz = self._zone(timezone_name or (row.timezone if row else self.default_timezone))
+        tz = resolve_timezone(timezone_name or (row.timezone if row else self.default_timezone))
         state: dict[str, Any] = dict(row.state) if row else {}
         state["turn"] = int(state.get("turn", 0)) + 1
         loc = Localizer(locale)

@@ -10,7 +10,6 @@ recommendations need outside services: an integrator implements the interface an
 from __future__ import annotations
 
 import mailbox
-import os
 import unicodedata
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -115,9 +114,9 @@ class Providers:
     media: MediaFolder | None = None
 
     @classmethod
-    def from_env(cls) -> Providers:
-        """KILOGLOT_MAILDIR and KILOGLOT_MEDIA switch on the offline providers."""
-        maildir, media = os.environ.get("KILOGLOT_MAILDIR"), os.environ.get("KILOGLOT_MEDIA")
+    def offline(cls, maildir: str | Path | None = None, media: str | Path | None = None) -> Providers:
+        """The keyless offline providers: a Maildir for email, a media folder for play (each when given;
+        ``Settings.maildir`` / ``Settings.media``, i.e. ``$KILOGLOT_MAILDIR`` / ``$KILOGLOT_MEDIA``)."""
         return cls(
             email=MaildirEmail(maildir) if maildir else None,
             media=MediaFolder(media) if media and Path(media).is_dir() else None,

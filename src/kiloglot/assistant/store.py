@@ -83,10 +83,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     cur.close()
 
 
-def default_url(cache_dir: Path) -> str:
-    return f"sqlite:///{cache_dir / 'assistant.db'}"
-
-
 class Store:
     """Sessions, turns and skill data behind one SQLAlchemy engine."""
 

@@ -1,14 +1,16 @@
-"""`kiloglot chat`: talk to the assistant in the terminal."""
+"""``kiloglot chat``: talk to the assistant in the terminal."""
 
 from __future__ import annotations
 
 import sys
+import uuid
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kiloglot.cli.common import DbOpt, TzOpt, _database, err, friendly, out
+from kiloglot.cli.common import DbOpt, TzOpt, err, friendly, out, settings
+from kiloglot.data import locale_info
 from kiloglot.errors import InputError
 
 
@@ -22,15 +24,16 @@ def chat(
     show_parse: Annotated[bool, typer.Option("--parse/--no-parse", help="show intent, confidence and slots")] = True,
 ) -> None:
     """Talk to the assistant in the terminal; '/locale xx-YY' switches language, '/quit' or Ctrl-D ends."""
-    import uuid
-
     from kiloglot.assistant import Assistant, Providers, Store
-    from kiloglot.data import locale_info
     from kiloglot.nlu import load
 
     locale_info(locale)
+    s = settings()
     assistant = Assistant(
-        load(model_dir), Store(_database(db)), providers=Providers.from_env(), default_timezone=timezone
+        load(model_dir),
+        Store(db or s.database_url()),
+        providers=Providers.offline(s.maildir, s.media),
+        default_timezone=timezone,
     )
     session_id = session or uuid.uuid4().hex[:12]
     err.print(f"session {session_id}, {locale}; /locale xx-YY to switch language, /quit to end")

@@ -1,19 +1,36 @@
-"""What every command shares: consoles, option types, one-line errors, progress bars, reading MASSIVE."""
+"""What every command shares: consoles, option types, one-line errors, progress bars, logging, reading MASSIVE.
+
+Commands parse flags and call one library function each; what they share lives here, so that each
+command module stays a page long.
+"""
 
 from __future__ import annotations
 
-import sys
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import wraps
+from functools import cache, wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.logging import RichHandler
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
-from kiloglot.errors import DataError, InputError, KiloglotError
+from kiloglot.data import Example, MassiveReader, resolve_massive_source
+from kiloglot.errors import KiloglotError
+from kiloglot.options import parse_assignments
+from kiloglot.settings import Settings
 
 out = Console()
 err = Console(stderr=True)
@@ -22,44 +39,74 @@ F = TypeVar("F", bound=Callable[..., Any])
 DataOpt = Annotated[
     str | None,
     typer.Option(
-        "--data", help="MASSIVE .tar.gz, folder or .jsonl (default: $KILOGLOT_MASSIVE, ../shared, else download)"
+        "--data",
+        help="MASSIVE .tar.gz, folder or .jsonl (default: $KILOGLOT_MASSIVE, the copy `kiloglot data use` "
+        "registered, else the official download)",
     ),
 ]
 LocalesOpt = Annotated[
     str | None, typer.Option("--locales", help="'all', 'default' or comma-separated locales, e.g. en-US,de-DE")
 ]
 SkipBadOpt = Annotated[bool, typer.Option("--skip-bad", help="skip and count malformed records instead of stopping")]
-# Training-loop flags shared by train, pretrain and distill (neural models): one declaration each.
-EpochsOpt = Annotated[int, typer.Option("--epochs", help="neural: maximum passes over the training data")]
+OptionOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--option",
+        "-o",
+        help="an option KEY=VALUE, repeatable; the parser kind's options (`kiloglot options KIND` lists them), "
+        "e.g. -o dim=128 -o layers=2 (neural), -o intent_density=0.05 (linear)",
+    ),
+]
+OutOpt = Annotated[Path, typer.Option("--out", help="directory to write (replaced atomically)")]
+# Flags for the options every training run has; unset flags leave the option's own default.
+EpochsOpt = Annotated[int | None, typer.Option("--epochs", help="neural: maximum passes over the training data")]
 BatchSizeOpt = Annotated[
-    int, typer.Option("--batch-size", help="neural: utterances per batch (per process under torchrun)")
+    int | None, typer.Option("--batch-size", help="neural: utterances per batch (per process under torchrun)")
 ]
 LearningRateOpt = Annotated[
     float | None,
     typer.Option(
         "--learning-rate",
-        help="neural: peak learning rate (default 5e-4 for a scratch encoder, 5e-5 for a Hugging Face one or to continue pretraining)",
+        help="neural: peak learning rate (default 5e-4 for a scratch encoder, 5e-5 for a Hugging Face one "
+        "or to continue pretraining)",
     ),
 ]
 PatienceOpt = Annotated[
-    int, typer.Option("--patience", help="neural: epochs without dev improvement before stopping (0: never)")
+    int | None, typer.Option("--patience", help="neural: epochs without dev improvement before stopping (0: never)")
 ]
-SeedOpt = Annotated[int, typer.Option("--seed", help="random seed (sampling and training)")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="random seed (sampling and training)")]
 JobsOpt = Annotated[
-    int, typer.Option("--jobs", help="torch threads (neural) or worker processes (linear); default: all cores")
+    int | None,
+    typer.Option(
+        "--jobs", help="torch threads (neural) or worker processes (linear); default: $KILOGLOT_JOBS or all cores"
+    ),
 ]
 CheckpointOpt = Annotated[
     Path | None,
     typer.Option("--checkpoint-dir", help="neural: checkpoint here every epoch; resume from it if present"),
 ]
-ExtraOpt = Annotated[
-    list[str] | None,
+DbOpt = Annotated[
+    str | None,
     typer.Option(
-        "--option",
-        "-o",
-        help="extra parser option KEY=VALUE, e.g. neural: -o dim=128 -o layers=2; linear: -o intent_density=0.05 -o crf_c1=0.5",
+        "--db", help="SQLAlchemy URL for dialogue state (default: $KILOGLOT_DATABASE, else a SQLite file in the cache)"
     ),
 ]
+TzOpt = Annotated[str, typer.Option("--timezone", help="IANA time zone for sessions that name none")]
+
+
+@cache
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+def setup_logging() -> None:
+    """Library modules log; the command line shows INFO and above (``$KILOGLOT_LOG_LEVEL``) on stderr."""
+    root = logging.getLogger("kiloglot")
+    if not any(isinstance(h, RichHandler) for h in root.handlers):
+        handler = RichHandler(console=err, show_time=False, show_path=False, markup=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        root.addHandler(handler)
+    root.setLevel(settings().log_level)
 
 
 def friendly(fn: F) -> F:
@@ -68,6 +115,7 @@ def friendly(fn: F) -> F:
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            setup_logging()
             return fn(*args, **kwargs)
         except KiloglotError as exc:
             err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
@@ -81,6 +129,7 @@ def friendly(fn: F) -> F:
 
 @contextmanager
 def progress_bar(description: str, total: int) -> Iterator[Callable[..., None]]:
+    """``advance(n=1, note="")`` moves a bar with elapsed time and ETA on stderr."""
     columns = [
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -99,32 +148,53 @@ def progress_bar(description: str, total: int) -> Iterator[Callable[..., None]]:
         yield advance
 
 
-def _read(data: str | None, locales: list[str] | None, partitions: list[str] | None, skip_bad: bool):
-    from kiloglot.data import MassiveReader, resolve_massive_source
+def given_options(option: list[str] | None = None, **flags: Any) -> dict[str, Any]:
+    """The options a command was given: ``-o KEY=VALUE`` items (parsed into each option's declared type
+    where they meet it) and the flags that were set, as one dict for the library's one options path."""
+    given: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
+    for key, value in parse_assignments(option or []).items():
+        given[key] = value
+    for key in ("jobs",):
+        if key not in given and settings().jobs:
+            given[key] = settings().jobs
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in given.items()}
 
-    reader = MassiveReader(resolve_massive_source(data), locales, partitions, skip_bad)
+
+def massive_source(data: str | None) -> Path:
+    """The MASSIVE source, downloading the official archive (with a progress bar) when none is found."""
+    state: dict[str, Any] = {}
+
+    def progress(done: int, total: int | None) -> None:
+        if "bar" not in state:
+            columns = [*Progress.get_default_columns()[:-1], DownloadColumn(), TransferSpeedColumn()]
+            state["bar"] = Progress(*columns, console=err)
+            state["bar"].start()
+            state["task"] = state["bar"].add_task("downloading MASSIVE", total=total)
+        state["bar"].update(state["task"], completed=done)
+
+    try:
+        return resolve_massive_source(data, settings=settings(), progress=progress)
+    finally:
+        if "bar" in state:
+            state["bar"].stop()
+
+
+def read_examples(
+    data: str | None, locales: list[str] | None, partitions: list[str] | None, skip_bad: bool
+) -> list[Example]:
+    """MASSIVE records of these locales and partitions; skipped malformed records are reported."""
+    reader = MassiveReader(massive_source(data), locales, partitions, skip_bad)
     examples = reader.read()
     if reader.skipped:
+        first = reader.skipped[0]
         err.print(
             f"[yellow]skipped {len(reader.skipped)} malformed record(s)[/]; first: "
-            f"{reader.skipped[0].source}, line {reader.skipped[0].line}: {reader.skipped[0].problem}"
+            f"{first.source}, line {first.line}: {first.problem}"
         )
     return examples
 
 
-def _dev_metrics(parser: Any, dev: list) -> dict[str, Any]:
-    """Dev scores to store in the manifest ({} without dev data)."""
-    from kiloglot.evaluation import build_report
-
-    if not dev:
-        return {}
-    report = build_report(dev, parser.parse_examples(dev))
-    return {
-        "dev": {"mean": report.mean.as_dict(), "per_locale": {k: v.as_dict() for k, v in report.per_locale.items()}}
-    }
-
-
-def _print_dev(metrics: dict[str, Any], label: str) -> None:
+def print_dev(metrics: dict[str, Any], label: str) -> None:
     if "dev" in metrics:
         m = metrics["dev"]["mean"]
         out.print(
@@ -133,74 +203,5 @@ def _print_dev(metrics: dict[str, Any], label: str) -> None:
         )
 
 
-def _read_lines(path: Path) -> list[str]:
-    if str(path) == "-":
-        raw = sys.stdin.buffer.read()
-    else:
-        if not path.is_file():
-            raise InputError(f"input file {path} does not exist")
-        raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(
-            f"input {path} is not valid UTF-8 (line {line}, byte {exc.start}): expected UTF-8 text"
-        ) from None
-    return [ln for ln in text.splitlines() if ln.strip()]
-
-
-def _loop(
-    epochs: int, batch_size: int, learning_rate: float | None, patience: int, seed: int, checkpoint_dir: Path | None
-) -> dict[str, Any]:
-    """The training-loop options of a neural model, from the shared flags."""
-    return {
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "learning_rate": learning_rate,
-        "patience": patience,
-        "seed": seed,
-        "checkpoint_dir": str(checkpoint_dir) if checkpoint_dir else None,
-    }
-
-
-def _options(items: list[str] | None) -> dict[str, Any]:
-    from kiloglot.settings import parse_option
-
-    options: dict[str, Any] = {}
-    for item in items or []:
-        try:
-            key, value = parse_option(item)
-        except ValueError as exc:
-            raise InputError(f"--{exc}") from None
-        options[key] = value
-    return options
-
-
-def _unlabeled(source: str, locales: str | None, data: str | None, locale: str | None, per_locale: int, seed: int):
-    from kiloglot.data import parse_locales
-    from kiloglot.learn.unlabeled import read_unlabeled, sample_per_locale
-
-    chosen = parse_locales(locales, default=()) if locales else None
-    texts = read_unlabeled(source, chosen, data=data, default_locale=locale)
-    if not texts:
-        raise DataError(f"no unlabelled utterances in {source}" + (f" for {locales}" if locales else ""))
-    return sample_per_locale(texts, per_locale or None, seed)
-
-
-def _database(db: str | None) -> str:
-    import os
-
-    from kiloglot.assistant.store import default_url
-    from kiloglot.settings import Settings
-
-    return db or os.environ.get("KILOGLOT_DATABASE") or default_url(Settings.from_env().cache_dir)
-
-
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help="SQLAlchemy URL for dialogue state (default: $KILOGLOT_DATABASE, else a SQLite file in the cache)"
-    ),
-]
-TzOpt = Annotated[str, typer.Option("--timezone", help="IANA time zone for sessions that name none")]
+def directory_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())

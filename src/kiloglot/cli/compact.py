@@ -1,4 +1,4 @@
-"""`kiloglot compact`: make a trained linear model smaller without training again."""
+"""``kiloglot compact``: make a trained linear model smaller without training again."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from typing import Annotated
 
 import typer
 
-from kiloglot.cli.common import err, friendly
-from kiloglot.errors import InputError
+from kiloglot.cli.common import OutOpt, directory_size, err, friendly
+from kiloglot.nlu.linear import compact_saved_model
 
 
 @friendly
 def compact(
     model_dir: Annotated[Path, typer.Argument(help="trained linear model directory")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="directory for the compact model (replaced atomically)")],
+    out: OutOpt,
     intent_density: Annotated[
         float,
         typer.Option("--intent-density", help="fraction of each locale's intent weights kept, largest first (1: all)"),
@@ -28,20 +28,8 @@ def compact(
     ] = True,
 ) -> None:
     """Make a trained linear model smaller without training again: prune intent weights, compact the CRF."""
-    from kiloglot.nlu import load, read_manifest
-
-    kind = read_manifest(model_dir).get("kind")
-    if kind != "linear":
-        raise InputError(
-            f"{model_dir} is a {kind!r} model: expected a linear one (neural models shrink with "
-            "`kiloglot export --int8` or `kiloglot distill`)"
-        )
-    parser = load(model_dir)
-    small = parser.compacted(intent_density=intent_density, compact_slots=compact_slots)
-    path = small.save(out, metrics=None)
-    before = sum(f.stat().st_size for f in Path(model_dir).rglob("*") if f.is_file())
-    after = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    small = compact_saved_model(model_dir, out, intent_density=intent_density, compact_slots=compact_slots)
     err.print(
-        f"{model_dir} ({before / 1e6:.1f} MB) -> {path} ({after / 1e6:.1f} MB; intent density "
-        f"{small.options.intent_density:g}, slots {'compact' if small.options.compact_slots else 'crfsuite'})"
+        f"{model_dir} ({directory_size(Path(model_dir)) / 1e6:.1f} MB) -> {out} ({directory_size(out) / 1e6:.1f} MB; "
+        f"intent density {small.options.intent_density:g}, slots {'compact' if small.options.compact_slots else 'crfsuite'})"
     )

@@ -1,9 +1,9 @@
-"""`kiloglot distill`: a teacher's knowledge into a small student."""
+"""``kiloglot distill``: a teacher's knowledge into a student, on labelled and unlabelled utterances."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -14,18 +14,28 @@ from kiloglot.cli.common import (
     EpochsOpt,
     JobsOpt,
     LearningRateOpt,
+    OptionOpt,
+    OutOpt,
     PatienceOpt,
     SeedOpt,
-    _dev_metrics,
-    _loop,
-    _print_dev,
-    _read,
-    _unlabeled,
     err,
     friendly,
+    given_options,
+    print_dev,
     progress_bar,
+    read_examples,
 )
+from kiloglot.data import parse_locales
 from kiloglot.errors import InputError
+from kiloglot.nlu.artifact import MANIFEST_FILE
+
+UnlabeledOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--unlabeled",
+        help="unlabelled text: massive:train, or a file (JSON lines / 'locale<TAB>text' / plain lines with --locale)",
+    ),
+]
 
 
 @friendly
@@ -33,17 +43,9 @@ def distill(
     teacher: Annotated[
         Path, typer.Option("--teacher", help="teacher model directory (any kind; neural gives soft targets)")
     ],
-    student: Annotated[
-        str, typer.Option("--student", help="'linear' or 'neural[:key=value,...]', e.g. neural:dim=128,layers=2")
-    ],
-    out_dir: Annotated[Path, typer.Option("--out", help="student model directory to write (replaced atomically)")],
-    unlabeled: Annotated[
-        str | None,
-        typer.Option(
-            "--unlabeled",
-            help="unlabelled text: massive:train, or a file (JSON lines / 'locale<TAB>text' / plain with --locale)",
-        ),
-    ] = None,
+    student: Annotated[str, typer.Option("--student", help="'linear' or 'neural'; its options with -o KEY=VALUE")],
+    out_dir: OutOpt,
+    unlabeled: UnlabeledOpt = None,
     unlabeled_locales: Annotated[
         str | None, typer.Option(help="keep unlabelled text of these locales ('all' or a list)")
     ] = None,
@@ -62,37 +64,49 @@ def distill(
     targets_cache: Annotated[
         Path | None,
         typer.Option(
-            help="keep the teacher's targets per utterance in this .npz: later runs of the same teacher and temperature reuse them for any subset and label only new text"
+            help="keep the teacher's targets per utterance in this .npz: later runs of the same teacher and "
+            "temperature reuse them for any subset and label only new text"
         ),
     ] = None,
-    epochs: EpochsOpt = 10,
-    batch_size: BatchSizeOpt = 64,
+    epochs: EpochsOpt = None,
+    batch_size: BatchSizeOpt = None,
     learning_rate: LearningRateOpt = None,
-    patience: PatienceOpt = 3,
-    seed: SeedOpt = 13,
-    jobs: JobsOpt = 0,
+    patience: PatienceOpt = None,
+    seed: SeedOpt = None,
+    jobs: JobsOpt = None,
     checkpoint_dir: CheckpointOpt = None,
+    option: OptionOpt = None,
 ) -> None:
     """Distil a teacher into a small student on labelled plus unlabelled utterances (both heads, temperature)."""
-    from kiloglot.data import parse_locales
-    from kiloglot.learn.distill import StudentSpec
-    from kiloglot.learn.distill import distill as run_distill
-    from kiloglot.settings import Settings
+    from kiloglot.learn.distill import StudentSpec, distill_and_save
+    from kiloglot.learn.unlabeled import load_unlabeled
+    from kiloglot.nlu import registry
 
-    spec = StudentSpec.parse(student)
-    if spec.kind == "neural":
-        spec = StudentSpec(
-            "neural", {**_loop(epochs, batch_size, learning_rate, patience, seed, checkpoint_dir), **spec.options}
-        )
-    if not (teacher / "manifest.json").is_file():
-        raise InputError(f"teacher {teacher} is not a model directory (no manifest.json)")
+    options = given_options(
+        option,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        patience=patience,
+        seed=seed,
+        checkpoint_dir=checkpoint_dir,
+    )
+    spec = StudentSpec.parse(student, options)
+    registry.create(spec.kind, **spec.options)  # bad student options are refused before any work
+    if not (teacher / MANIFEST_FILE).is_file():
+        raise InputError(f"teacher {teacher} is not a model directory (no {MANIFEST_FILE})")
     gold_locales = [] if labeled_locales == "none" else parse_locales(labeled_locales)
     dev_chosen = parse_locales(dev_locales) if dev_locales else gold_locales
     wanted = sorted(set(gold_locales) | set(dev_chosen))
-    examples = _read(data, wanted, ["train", "dev"], False) if wanted else []
+    examples = read_examples(data, wanted, ["train", "dev"], False) if wanted else []
     labelled = [e for e in examples if e.partition == "train" and e.locale in gold_locales]
     dev = [e for e in examples if e.partition == "dev" and e.locale in dev_chosen]
-    texts = _unlabeled(unlabeled, unlabeled_locales, data, locale, per_locale, seed) if unlabeled else []
+    chosen = parse_locales(unlabeled_locales, default=()) if unlabeled_locales else None
+    texts = (
+        load_unlabeled(unlabeled, chosen, data=data, default_locale=locale, per_locale=per_locale, seed=seed or 13)
+        if unlabeled
+        else []
+    )
     err.print(
         f"distilling {teacher} into {student}: {len(labelled):,} labelled utterances "
         f"({', '.join(gold_locales) or 'none'}), {len(texts):,} unlabelled of "
@@ -105,7 +119,8 @@ def distill(
             advance(max(0, done - state["done"]), note)
             state["done"] = max(state["done"], done)
 
-        model, report = run_distill(
+        _, metrics = distill_and_save(
+            out_dir,
             teacher,
             spec,
             labelled,
@@ -114,14 +129,12 @@ def distill(
             temperature=temperature,
             hard_weight=hard_weight,
             cache=targets_cache,
-            jobs=jobs or Settings.from_env().jobs,
+            jobs=jobs or given_options().get("jobs"),
             progress=progress,
-            log=lambda m: err.print(m, highlight=False),
         )
-    metrics: dict[str, Any] = {"distillation": report, **_dev_metrics(model, dev)}
-    model.save(out_dir, metrics=metrics)
+    report = metrics["distillation"]
     err.print(
         f"saved the {spec.kind} student to {out_dir} (teacher labelling {report['teacher_seconds']:.0f}s, "
         f"student training {report['student_seconds']:.0f}s)"
     )
-    _print_dev(metrics, f"dev mean over {', '.join(dev_chosen)}")
+    print_dev(metrics, f"dev mean over {', '.join(dev_chosen)}")

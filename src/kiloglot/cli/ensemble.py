@@ -1,4 +1,4 @@
-"""`kiloglot ensemble`: combine trained models into one."""
+"""``kiloglot ensemble``: combine trained models into one."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kiloglot.cli.common import err, friendly
+from kiloglot.cli.common import OutOpt, directory_size, err, friendly
 from kiloglot.errors import InputError
 
 
@@ -19,7 +19,7 @@ def ensemble(
             help="two or more trained model directories; the first labels the slots unless --slot-member says otherwise"
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="directory for the ensemble model (replaced atomically)")],
+    out: OutOpt,
     weights: Annotated[
         str | None, typer.Option("--weights", help="comma-separated intent weights, one per model (default: equal)")
     ] = None,
@@ -38,7 +38,7 @@ def ensemble(
             raise InputError(f"--weights {weights!r}: expected comma-separated numbers such as 0.5,0.5") from None
     parser = EnsembleParser.from_paths(models, weights=w, slot_member=slot_member)
     path = parser.save(out)
-    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    size = directory_size(path)
     err.print(
         f"ensemble of {len(models)} models -> {path} (weights {', '.join(f'{x:.3g}' for x in parser.weights)}; "
         f"slots from {models[slot_member]}; {size / 1e6:.1f} MB, member files hard-linked where possible)"

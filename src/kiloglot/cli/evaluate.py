@@ -1,15 +1,16 @@
-"""`kiloglot evaluate`: score a model on a MASSIVE partition as the MASSIVE paper does."""
+"""``kiloglot evaluate``: score a model on a MASSIVE partition as the MASSIVE paper does."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kiloglot.cli.common import DataOpt, LocalesOpt, SkipBadOpt, _read, err, friendly, out, progress_bar
+from kiloglot.cli.common import DataOpt, LocalesOpt, SkipBadOpt, err, friendly, out, progress_bar, read_examples
+from kiloglot.data import parse_locales
 from kiloglot.errors import DataError, InputError
+from kiloglot.nlu import load
 
 
 @friendly
@@ -25,48 +26,33 @@ def evaluate(
     ] = None,
 ) -> None:
     """Score a model on a MASSIVE partition exactly as the MASSIVE paper does; print the per-locale table."""
-    from kiloglot.data import parse_locales
-    from kiloglot.evaluation import build_report, predictions_jsonl
-    from kiloglot.nlu import load
+    from kiloglot.evaluation import evaluate as run_evaluation
+    from kiloglot.evaluation import predictions_jsonl
 
     if split not in ("train", "dev", "test"):
         raise InputError(f"unknown split {split!r}: expected train, dev or test")
     parser = load(model_dir)
     chosen = parse_locales(locales, default=tuple(parser.locales))
-    unknown = [l for l in chosen if not parser.supports(l)]
+    unknown = [loc for loc in chosen if not parser.supports(loc)]
     if unknown:
         raise InputError(f"this model was not trained on {', '.join(unknown)}: it knows {', '.join(parser.locales)}")
-    examples = _read(data, chosen, [split], skip_bad)
+    examples = read_examples(data, chosen, [split], skip_bad)
     if not examples:
         raise DataError(f"no {split} records for {', '.join(chosen)} in the MASSIVE source")
-    parses = []
-    by_locale: dict[str, list] = {}
-    for ex in examples:
-        by_locale.setdefault(ex.locale, []).append(ex)
-    ordered = [ex for loc in chosen for ex in by_locale.get(loc, [])]
-    t0 = time.perf_counter()
-    with progress_bar(f"parsing {split}", len(ordered)) as advance:
-        for loc in chosen:
-            group = by_locale.get(loc, [])
-            for i in range(0, len(group), 256):
-                batch = group[i : i + 256]
-                parses.extend(parser.parse([e.text for e in batch], loc))
-                advance(len(batch), loc)
-    seconds = time.perf_counter() - t0
-    report = build_report(
-        ordered,
-        parses,
-        {"model": str(model_dir), "split": split, "title": f"{Path(model_dir).name}: MASSIVE {split} exact match"},
-    )
+    meta = {"model": str(model_dir), "split": split, "title": f"{Path(model_dir).name}: MASSIVE {split} exact match"}
+    with progress_bar(f"parsing {split}", len(examples)) as advance:
+        result = run_evaluation(parser, examples, locales=chosen, progress=advance, meta=meta)
+    report = result.report
     out.print(report.markdown())
     m = report.mean
     out.print(
         f"mean over {len(report.per_locale)} locale(s): exact match {100 * m.exact_match:.2f}, intent accuracy "
-        f"{100 * m.intent_accuracy:.2f}, slot F1 {100 * m.slot_micro_f1:.2f} ({len(ordered) / seconds:,.0f} utterances/s)"
+        f"{100 * m.intent_accuracy:.2f}, slot F1 {100 * m.slot_micro_f1:.2f} "
+        f"({result.utterances_per_second:,.0f} utterances/s)"
     )
     if report_path:
         files = report.write(report_path)
         err.print("wrote " + ", ".join(str(f) for f in files))
     if predictions:
-        predictions_jsonl(ordered, parses, predictions)
+        predictions_jsonl(result.examples, result.parses, predictions)
         err.print(f"wrote {predictions}")

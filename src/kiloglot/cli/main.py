@@ -4,27 +4,30 @@ from __future__ import annotations
 
 import typer
 
-from kiloglot.cli import chat, compact, data_info, distill, ensemble, evaluate, export, parse, pretrain, serve, train
+from kiloglot.cli import chat, compact, data, distill, ensemble, evaluate, export, models, parse, pretrain, serve, train
 
 app = typer.Typer(
-    help="kiloglot: massively multilingual NLU for virtual assistants.",
+    help="kiloglot: massively multilingual NLU for voice assistants.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-data_app = typer.Typer(help="Inspect corpora.", no_args_is_help=True)
+data_app = typer.Typer(help="Inspect MASSIVE, choose the copy to use.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
-data_app.command("info")(data_info.data_info)
+data_app.command("info")(data.info)
+data_app.command("use")(data.use)
 app.command()(train.train)
 app.command()(evaluate.evaluate)
-app.command("parse")(parse.parse_cmd)
+app.command()(parse.parse)
 app.command()(export.export)
 app.command()(compact.compact)
 app.command()(ensemble.ensemble)
 app.command()(pretrain.pretrain)
 app.command()(distill.distill)
-app.command()(serve.serve)
 app.command()(chat.chat)
+app.command()(serve.serve)
+app.command()(models.options)
+app.command()(models.upgrade)
 
 
 def main() -> None:  # pragma: no cover

@@ -1,4 +1,4 @@
-"""`kiloglot parse`: parse text or a file of utterances; JSON out."""
+"""``kiloglot parse``: parse a text or a file of utterances; JSON out."""
 
 from __future__ import annotations
 
@@ -8,12 +8,17 @@ from typing import Annotated
 
 import typer
 
-from kiloglot.cli.common import _read_lines, friendly
+from kiloglot.cli.common import friendly
+from kiloglot.data import locale_info
 from kiloglot.errors import InputError
+from kiloglot.fileio import read_lines
+from kiloglot.nlu import load
+
+CHUNK = 512
 
 
 @friendly
-def parse_cmd(
+def parse(
     model_dir: Annotated[Path, typer.Argument(help="model directory")],
     text: Annotated[str | None, typer.Argument(help="utterance to parse")] = None,
     locale: Annotated[str, typer.Option("--locale", "-l", help="locale of the text, e.g. en-US")] = "en-US",
@@ -23,9 +28,6 @@ def parse_cmd(
     pretty: Annotated[bool, typer.Option("--pretty/--compact", help="indent JSON (single text only)")] = True,
 ) -> None:
     """Parse text: JSON with intent, confidence, top-3 intents and slots with character offsets."""
-    from kiloglot.data import locale_info
-    from kiloglot.nlu import load
-
     if (text is None) == (input_file is None):
         raise InputError("give either a TEXT argument or --input FILE (one utterance per line)")
     locale_info(locale)
@@ -37,9 +39,9 @@ def parse_cmd(
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2 if pretty else None))
         return
     assert input_file is not None
-    lines = _read_lines(input_file)
+    lines = read_lines(input_file)
     if not lines:
         raise InputError(f"input {input_file} holds no utterances")
-    for i in range(0, len(lines), 512):
-        for p in parser.parse(lines[i : i + 512], locale):
+    for i in range(0, len(lines), CHUNK):
+        for p in parser.parse(lines[i : i + CHUNK], locale):
             typer.echo(json.dumps(p.to_dict(), ensure_ascii=False))

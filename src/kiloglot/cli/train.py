@@ -1,10 +1,9 @@
-"""`kiloglot train`: train a parser on MASSIVE train and save it with its dev scores."""
+"""``kiloglot train``: train a parser on MASSIVE train, score it on dev and save it."""
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -13,84 +12,89 @@ from kiloglot.cli.common import (
     CheckpointOpt,
     DataOpt,
     EpochsOpt,
-    ExtraOpt,
     JobsOpt,
     LearningRateOpt,
     LocalesOpt,
+    OptionOpt,
+    OutOpt,
     PatienceOpt,
     SeedOpt,
     SkipBadOpt,
-    _dev_metrics,
-    _loop,
-    _options,
-    _print_dev,
-    _read,
     err,
     friendly,
+    given_options,
+    print_dev,
     progress_bar,
+    read_examples,
 )
+from kiloglot.data import parse_locales
 from kiloglot.errors import DataError
+from kiloglot.nlu import registry
 
 
 @friendly
 def train(
-    out_dir: Annotated[Path, typer.Option("--out", help="model directory to write (replaced atomically)")],
+    out_dir: OutOpt,
     parser_kind: Annotated[str, typer.Option("--parser", help="parser kind: linear or neural")] = "linear",
     locales: LocalesOpt = "default",
     data: DataOpt = None,
     skip_bad: SkipBadOpt = False,
-    jobs: JobsOpt = 0,
-    crf_iterations: Annotated[int, typer.Option(help="linear: L-BFGS iterations of the slot CRF")] = 100,
-    encoder: Annotated[str, typer.Option(help="neural: 'scratch', 'hf:<name-or-path>' or a model folder")] = "scratch",
-    epochs: EpochsOpt = 10,
-    batch_size: BatchSizeOpt = 64,
+    encoder: Annotated[
+        str | None, typer.Option(help="neural: 'scratch', 'hf:<name-or-path>' or a folder from `kiloglot pretrain`")
+    ] = None,
+    epochs: EpochsOpt = None,
+    batch_size: BatchSizeOpt = None,
     learning_rate: LearningRateOpt = None,
-    patience: PatienceOpt = 3,
-    seed: SeedOpt = 13,
+    patience: PatienceOpt = None,
+    seed: SeedOpt = None,
+    jobs: JobsOpt = None,
     checkpoint_dir: CheckpointOpt = None,
-    option: ExtraOpt = None,
+    option: OptionOpt = None,
     evaluate_dev: Annotated[
         bool, typer.Option("--dev/--no-dev", help="score dev after training and store it in the manifest")
     ] = True,
 ) -> None:
     """Train a parser on MASSIVE train and save it (with its dev scores) to --out."""
-    import os
+    from kiloglot.learn.training import is_main_process, train_parser
 
-    from kiloglot.data import parse_locales
-    from kiloglot.nlu import registry
-    from kiloglot.settings import Settings
-
+    options = given_options(
+        option,
+        encoder=encoder,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        patience=patience,
+        seed=seed,
+        jobs=jobs,
+        checkpoint_dir=checkpoint_dir,
+    )
+    parser = registry.create(parser_kind, **options)  # bad options are refused before the data is read
     chosen = parse_locales(locales)
-    cls = registry.get(parser_kind)
-    options: dict[str, Any] = {"jobs": jobs or Settings.from_env().jobs}
-    if parser_kind == "linear":
-        options["crf_iterations"] = crf_iterations
-    else:
-        options.update(encoder=encoder, **_loop(epochs, batch_size, learning_rate, patience, seed, checkpoint_dir))
-    options.update(_options(option))
-    parser = cls(**options)
-    rank0 = int(os.environ.get("RANK", "0")) == 0
-    t0 = time.perf_counter()
-    examples = _read(data, chosen, ["train", "dev"], skip_bad)
+    started = time.perf_counter()
+    examples = read_examples(data, chosen, ["train", "dev"], skip_bad)
     train_set = [e for e in examples if e.partition == "train"]
     dev_set = [e for e in examples if e.partition == "dev"]
     missing = sorted(set(chosen) - {e.locale for e in train_set})
     if missing:
         raise DataError(f"no training records for locale(s) {', '.join(missing)} in the MASSIVE source")
-    if rank0:
+    if is_main_process():
         err.print(
             f"read {len(train_set):,} train and {len(dev_set):,} dev records of {len(chosen)} locale(s) "
-            f"in {time.perf_counter() - t0:.1f}s"
+            f"in {time.perf_counter() - started:.1f}s"
         )
     with progress_bar(f"training {parser_kind}", parser.progress_total(len(chosen))) as advance:
-        parser.fit(
-            train_set, dev_set, progress=lambda note, secs: advance(1, note if secs == 0 else f"{note} {secs:.0f}s")
+        outcome = train_parser(
+            parser,
+            train_set,
+            dev_set,
+            out_dir,
+            score_dev=evaluate_dev,
+            progress=lambda note, secs: advance(1, note if secs == 0 else f"{note} {secs:.0f}s"),
         )
-    if not rank0:
+    if outcome.path is None:
         return  # under torchrun only the first process scores and saves
-    metrics = _dev_metrics(parser, dev_set) if evaluate_dev else {}
-    parser.save(out_dir, metrics=metrics)
     err.print(
-        f"saved {parser_kind} parser for {len(chosen)} locale(s) to {out_dir} ({time.perf_counter() - t0:.0f}s in all)"
+        f"saved {parser_kind} parser for {len(chosen)} locale(s) to {outcome.path} "
+        f"({time.perf_counter() - started:.0f}s in all)"
     )
-    _print_dev(metrics, "dev mean")
+    print_dev(outcome.metrics, "dev mean")

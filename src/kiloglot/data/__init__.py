@@ -3,8 +3,9 @@
 from kiloglot.data.codec import AnnotationError, SlotCodec, spans_from_word_labels
 from kiloglot.data.example import OUTSIDE, Example, Span
 from kiloglot.data.locales import ALL_LOCALES, DEFAULT_LOCALES, LOCALES, LocaleInfo, locale_info, parse_locales
-from kiloglot.data.massive import MassiveReader, read_massive, resolve_massive_source
+from kiloglot.data.massive import MassiveReader, read_massive, resolve_massive_source, use_massive_source
 from kiloglot.data.segmentation import segment, splits_characters, word_offsets
+from kiloglot.data.summary import CorpusSummary, summarize
 
 __all__ = [
     "ALL_LOCALES",
@@ -12,6 +13,7 @@ __all__ = [
     "LOCALES",
     "OUTSIDE",
     "AnnotationError",
+    "CorpusSummary",
     "Example",
     "LocaleInfo",
     "MassiveReader",
@@ -24,5 +26,7 @@ __all__ = [
     "segment",
     "spans_from_word_labels",
     "splits_characters",
+    "summarize",
+    "use_massive_source",
     "word_offsets",
 ]

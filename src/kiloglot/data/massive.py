@@ -8,11 +8,12 @@ problem, unless ``skip_bad`` is set, in which case it is counted in :attr:`Massi
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import tarfile
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -21,13 +22,13 @@ from kiloglot.data.codec import AnnotationError, SlotCodec
 from kiloglot.data.example import Example
 from kiloglot.data.locales import LOCALES
 from kiloglot.errors import DataError
-from kiloglot.fileio import atomic_write
+from kiloglot.fileio import atomic_write, write_text_atomic
 from kiloglot.settings import Settings
 
+log = logging.getLogger(__name__)
 PARTITIONS = ("train", "dev", "test")
 REQUIRED_FIELDS = ("id", "locale", "partition", "intent", "annot_utt")
 _MEMBER = re.compile(r"(?:^|/)([a-z]{2}-[A-Z]{2})\.jsonl$")
-SHARED_ARCHIVE = Path("shared") / "data" / "massive" / "massive-1.1-train-dev.tar.gz"
 
 
 @dataclass
@@ -163,7 +164,7 @@ class MassiveReader:
 
     def _bad(self, name: str, line_no: int, problem: str) -> None:
         if not self.skip_bad:
-            raise DataError(f"{name}, line {line_no}: {problem} (use --skip-bad to skip such records)")
+            raise DataError(f"{name}, line {line_no}: {problem} (such records can be skipped: skip_bad)")
         self.skipped.append(BadRecord(name, line_no, problem))
         return None
 
@@ -184,46 +185,68 @@ def read_massive(
     return reader.read()
 
 
-def _shared_candidates() -> list[Path]:
-    here = Path(__file__).resolve()
-    roots = [Path.cwd(), *here.parents]
-    return [r.parent / SHARED_ARCHIVE for r in roots]
+DownloadProgress = Callable[[int, int | None], None]
+"""``progress(bytes_so_far, total_bytes_or_None)`` while the official archive downloads."""
+
+REGISTERED_SOURCE = "massive-source.txt"  # in the cache folder: the copy `use_massive_source` registered
+OFFICIAL_ARCHIVE = "amazon-massive-dataset-1.1.tar.gz"
 
 
 def resolve_massive_source(
-    explicit: str | os.PathLike[str] | None = None, *, download: bool = True, settings: Settings | None = None
+    explicit: str | os.PathLike[str] | None = None,
+    *,
+    download: bool = True,
+    settings: Settings | None = None,
+    progress: DownloadProgress | None = None,
 ) -> Path:
-    """Where MASSIVE comes from: the argument, ``$KILOGLOT_MASSIVE``, ``../shared``, else the official download."""
+    """Where MASSIVE comes from, in this order: the argument; ``$KILOGLOT_MASSIVE``; the copy registered
+    with ``use_massive_source`` (``kiloglot data use PATH``); the official archive in the cache; else
+    the official archive is downloaded into the cache."""
     settings = settings or Settings.from_env()
     if explicit:
         return Path(explicit)
     if settings.massive:
         return Path(settings.massive)
-    for candidate in _shared_candidates():
-        if candidate.is_file():
-            return candidate
-    cached = settings.cache_dir / "amazon-massive-dataset-1.1.tar.gz"
+    registered = settings.cache / REGISTERED_SOURCE
+    if registered.is_file():
+        path = Path(registered.read_text(encoding="utf-8").strip())
+        if not path.exists():
+            raise DataError(f"the registered MASSIVE copy {path} is gone ({registered}): register another one")
+        return path
+    cached = settings.cache / OFFICIAL_ARCHIVE
     if cached.is_file():
         return cached
     if not download:
-        raise DataError("MASSIVE not found: set KILOGLOT_MASSIVE or pass --data PATH")
-    return download_massive(settings.massive_url, cached)
+        raise DataError("MASSIVE not found: set KILOGLOT_MASSIVE or give the source")
+    return download_massive(settings.massive_url, cached, progress)
 
 
-def download_massive(url: str, dest: Path) -> Path:
+def use_massive_source(source: str | os.PathLike[str], settings: Settings | None = None) -> Path:
+    """Register a local MASSIVE copy (the official .tar.gz, a folder or a .jsonl) as the default source,
+    after checking that it holds MASSIVE records; returns the registration file."""
+    settings = settings or Settings.from_env()
+    path = Path(source).resolve()
+    reader = MassiveReader(path)
+    if next(iter(reader), None) is None:
+        raise DataError(f"MASSIVE source {path} holds no records")
+    registered = settings.cache / REGISTERED_SOURCE
+    write_text_atomic(registered, f"{path}\n")
+    return registered
+
+
+def download_massive(url: str, dest: Path, progress: DownloadProgress | None = None) -> Path:
     """Download the official archive atomically (renamed into place only when complete)."""
-    from rich.progress import DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+    log.info("downloading MASSIVE from %s to %s", url, dest)
 
     def fetch(part: Path) -> None:
         with urllib.request.urlopen(url, timeout=60) as resp, open(part, "wb") as out:
             total = int(resp.headers.get("Content-Length") or 0) or None
-            with Progress(
-                *Progress.get_default_columns()[:-1], DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn()
-            ) as progress:
-                task = progress.add_task("downloading MASSIVE", total=total)
-                while chunk := resp.read(1 << 20):
-                    out.write(chunk)
-                    progress.advance(task, len(chunk))
+            done = 0
+            while chunk := resp.read(1 << 20):
+                out.write(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
 
     try:
         atomic_write(dest, fetch)

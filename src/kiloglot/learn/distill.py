@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,36 +26,42 @@ from kiloglot.data.example import OUTSIDE, Example
 from kiloglot.errors import InputError
 from kiloglot.fileio import atomic_write
 from kiloglot.learn.unlabeled import Utterance
+from kiloglot.nlu.artifact import MANIFEST_FILE
+from kiloglot.nlu.contract import GivesSoftTargets, LearnsFromSoftTargets, Parser, TrainableParser
 from kiloglot.nlu.soft_targets import SoftTargets
+from kiloglot.options import parse_assignments
+
+log = logging.getLogger(__name__)
 
 STUDENT_KINDS = ("neural", "linear")
 
 
 @dataclass(frozen=True)
 class StudentSpec:
+    """The student's kind and its keyword options (as ``registry.create`` takes them)."""
+
     kind: str
     options: dict[str, Any] = field(default_factory=dict)
 
-    @classmethod
-    def parse(cls, spec: str) -> StudentSpec:
-        """``"linear"``, ``"neural"``, or ``"neural:dim=128,layers=2,vocab_size=8000"``."""
-        from kiloglot.settings import parse_option
+    def __post_init__(self) -> None:
+        if self.kind not in STUDENT_KINDS:
+            raise InputError(f"student {self.kind!r}: expected 'linear' or 'neural'")
 
+    @classmethod
+    def parse(cls, spec: str, options: dict[str, Any] | None = None) -> StudentSpec:
+        """``"linear"`` or ``"neural"``, with options from ``KEY=VALUE`` strings or values. The older
+        ``"neural:dim=128,layers=2"`` form is still read, into the same options."""
         kind, _, rest = spec.partition(":")
         if kind not in STUDENT_KINDS:
-            raise InputError(f"student {spec!r}: expected 'linear' or 'neural[:key=value,...]'")
-        options = {}
-        for item in filter(None, (p.strip() for p in rest.split(","))):
-            try:
-                key, value = parse_option(item)
-            except ValueError as exc:
-                raise InputError(f"student {spec!r}: {exc}") from None
-            options[key] = value
-        return cls(kind, options)
+            raise InputError(f"student {spec!r}: expected 'linear' or 'neural', options given as KEY=VALUE")
+        inline = parse_assignments(p.strip() for p in rest.split(",") if p.strip())
+        if inline:
+            log.warning("student %r: options after ':' are deprecated; give them as options (-o KEY=VALUE)", spec)
+        return cls(kind, {**inline, **(options or {})})
 
 
 def teacher_targets(
-    teacher: Any,
+    teacher: Parser,
     utterances: Sequence[Utterance],
     temperature: float,
     labels: tuple[list[str], list[str]],
@@ -66,7 +73,7 @@ def teacher_targets(
     parts: list[SoftTargets] = []
     for b in range(0, len(utterances), chunk):
         part = utterances[b : b + chunk]
-        if hasattr(teacher, "soft_targets"):
+        if isinstance(teacher, GivesSoftTargets):
             parts.append(teacher.soft_targets([list(u.words) for u in part], temperature))
         else:
             parts.append(_targets_from_parses(teacher, part, *labels))
@@ -82,7 +89,7 @@ def teacher_targets(
 
 
 def _targets_from_parses(
-    teacher: Any, utterances: Sequence[Utterance], intents: list[str], slots: list[str]
+    teacher: Parser, utterances: Sequence[Utterance], intents: list[str], slots: list[str]
 ) -> SoftTargets:
     """For teachers without distributions: the top-k intent probabilities (renormalised) and one-hot labels."""
     slots = sorted(set(slots) | {OUTSIDE})
@@ -132,7 +139,7 @@ def pseudo_examples(utterances: Sequence[Utterance], targets: SoftTargets) -> li
 # text reuses them, and only utterances the cache lacks go to the teacher.
 def _teacher_key(teacher_dir: Path, temperature: float) -> str:
     h = hashlib.sha256()
-    manifest = teacher_dir / "manifest.json"
+    manifest = teacher_dir / MANIFEST_FILE
     h.update(manifest.read_bytes() if manifest.is_file() else b"")
     h.update(f"{temperature}\n".encode())
     return h.hexdigest()
@@ -245,9 +252,9 @@ def distill(
     cache: str | Path | None = None,
     jobs: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
-    log: Callable[[str], None] = print,
-) -> tuple[Any, dict[str, Any]]:
-    """Label with the teacher, train the student; returns (student parser, report). Nothing is saved here."""
+) -> tuple[TrainableParser, dict[str, Any]]:
+    """Label with the teacher, train the student; returns (student parser, report). Nothing is saved here.
+    ``progress(note, done, total)`` follows the teacher's labelling and the student's training."""
     from kiloglot.nlu import load, read_manifest, registry
 
     teacher_dir = Path(teacher_dir)
@@ -298,8 +305,11 @@ def distill(
         if store:
             store.put(todo, fresh)
     if store:
-        log(
-            f"teacher targets: {len(everything) - len(todo_rows):,} from the cache {cache}, {len(todo_rows):,} labelled now"
+        log.info(
+            "teacher targets: %s from the cache %s, %s labelled now",
+            f"{len(everything) - len(todo_rows):,}",
+            cache,
+            f"{len(todo_rows):,}",
         )
     label_secs = time.perf_counter() - t0
     del teacher
@@ -309,10 +319,10 @@ def distill(
     )
     t1 = time.perf_counter()
     options = dict(student.options)
-    cls = registry.get(student.kind)
     if student.kind == "neural":
         options.setdefault("slot_decoder", "softmax")
-        model = cls(jobs=jobs, **options)
+    model = registry.create(student.kind, **options, **({"jobs": jobs} if jobs else {}))
+    if isinstance(model, LearnsFromSoftTargets):
         model.fit_distilled(
             train,
             targets,
@@ -321,14 +331,13 @@ def distill(
             hard_weight=hard_weight,
             progress=(lambda note, s: progress(note, 0, 0)) if progress else None,
         )
-    else:
-        model = cls(jobs=jobs, **options)
+    else:  # sequence-level distillation: the student learns the teacher's best labels
         model.fit(train, None)
     report = {
         "teacher": str(teacher_dir),
         "student": {"kind": student.kind, "options": options},
         "temperature": temperature,
-        "hard_weight": hard_weight if student.kind == "neural" else 1.0,
+        "hard_weight": hard_weight if isinstance(model, LearnsFromSoftTargets) else 1.0,
         "labelled": len(labelled),
         "unlabelled": len(extra),
         "labelled_locales": sorted({e.locale for e in labelled}),
@@ -337,3 +346,23 @@ def distill(
         "student_seconds": round(time.perf_counter() - t1, 1),
     }
     return model, report
+
+
+def distill_and_save(
+    out: str | Path,
+    teacher_dir: str | Path,
+    student: StudentSpec,
+    labelled: Sequence[Example],
+    unlabelled: Sequence[Utterance],
+    *,
+    dev: Sequence[Example] = (),
+    **settings: Any,
+) -> tuple[TrainableParser, dict[str, Any]]:
+    """``distill``, then the student's dev scores, then the student saved to ``out`` with its report and
+    scores in the manifest; ``settings`` are ``distill``'s keyword arguments."""
+    from kiloglot.evaluation.evaluate import dev_metrics
+
+    model, report = distill(teacher_dir, student, labelled, unlabelled, dev=dev, **settings)
+    metrics: dict[str, Any] = {"distillation": report, **dev_metrics(model, dev)}
+    model.save(out, metrics=metrics)
+    return model, metrics

@@ -13,9 +13,10 @@ length buckets, checkpoint/resume, progress, DDP under torchrun.
 from __future__ import annotations
 
 import json
+import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,31 +24,64 @@ import numpy as np
 import torch
 from torch import nn
 
+from kiloglot import options as opt
 from kiloglot.errors import InputError
 from kiloglot.learn.unlabeled import Utterance
-from kiloglot.nlu.artifact import atomic_directory, write_json
+from kiloglot.nlu.artifact import MANIFEST_FILE, atomic_directory, write_json
+from kiloglot.nlu.contract import Progress
 from kiloglot.nlu.neural.decode import pad_batch
-from kiloglot.nlu.neural.encoders import EncoderSpec, ScratchEncoder, scratch_config
-from kiloglot.nlu.neural.tokenization import Encoded, WordTokenizer, load_hf_tokenizer, scratch_tokenizer
-from kiloglot.nlu.neural.training import (
-    Distributed,
-    EncoderTrainingOptions,
+from kiloglot.nlu.neural.encoders import ScratchEncoder, scratch_config
+from kiloglot.nlu.neural.options import (
+    EncoderOptions,
+    EncoderSpec,
+    MaskingOptions,
+    NeuralRuntime,
+    TrainingOptions,
     default_learning_rate,
     default_word_alignment,
-    train_loop,
 )
+from kiloglot.nlu.neural.tokenization import Encoded, WordTokenizer, load_hf_tokenizer, scratch_tokenizer
+from kiloglot.nlu.neural.training import Distributed, train_loop
 
+log = logging.getLogger(__name__)
 SCRATCH_ENCODER_FILE = "encoder.json"
+# Pretraining's own defaults: fewer epochs than fine-tuning; the best epoch by held-out masked-token
+# accuracy is kept either way, so no early stopping.
+PRETRAIN_TRAINING = TrainingOptions(epochs=3, patience=0)
 
 
 @dataclass(frozen=True)
-class PretrainOptions(EncoderTrainingOptions):
-    epochs: int = 3
-    patience: int = 0  # the best epoch by held-out masked-token accuracy is kept either way
-    mask_prob: float = 0.15
-    span_masking: bool = False
-    mean_span: float = 3.0
-    heldout: int = 2000  # utterances kept aside to measure masked-token accuracy
+class PretrainConfig:
+    """Everything a pretraining run takes, in its groups (see ``kiloglot.nlu.neural.options``)."""
+
+    encoder: EncoderOptions = EncoderOptions()
+    masking: MaskingOptions = MaskingOptions()
+    training: TrainingOptions = PRETRAIN_TRAINING
+    runtime: NeuralRuntime = NeuralRuntime()
+
+    @classmethod
+    def from_options(cls, **options: Any) -> PretrainConfig:
+        """``PretrainConfig.from_options(encoder="hf:xlm-roberta-base", epochs=1, mask_prob=0.2)``: each
+        keyword goes to the group that declares it; strings are coerced to the declared types."""
+        what = "pretraining"
+        groups = {
+            "encoder": EncoderOptions,
+            "masking": MaskingOptions,
+            "training": TrainingOptions,
+            "runtime": NeuralRuntime,
+        }
+        given = opt.split(options, groups, what=what)
+        return cls(
+            opt.build(EncoderOptions, given["encoder"], what=what),
+            opt.build(MaskingOptions, given["masking"], what=what),
+            opt.build(TrainingOptions, given["training"], what=what, base=PRETRAIN_TRAINING),
+            opt.build(NeuralRuntime, given["runtime"], what=what),
+        )
+
+    @property
+    def spec(self) -> EncoderSpec:
+        """The encoder named; an InputError for an unknown one. Cheap: check before reading the text."""
+        return EncoderSpec.parse(self.encoder.encoder)
 
 
 class ScratchMLM(nn.Module):
@@ -105,7 +139,7 @@ class _EncoderView:
 def mask_tokens(
     ids: torch.Tensor,
     maskable: torch.Tensor,
-    options: PretrainOptions,
+    options: MaskingOptions,
     mask_id: int,
     vocab: int,
     generator: torch.Generator | None = None,
@@ -150,7 +184,7 @@ def _batch(
     return ids_t, mask_t, maskable
 
 
-def mlm_loss(tok: WordTokenizer, options: PretrainOptions, special: set[int], vocab: int):  # type: ignore[no-untyped-def]
+def mlm_loss(tok: WordTokenizer, options: MaskingOptions, special: set[int], vocab: int):  # type: ignore[no-untyped-def]
     def loss(model: nn.Module, wrapped: nn.Module, items: Sequence[Any], device: torch.device) -> torch.Tensor:
         ids, mask, maskable = _batch([Encoded(it[0], []) for it in items], tok, special)
         corrupted, targets = mask_tokens(ids, maskable, options, tok.mask_id, vocab)  # type: ignore[arg-type]
@@ -167,14 +201,15 @@ def masked_accuracy(
     model: nn.Module,
     encs: Sequence[Encoded],
     tok: WordTokenizer,
-    options: PretrainOptions,
+    options: MaskingOptions,
     special: set[int],
     vocab: int,
+    seed: int,
 ) -> dict[str, float]:
     """Masked-token accuracy and loss on held-out utterances, with the same masks every call."""
     model.eval()
     device = next(model.parameters()).device
-    gen = torch.Generator().manual_seed(options.seed)
+    gen = torch.Generator().manual_seed(seed)
     hit = total = 0
     loss_sum = 0.0
     for b in range(0, len(encs), 128):
@@ -195,45 +230,47 @@ def masked_accuracy(
     }
 
 
-def check_options(options: PretrainOptions) -> EncoderSpec:
-    """The encoder the options name; raises InputError for bad options. Cheap, so that callers can check
-    before reading the text."""
-    if not 0 < options.mask_prob < 1:
-        raise InputError(f"mask_prob {options.mask_prob}: expected a fraction between 0 and 1")
-    try:
-        return EncoderSpec.parse(options.encoder)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-
-
 def pretrain(
     utterances: Sequence[Utterance],
     out: str | Path,
-    options: PretrainOptions,
-    progress: Callable[[str, float], None] | None = None,
-    log: Callable[[str], None] = print,
+    config: PretrainConfig | None = None,
+    progress: Progress | None = None,
+    **options: Any,
 ) -> dict[str, Any]:
-    """Run masked-LM pretraining and write the encoder folder; returns the report (also pretrain.json)."""
+    """Run masked-LM pretraining and write the encoder folder; returns the report (also pretrain.json).
+    ``options`` are keyword options as ``PretrainConfig.from_options`` takes them."""
+    if config is None:
+        config = PretrainConfig.from_options(**options)
+    elif options:
+        raise InputError("give either a PretrainConfig or keyword options, not both")
     if len(utterances) < 10:
         raise InputError(f"{len(utterances)} unlabelled utterances: expected at least 10 to pretrain on")
-    spec = check_options(options)
-    lr = options.learning_rate or default_learning_rate(spec, masked_lm=True)
-    opts = PretrainOptions(**{**asdict(options), "learning_rate": lr})
-    torch.manual_seed(opts.seed)
-    rng = np.random.default_rng(opts.seed)
+    spec = config.spec
+    enc, masking, runtime = config.encoder, config.masking, config.runtime
+    training = config.training
+    if training.learning_rate is None:
+        training = replace(training, learning_rate=default_learning_rate(spec, masked_lm=True))
+    if runtime.jobs:
+        torch.set_num_threads(runtime.jobs)
+    torch.manual_seed(training.seed)
+    rng = np.random.default_rng(training.seed)
     order = rng.permutation(len(utterances))
-    n_held = min(opts.heldout, len(utterances) // 10)
+    n_held = min(masking.heldout, len(utterances) // 10)
     held = [utterances[i] for i in order[:n_held]]
     train = [utterances[i] for i in order[n_held:]]
     hf_tok: Any = None
+    encoder_config: dict[str, Any] = {}
     if spec.kind == "scratch" and not spec.name:
-        tok = scratch_tokenizer((u.text for u in train), opts.vocab_size, opts.max_len)
-        config = scratch_config(opts, tok.vocab_size, tok.pad_id)
-        model: nn.Module = ScratchMLM(ScratchEncoder(**config))
+        tok = scratch_tokenizer((u.text for u in train), enc.vocab_size, enc.max_len)
+        encoder_config = scratch_config(enc, tok.vocab_size, tok.pad_id)
+        model: nn.Module = ScratchMLM(ScratchEncoder(**encoder_config))
     elif spec.kind == "scratch":
         from kiloglot.nlu.neural.encoders import load_scratch_encoder
 
-        tok, encoder, config = load_scratch_encoder(Path(spec.name), opts.max_len)
+        try:
+            tok, encoder, encoder_config = load_scratch_encoder(Path(spec.name), enc.max_len)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
         model = ScratchMLM(encoder)
         head = Path(spec.name) / "mlm_head.safetensors"
         if head.is_file():
@@ -244,56 +281,54 @@ def pretrain(
         from transformers import AutoModelForMaskedLM
 
         try:
-            tok, hf_tok = load_hf_tokenizer(spec.name, opts.max_len)
+            tok, hf_tok = load_hf_tokenizer(spec.name, enc.max_len)
             model = HFMLM(AutoModelForMaskedLM.from_pretrained(spec.name, dtype=torch.float32))
         except (OSError, ValueError) as exc:
             raise InputError(f"cannot load Hugging Face encoder {spec.name!r} as a masked LM: {exc}") from None
-        config = {}
-    try:
-        tok.alignment = opts.word_alignment or default_word_alignment(spec)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
+    tok.alignment = enc.word_alignment or default_word_alignment(spec)
     if tok.mask_id is None:
-        raise InputError(f"the tokenizer of {options.encoder!r} has no mask token: masked-LM pretraining needs one")
+        raise InputError(f"the tokenizer of {enc.encoder!r} has no mask token: masked-LM pretraining needs one")
     special = {i for i in (tok.pad_id, tok.mask_id, *_special_ids(tok)) if i is not None}
     vocab = tok.vocab_size
     encs = tok.encode_batch([list(u.words) for u in train])
     held_encs = tok.encode_batch([list(u.words) for u in held])
     items = [(e.ids,) for e in encs]
-    before = masked_accuracy(model, held_encs, tok, opts, special, vocab)
-    log(f"held-out masked-token accuracy before: {100 * before['masked_token_accuracy']:.2f}%")
-    dist = Distributed(opts.device)
+    seed = training.seed
+    before = masked_accuracy(model, held_encs, tok, masking, special, vocab, seed)
+    log.info("held-out masked-token accuracy before: %.2f%%", 100 * before["masked_token_accuracy"])
+    dist = Distributed(runtime.device)
     t0 = time.perf_counter()
-    fp = json.dumps({**asdict(opts), "n": len(train), "first": train[0].text, "last": train[-1].text}, sort_keys=True)
+    recorded = {"encoder": asdict(enc), "masking": asdict(masking), "training": asdict(training)}
+    run = {**recorded, "n": len(train), "first": train[0].text, "last": train[-1].text}
     best, reports = train_loop(
         model=model,
         items=items,
         pad_id=tok.pad_id,
-        options=opts,
+        training=training,
+        runtime=runtime,
         dist=dist,
-        evaluate=lambda m: masked_accuracy(m, held_encs, tok, opts, special, vocab)["masked_token_accuracy"],
-        fingerprint=fp,
+        evaluate=lambda m: masked_accuracy(m, held_encs, tok, masking, special, vocab, seed)["masked_token_accuracy"],
+        fingerprint=json.dumps(run, sort_keys=True),
         progress=progress,
-        log=log,
-        batch_loss=mlm_loss(tok, opts, special, vocab),
+        batch_loss=mlm_loss(tok, masking, special, vocab),
         metric_name="held-out masked-token accuracy",
     )
     model.load_state_dict(best)
     model.to("cpu")
-    after = masked_accuracy(model, held_encs, tok, opts, special, vocab)
+    after = masked_accuracy(model, held_encs, tok, masking, special, vocab, seed)
     report = {
-        "encoder": options.encoder,
-        "options": asdict(opts),
+        "encoder": enc.encoder,
+        "options": recorded,
         "utterances": len(train),
         "heldout": len(held),
         "locales": sorted({u.locale for u in utterances}),
         "seconds": round(time.perf_counter() - t0, 1),
         "before": before,
         "after": after,
-        "epochs": [r.__dict__ for r in reports],
+        "epochs": [asdict(r) for r in reports],
     }
     if dist.main:
-        _save(model, tok, hf_tok, config, Path(out), report)
+        _save(model, tok, hf_tok, encoder_config, Path(out), report)
     return report
 
 
@@ -321,8 +356,9 @@ def _save(
             tok.save(tmp)
             write_json(tmp / SCRATCH_ENCODER_FILE, {"kind": "scratch", "config": config})
         write_json(tmp / "pretrain.json", report)
-        # atomic_directory refuses to replace a folder without a manifest; mark this one as ours
+        # atomic_directory refuses to replace a folder without a manifest; mark this one as ours (an
+        # encoder, not a parser: `load` refuses it, `train --encoder` takes it)
         write_json(
-            tmp / "manifest.json",
+            tmp / MANIFEST_FILE,
             {"library": "kiloglot", "kind": "encoder", "created_by": "kiloglot pretrain", "encoder": report["encoder"]},
         )

@@ -88,7 +88,9 @@ def _split_line(line: str, default_locale: str | None, path: Path, n: int) -> tu
     else:
         locale, text = default_locale, line
     if not locale:
-        raise DataError(f"{path}, line {n}: no locale: give --locale for plain lines, or write 'locale<TAB>text'")
+        raise DataError(
+            f"{path}, line {n}: no locale: give a default locale for plain lines, or write 'locale<TAB>text'"
+        )
     if not isinstance(text, str) or not text.strip():
         raise DataError(f"{path}, line {n}: empty utterance")
     return str(locale).strip(), text.strip()
@@ -107,3 +109,20 @@ def sample_per_locale(utterances: Sequence[T], limit: int | None, seed: int) -> 
     for idx in by_locale.values():
         keep.update(idx if len(idx) <= limit else rng.sample(idx, limit))
     return [u for i, u in enumerate(utterances) if i in keep]
+
+
+def load_unlabeled(
+    source: str,
+    locales: Sequence[str] | None = None,
+    *,
+    data: str | None = None,
+    default_locale: str | None = None,
+    per_locale: int | None = None,
+    seed: int = 13,
+) -> list[Utterance]:
+    """``read_unlabeled`` then at most ``per_locale`` utterances of each locale (a seeded sample);
+    refuses a source that holds none."""
+    texts = read_unlabeled(source, locales, data=data, default_locale=default_locale)
+    if not texts:
+        raise DataError(f"no unlabelled utterances in {source}" + (f" for {', '.join(locales)}" if locales else ""))
+    return sample_per_locale(texts, per_locale or None, seed)

@@ -1,55 +1,62 @@
-"""The parser contract every kind follows (after scikit-learn's estimator API)."""
+"""The parser contract: what every parser has, what a trainable one adds, and small capabilities.
+
+After Rasa's components and scikit-learn's estimators: the base contract (``Parser``) holds only
+what every kind and runtime has, so a serving runtime (ONNX), a wrapper (the server's lock) or a
+test double implements nothing it cannot do. Training is declared by deriving from
+``TrainableParser``. Optional roles are small protocols that callers check with ``isinstance``
+instead of probing with ``hasattr``: ``ParsesGivenIntents``, ``GivesSoftTargets``,
+``LearnsFromSoftTargets``, ``Saveable``. One conformance suite (``tests/test_conformance.py``) runs
+over every registered kind and runtime.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, runtime_checkable
 
 from kiloglot.data.example import Example
 from kiloglot.data.locales import LOCALES
 from kiloglot.errors import InputError
 from kiloglot.nlu.parse import Parse
 
+if TYPE_CHECKING:
+    from kiloglot.nlu.soft_targets import SoftTargets
+
+Progress = Callable[[str, float], None]
+"""``progress(note, seconds)``: called as training advances (a locale done, a twentieth of an epoch)."""
+
 
 class Parser(ABC):
+    """Inference: parse batches of texts of one locale. Every kind and runtime has this."""
+
     kind: ClassVar[str] = ""
+    runtime: ClassVar[str] = "python"
+    data_fingerprint: str = ""  # hash of the training data (manifest "training_data"), "" when unknown
 
     @property
     @abstractmethod
     def locales(self) -> list[str]:
-        """Locales this parser was trained on."""
+        """Locales the parser was trained on."""
 
+    @property
     @abstractmethod
-    def fit(
-        self,
-        train: Sequence[Example],
-        dev: Sequence[Example] | None = None,
-        progress: Callable[[str, float], None] | None = None,
-    ) -> Parser:
-        """Learn from labelled examples; return self. ``progress(locale, seconds)`` is called as locales finish."""
+    def intents(self) -> list[str]:
+        """Every intent it can predict."""
+
+    @property
+    @abstractmethod
+    def slot_labels(self) -> list[str]:
+        """Every word label it can predict (slot names and ``Other``)."""
 
     @abstractmethod
     def parse(self, texts: Sequence[str], locale: str) -> list[Parse]:
-        """Parse a batch of texts of one locale."""
-
-    @abstractmethod
-    def save(self, path: str | Path, *, metrics: dict[str, Any] | None = None) -> Path:
-        """Write the model as an artifact directory, atomically."""
-
-    @classmethod
-    @abstractmethod
-    def from_artifact(cls, path: Path, manifest: dict[str, Any]) -> Parser:
-        """Rebuild a saved parser (``kiloglot.nlu.load`` calls this)."""
+        """Parse a batch of texts of one locale: one ``Parse`` per text, in order."""
 
     def supports(self, locale: str) -> bool:
         """Whether ``parse`` accepts this locale (per-locale models: only those trained)."""
         return locale in self.locales
-
-    def progress_total(self, n_locales: int) -> int:
-        """How many progress callbacks ``fit`` makes (for a progress bar)."""
-        return n_locales
 
     def parse_examples(self, examples: Sequence[Example]) -> list[Parse]:
         """Parse examples of any mix of locales, keeping their order."""
@@ -60,7 +67,7 @@ class Parser(ABC):
         for locale, idx in by_locale.items():
             for i, p in zip(idx, self.parse([examples[i].text for i in idx], locale)):
                 out[i] = p
-        return out  # type: ignore[return-value]
+        return [p for p in out if p is not None]
 
     def check_request(self, texts: Sequence[str], locale: str) -> None:
         """Reject what ``parse`` cannot take, with a message naming the input and what was expected."""
@@ -77,3 +84,69 @@ class Parser(ABC):
                 t.encode("utf-8")
             except UnicodeEncodeError:  # lone surrogates: bytes that were not UTF-8 on the way in
                 raise InputError(f"text #{i + 1} is not valid UTF-8 text") from None
+
+
+class TrainableParser(Parser):
+    """A parser that learns from labelled examples and saves itself as an artifact."""
+
+    @abstractmethod
+    def fit(
+        self, train: Sequence[Example], dev: Sequence[Example] | None = None, progress: Progress | None = None
+    ) -> Self:
+        """Learn from labelled examples; return self. ``dev`` may steer early stopping or calibration."""
+
+    @abstractmethod
+    def save(self, path: str | Path, *, metrics: dict[str, Any] | None = None) -> Path:
+        """Write the model as an artifact directory, atomically."""
+
+    @classmethod
+    @abstractmethod
+    def option_groups(cls) -> dict[str, type]:
+        """The options dataclasses the constructor's keyword options are routed to, by group name
+        (``model``, ``training``, ``runtime``)."""
+
+    @abstractmethod
+    def get_params(self) -> dict[str, Any]:
+        """The options this parser was made with: ``registry.create(kind, **get_params())`` makes an
+        untrained copy (scikit-learn's ``clone``)."""
+
+    def progress_total(self, n_locales: int) -> int:
+        """How many ``progress`` calls ``fit`` makes (for a progress bar)."""
+        return n_locales
+
+
+@runtime_checkable
+class Saveable(Protocol):
+    """Writes itself as an artifact directory (trainable kinds, and exported runtimes by copying)."""
+
+    def save(self, path: str | Path, *, metrics: dict[str, Any] | None = None) -> Path: ...
+
+
+@runtime_checkable
+class ParsesGivenIntents(Protocol):
+    """Labels the words given each text's intent (a slot tagger conditioned on the intent)."""
+
+    def parse_given_intents(self, texts: Sequence[str], locale: str, intents: Sequence[str]) -> list[Parse]: ...
+
+
+@runtime_checkable
+class GivesSoftTargets(Protocol):
+    """A distillation teacher that gives distributions, not only its best labels."""
+
+    def soft_targets(self, words: Sequence[Sequence[str]], temperature: float = 1.0) -> SoftTargets: ...
+
+
+@runtime_checkable
+class LearnsFromSoftTargets(Protocol):
+    """A distillation student that learns from a teacher's distributions."""
+
+    def fit_distilled(
+        self,
+        train: Sequence[Example],
+        soft: SoftTargets,
+        dev: Sequence[Example] | None = None,
+        progress: Progress | None = None,
+        *,
+        temperature: float = 2.0,
+        hard_weight: float = 0.5,
+    ) -> Any: ...

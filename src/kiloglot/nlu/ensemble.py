@@ -21,22 +21,22 @@ import hashlib
 import math
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from kiloglot.data.example import Example
 from kiloglot.errors import InputError, ModelError
-from kiloglot.nlu.artifact import atomic_directory, build_manifest, load, write_json
-from kiloglot.nlu.contract import Parser
+from kiloglot.nlu.artifact import MANIFEST_FILE, MEMBERS_DIR, Manifest, new_manifest, write_artifact
+from kiloglot.nlu.contract import Parser, ParsesGivenIntents, Progress, Saveable, TrainableParser
 from kiloglot.nlu.parse import Parse
-from kiloglot.nlu.registry import register
-
-MEMBERS = "members"
+from kiloglot.nlu.registry import load
 
 
-@register("ensemble")
-class EnsembleParser(Parser):
+class EnsembleParser(TrainableParser):
+    kind = "ensemble"
+    runtime = "python"
+
     def __init__(
         self,
         members: Sequence[Parser] = (),
@@ -47,10 +47,7 @@ class EnsembleParser(Parser):
     ) -> None:
         members = list(members)
         if len(members) < 2:
-            raise InputError(
-                f"an ensemble of {len(members)} parser(s): expected at least 2 trained members "
-                "(kiloglot ensemble MODEL MODEL --out DIR)"
-            )
+            raise InputError(f"an ensemble of {len(members)} parser(s): expected at least 2 trained members")
         weights = [1.0] * len(members) if weights is None else [float(w) for w in weights]
         if len(weights) != len(members):
             raise InputError(f"{len(weights)} weights for {len(members)} members: expected one weight per member")
@@ -85,24 +82,42 @@ class EnsembleParser(Parser):
 
     @property
     def intents(self) -> list[str]:
-        return sorted({i for m in self.members for i in getattr(m, "intents", [])})
+        return sorted({i for m in self.members for i in m.intents})
 
     @property
     def slot_labels(self) -> list[str]:
-        return sorted({s for m in self.members for s in getattr(m, "slot_labels", [])})
+        return sorted({s for m in self.members for s in m.slot_labels})
+
+    @property
+    def data_fingerprint(self) -> str:  # type: ignore[override]
+        prints = "\n".join(m.data_fingerprint for m in self.members)
+        return "sha256:" + hashlib.sha256(prints.encode()).hexdigest()
+
+    @classmethod
+    def option_groups(cls) -> dict[str, type]:
+        return {}  # an ensemble is made of trained members, not of options
+
+    def get_params(self) -> dict[str, Any]:
+        return {
+            "members": list(self.members),
+            "weights": list(self.weights),
+            "slot_member": self.slot_member,
+            "top_k": self.top_k,
+        }
 
     # -- training ------------------------------------------------------------------------------
     def progress_total(self, n_locales: int) -> int:
-        return sum(m.progress_total(n_locales) for m in self.members)
+        return sum(m.progress_total(n_locales) for m in self.members if isinstance(m, TrainableParser))
 
     def fit(
-        self,
-        train: Sequence[Example],
-        dev: Sequence[Example] | None = None,
-        progress: Callable[[str, float], None] | None = None,
-    ) -> EnsembleParser:
+        self, train: Sequence[Example], dev: Sequence[Example] | None = None, progress: Progress | None = None
+    ) -> Self:
         """Train every member on the same data (the weights are kept as given)."""
+        untrainable = [m.kind + "/" + m.runtime for m in self.members if not isinstance(m, TrainableParser)]
+        if untrainable:
+            raise InputError(f"ensemble members {', '.join(untrainable)} cannot be trained: give trainable members")
         for m in self.members:
+            assert isinstance(m, TrainableParser)
             m.fit(train, dev, progress)
         self.sources = [None] * len(self.members)
         return self
@@ -120,7 +135,7 @@ class EnsembleParser(Parser):
         slot_parses = list(member_parses[self.slot_member])
         tagger = self.members[self.slot_member]
         redo = [n for n, m in enumerate(mixed) if m[0][0] != slot_parses[n].intent]
-        if redo and hasattr(tagger, "parse_given_intents"):
+        if redo and isinstance(tagger, ParsesGivenIntents):
             again = tagger.parse_given_intents([texts[n] for n in redo], locale, [mixed[n][0][0] for n in redo])
             for n, p in zip(redo, again):
                 slot_parses[n] = p
@@ -135,41 +150,46 @@ class EnsembleParser(Parser):
         if len(intents) != len(texts):
             raise InputError(f"{len(intents)} intents for {len(texts)} texts: expected one intent per text")
         tagger = self.members[self.slot_member]
-        if hasattr(tagger, "parse_given_intents"):
+        if isinstance(tagger, ParsesGivenIntents):
             return tagger.parse_given_intents(texts, locale, intents)
         return tagger.parse(texts, locale)
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: str | Path, *, metrics: dict[str, Any] | None = None) -> Path:
-        with atomic_directory(path) as tmp:
+        unsaveable = [
+            f"{m.kind}/{m.runtime}"
+            for m, source in zip(self.members, self.sources)
+            if (source is None or not (source / MANIFEST_FILE).is_file()) and not isinstance(m, Saveable)
+        ]
+        if unsaveable:
+            raise ModelError(f"ensemble members {', '.join(unsaveable)} cannot be saved: build it from saved models")
+        manifest = new_manifest(
+            self.kind,
+            self.runtime,
+            self.locales,
+            self.intents,
+            self.slot_labels,
+            data_fingerprint=self.data_fingerprint,
+            options={"weights": self.weights, "slot_member": self.slot_member, "top_k": self.top_k},
+            metrics=metrics,
+            members=[f"{MEMBERS_DIR}/{i}" for i in range(len(self.members))],
+            member_kinds=[m.kind for m in self.members],
+        )
+        with write_artifact(path, manifest) as tmp:
             for i, (member, source) in enumerate(zip(self.members, self.sources)):
-                dst = tmp / MEMBERS / str(i)
-                if source is not None and (source / "manifest.json").is_file():
+                dst = tmp / MEMBERS_DIR / str(i)
+                if source is not None and (source / MANIFEST_FILE).is_file():
                     _link_tree(source, dst)
                 else:
+                    assert isinstance(member, Saveable)
                     member.save(dst)
-            prints = "\n".join(getattr(m, "data_fingerprint", "") for m in self.members)
-            manifest = build_manifest(
-                self.kind,
-                self.locales,
-                self.intents,
-                self.slot_labels,
-                data_fingerprint="sha256:" + hashlib.sha256(prints.encode()).hexdigest(),
-                options={"weights": self.weights, "slot_member": self.slot_member, "top_k": self.top_k},
-                metrics=metrics,
-                extra={
-                    "members": [f"{MEMBERS}/{i}" for i in range(len(self.members))],
-                    "member_kinds": [m.kind for m in self.members],
-                },
-            )
-            write_json(tmp / "manifest.json", manifest)
         return Path(path)
 
     @classmethod
-    def from_artifact(cls, path: Path, manifest: dict[str, Any]) -> EnsembleParser:
+    def from_artifact(cls, path: Path, manifest: Manifest) -> EnsembleParser:
         rel = manifest.get("members")
         if not isinstance(rel, list) or not all(isinstance(r, str) for r in rel):
-            raise ModelError(f"{path}/manifest.json has no list of members: expected an ensemble manifest")
+            raise ModelError(f"{path}/{MANIFEST_FILE} has no list of members: expected an ensemble manifest")
         dirs = [Path(path) / r for r in rel]
         for d in dirs:
             if Path(path).resolve() not in d.resolve().parents:

@@ -49,6 +49,8 @@ class ServerConfig:
     rate_limit_per_minute: int = 0  # 0: no limit; else requests per client (API key or address) per minute
     default_timezone: str = "UTC"
     policy: ConfidencePolicy = field(default_factory=ConfidencePolicy)
+    maildir: str | None = None  # offline providers (Providers.offline)
+    media: str | None = None
 
 
 class ApiError(Exception):
@@ -87,11 +89,19 @@ class LockedParser(Parser):
         self.inner = inner
         self._lock = threading.Lock()
         self._warm: set[str] = set()
-        self.kind = getattr(inner, "kind", type(inner).__name__)
+        self.kind, self.runtime = inner.kind, inner.runtime  # type: ignore[misc]
 
     @property
-    def locales(self) -> list[str]:  # type: ignore[override]
+    def locales(self) -> list[str]:
         return self.inner.locales
+
+    @property
+    def intents(self) -> list[str]:
+        return self.inner.intents
+
+    @property
+    def slot_labels(self) -> list[str]:
+        return self.inner.slot_labels
 
     def supports(self, locale: str) -> bool:
         return self.inner.supports(locale)
@@ -109,16 +119,6 @@ class LockedParser(Parser):
                 gc.collect()
                 gc.freeze()
             return parses
-
-    def fit(self, *a: Any, **k: Any) -> LockedParser:  # pragma: no cover - serving only
-        raise NotImplementedError
-
-    def save(self, *a: Any, **k: Any) -> Path:  # pragma: no cover - serving only
-        raise NotImplementedError
-
-    @classmethod
-    def from_artifact(cls, *a: Any, **k: Any) -> Any:  # pragma: no cover - not an artifact kind
-        raise NotImplementedError
 
 
 class RateLimiter:
@@ -239,7 +239,7 @@ def create_app(
         locked,
         store,
         policy=config.policy,
-        providers=providers or Providers.from_env(),
+        providers=providers or Providers.offline(config.maildir, config.media),
         default_timezone=config.default_timezone,
         clock=clock,
     )
@@ -372,19 +372,3 @@ def create_app_from_model(model: str | Path, config: ServerConfig | None = None)
         "metrics": manifest.get("metrics"),
     }
     return create_app(parser, config, model_info=info)
-
-
-def create_app_from_env() -> FastAPI:
-    """Factory for ``uvicorn --factory`` worker processes: ``kiloglot serve --workers N`` passes its flags here
-    through ``KILOGLOT_SERVE_*`` variables (each worker loads the model itself)."""
-    import os
-
-    env = json.loads(os.environ["KILOGLOT_SERVE_CONFIG"])
-    config = ServerConfig(
-        database=env["database"],
-        api_key=os.environ.get("KILOGLOT_API_KEY") or None,
-        rate_limit_per_minute=env["rate_limit_per_minute"],
-        max_body_bytes=env["max_body_bytes"],
-        default_timezone=env["default_timezone"],
-    )
-    return create_app_from_model(env["model"], config)

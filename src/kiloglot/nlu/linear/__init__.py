@@ -1,5 +1,6 @@
 """The fast linear parser (kind ``linear``)."""
 
-from kiloglot.nlu.linear.parser import LinearOptions, LinearParser
+from kiloglot.nlu.linear.options import LinearOptions
+from kiloglot.nlu.linear.parser import LinearParser, compact_saved_model
 
-__all__ = ["LinearOptions", "LinearParser"]
+__all__ = ["LinearOptions", "LinearParser", "compact_saved_model"]

@@ -7,33 +7,13 @@ loading never touches the hub.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-
-@dataclass(frozen=True)
-class EncoderSpec:
-    kind: str  # "scratch" or "hf"
-    name: str = ""  # hf name or path
-
-    @classmethod
-    def parse(cls, spec: str) -> EncoderSpec:
-        if spec == "scratch":
-            return cls("scratch")
-        if spec.startswith("hf:") and len(spec) > 3:
-            return cls("hf", spec[3:])
-        if Path(spec).is_dir() and (Path(spec) / "encoder.json").is_file():
-            return cls("scratch", spec)  # a scratch encoder pretrained by `kiloglot pretrain`
-        if Path(spec).is_dir() and (Path(spec) / "config.json").is_file():
-            return cls("hf", spec)  # a local Hugging Face folder (e.g. from `kiloglot pretrain`)
-        raise ValueError(
-            f"unknown encoder {spec!r}: expected 'scratch', 'hf:<name-or-path>', or a folder written "
-            "by `kiloglot pretrain` or `save_pretrained`"
-        )
+from kiloglot.nlu.neural.options import EncoderOptions
 
 
 class ScratchEncoder(nn.Module):
@@ -102,7 +82,7 @@ class HFEncoder(nn.Module):
         self.model.config.save_pretrained(str(directory))  # type: ignore[union-attr]
 
 
-def scratch_config(options: Any, vocab_size: int, pad_id: int) -> dict[str, Any]:
+def scratch_config(options: EncoderOptions, vocab_size: int, pad_id: int) -> dict[str, Any]:
     return {
         "vocab_size": vocab_size,
         "dim": options.dim,

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from kiloglot.errors import InputError
-from kiloglot.nlu.artifact import atomic_directory, read_manifest, write_json
+from kiloglot.nlu.artifact import (
+    CONFIG_FILE,
+    ONNX_FILE,
+    TOKENIZER_FILE,
+    Manifest,
+    read_manifest,
+    write_artifact,
+    write_json,
+)
 from kiloglot.nlu.neural.decode import pad_batch
 
 OPSET = 17
@@ -23,15 +31,16 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, int8: bool = False) -
     """Export a PyTorch neural model directory to an ONNX model directory."""
     import torch
 
-    from kiloglot.nlu import load
+    from kiloglot.nlu.neural.parser import NeuralParser
 
     manifest = read_manifest(model_dir)
-    if manifest["kind"] != "neural" or manifest.get("runtime") != "pytorch":
+    if manifest["kind"] != "neural" or manifest["runtime"] != "pytorch":
         raise InputError(
             f"{model_dir}: expected a neural model with the PyTorch runtime, "
-            f"found kind {manifest['kind']!r}, runtime {manifest.get('runtime')!r}"
+            f"found kind {manifest['kind']!r}, runtime {manifest['runtime']!r}"
         )
-    parser = load(model_dir)
+    parser = NeuralParser.from_artifact(Path(model_dir), manifest)
+    assert parser.model is not None and parser.tokenizer is not None  # a loaded model is trained
     model = parser.model.eval()
     tok = parser.tokenizer
     sample = [["wake", "me", "up", "at", "seven"], ["lights", "off"]]
@@ -42,7 +51,7 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, int8: bool = False) -
         "pad_id": tok.pad_id,
         "max_len": tok.max_len,
         "top_k": parser.options.top_k,
-        "eval_batch_size": parser.options.eval_batch_size,
+        "eval_batch_size": parser.runtime_options.eval_batch_size,
         "slot_decoder": parser.options.slot_decoder,
         "word_alignment": tok.alignment,
         "source": manifest.get("training_data"),
@@ -52,8 +61,14 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, int8: bool = False) -
             name: getattr(model.crf, name).detach().cpu().numpy().tolist()
             for name in ("start_transitions", "end_transitions", "transitions")
         }
-    with atomic_directory(out) as tmp, tempfile.TemporaryDirectory(prefix="kiloglot-onnx-") as scratch:
-        fp32 = (Path(scratch) / "model.fp32.onnx") if int8 else (tmp / "model.onnx")
+    exported: Manifest = {
+        **manifest,
+        "runtime": "onnx",
+        "quantization": "int8-dynamic" if int8 else None,
+        "exported_from": str(model_dir),
+    }
+    with write_artifact(out, exported) as tmp, tempfile.TemporaryDirectory(prefix="kiloglot-onnx-") as scratch:
+        fp32 = (Path(scratch) / "model.fp32.onnx") if int8 else (tmp / ONNX_FILE)
         fastpath = torch.backends.mha.get_fastpath_enabled()
         torch.backends.mha.set_fastpath_enabled(False)  # the fused encoder-layer kernel has no ONNX form
         try:
@@ -80,16 +95,7 @@ def export_onnx(model_dir: str | Path, out: str | Path, *, int8: bool = False) -
         if int8:
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            quantize_dynamic(str(fp32), str(tmp / "model.onnx"), weight_type=QuantType.QInt8)
-        tok.backend.save(str(tmp / "tokenizer.json"))
-        write_json(tmp / "config.json", config)
-        write_json(
-            tmp / "manifest.json",
-            {
-                **manifest,
-                "runtime": "onnx",
-                "quantization": "int8-dynamic" if int8 else None,
-                "exported_from": str(model_dir),
-            },
-        )
+            quantize_dynamic(str(fp32), str(tmp / ONNX_FILE), weight_type=QuantType.QInt8)
+        tok.backend.save(str(tmp / TOKENIZER_FILE))
+        write_json(tmp / CONFIG_FILE, config)
     return Path(out)

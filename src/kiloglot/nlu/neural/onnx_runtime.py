@@ -6,7 +6,6 @@ onnxruntime, tokenizers and numpy, not PyTorch. Models are made by ``kiloglot.nl
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Sequence
@@ -15,29 +14,41 @@ from typing import Any
 
 import numpy as np
 
+from kiloglot.data.locales import LOCALES
 from kiloglot.errors import ModelError
-from kiloglot.nlu.artifact import atomic_directory, require_files
+from kiloglot.nlu.artifact import (
+    CONFIG_FILE,
+    MANIFEST_FILE,
+    ONNX_FILE,
+    TOKENIZER_FILE,
+    Manifest,
+    read_json,
+    require_files,
+    write_artifact,
+)
 from kiloglot.nlu.contract import Parser
 from kiloglot.nlu.neural.decode import length_batches, pad_batch, prepare, softmax, to_parse, viterbi
 from kiloglot.nlu.parse import Parse
 
 
 class OnnxNeuralParser(Parser):
-    """A neural model run by onnxruntime (CPU); parses exactly as the PyTorch runtime, up to numerics."""
+    """A neural model run by onnxruntime (CPU); parses exactly as the PyTorch runtime, up to numerics.
+    Serving only: it is made by exporting a trained PyTorch model, so it is not a TrainableParser."""
 
     kind = "neural"
+    runtime = "onnx"
 
-    def __init__(self, path: Path, manifest: dict[str, Any], threads: int | None = None) -> None:
+    def __init__(self, path: Path, manifest: Manifest, threads: int | None = None) -> None:
         self.path = path
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         from kiloglot.nlu.neural.tokenization import WordTokenizer
 
-        require_files(path, ["config.json", "model.onnx", "tokenizer.json"])
+        require_files(path, [CONFIG_FILE, ONNX_FILE, TOKENIZER_FILE])
+        self.config = read_json(path / CONFIG_FILE)
         try:
-            self.config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-            backend = Tokenizer.from_file(str(path / "tokenizer.json"))
+            backend = Tokenizer.from_file(str(path / TOKENIZER_FILE))
             options = ort.SessionOptions()
             # onnxruntime ignores OMP_NUM_THREADS; honour it like PyTorch does, so that N worker
             # processes with OMP_NUM_THREADS=1 do not each start a thread per core.
@@ -45,15 +56,16 @@ class OnnxNeuralParser(Parser):
             if threads:
                 options.intra_op_num_threads = threads
                 options.inter_op_num_threads = 1
-            self.session = ort.InferenceSession(str(path / "model.onnx"), options, providers=["CPUExecutionProvider"])
-        except (OSError, ValueError, KeyError, json.JSONDecodeError, RuntimeError) as exc:
+            self.session = ort.InferenceSession(str(path / ONNX_FILE), options, providers=["CPUExecutionProvider"])
+        except (OSError, ValueError, KeyError, RuntimeError, Exception) as exc:
             raise ModelError(f"ONNX model files in {path} are corrupt or incomplete: {exc}") from None
         # exports made before the option existed aligned words the old way
         self.tokenizer = WordTokenizer(
             backend, self.config["pad_id"], None, self.config["max_len"], self.config.get("word_alignment", "first")
         )
-        self.intents, self.slot_labels = list(self.config["intents"]), list(self.config["slots"])
+        self._intents, self._slot_labels = list(self.config["intents"]), list(self.config["slots"])
         self._locales = list(manifest["locales"])
+        self.data_fingerprint = manifest.get("training_data", "")
         self.manifest = manifest
         crf = self.config.get("crf")
         self.crf = (
@@ -63,19 +75,25 @@ class OnnxNeuralParser(Parser):
         )
 
     @property
-    def locales(self) -> list[str]:  # type: ignore[override]
-        return self._locales
+    def locales(self) -> list[str]:
+        return list(self._locales)
+
+    @property
+    def intents(self) -> list[str]:
+        return list(self._intents)
+
+    @property
+    def slot_labels(self) -> list[str]:
+        return list(self._slot_labels)
 
     def supports(self, locale: str) -> bool:
-        from kiloglot.data.locales import LOCALES
-
         return locale in LOCALES  # like the PyTorch runtime: any MASSIVE locale
 
     def parse(self, texts: Sequence[str], locale: str) -> list[Parse]:
         self.check_request(texts, locale)
         offsets, _, encs = prepare(self.tokenizer, texts, locale)
         out: list[Parse | None] = [None] * len(texts)
-        k = min(int(self.config["top_k"]), len(self.intents))
+        k = min(int(self.config["top_k"]), len(self._intents))
         for idx in length_batches(encs, int(self.config["eval_batch_size"])):
             ids, mask, widx = pad_batch([encs[i] for i in idx], self.config["pad_id"])
             intent_logits, slot_logits = self.session.run(
@@ -91,22 +109,22 @@ class OnnxNeuralParser(Parser):
                     encs[i].first,
                     probs[r],
                     slot_ids[r],
-                    self.intents,
-                    self.slot_labels,
+                    self._intents,
+                    self._slot_labels,
                     k,
                 )
-        return out  # type: ignore[return-value]
-
-    def fit(self, *a: Any, **k: Any) -> OnnxNeuralParser:
-        raise ModelError("an ONNX model is for serving: train the PyTorch model, then export it")
+        return [p for p in out if p is not None]
 
     def save(self, path: str | Path, *, metrics: dict[str, Any] | None = None) -> Path:
-        """Copy the exported directory (atomically); ONNX models are made by ``export_onnx``."""
-        with atomic_directory(path) as tmp:
+        """Copy the exported directory (atomically), with ``metrics`` if given; ONNX models are made by
+        ``kiloglot.nlu.neural.export.export_onnx``."""
+        manifest: Manifest = {**self.manifest, "metrics": metrics} if metrics is not None else self.manifest
+        with write_artifact(path, manifest) as tmp:
             for f in self.path.iterdir():
-                shutil.copy2(f, tmp / f.name)
+                if f.name != MANIFEST_FILE:
+                    shutil.copy2(f, tmp / f.name)
         return Path(path)
 
     @classmethod
-    def from_artifact(cls, path: Path, manifest: dict[str, Any]) -> OnnxNeuralParser:
+    def from_artifact(cls, path: Path, manifest: Manifest) -> OnnxNeuralParser:
         return cls(path, manifest)

@@ -1,88 +1,93 @@
-"""The ``neural`` parser: one PyTorch joint model for every locale (kind ``neural``)."""
+"""The ``neural`` parser: one PyTorch joint model for every locale (kind ``neural``, runtime ``pytorch``)."""
 
 from __future__ import annotations
 
 import json
-import os
+import logging
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import torch
 
+from kiloglot import options as opt
 from kiloglot.data.example import OUTSIDE, Example
 from kiloglot.data.locales import LOCALES
 from kiloglot.errors import InputError, ModelError
-from kiloglot.nlu.artifact import atomic_directory, build_manifest, fingerprint, require_files, write_json
-from kiloglot.nlu.contract import Parser
-from kiloglot.nlu.neural.decode import length_batches, pad_batch, prepare, to_parse
-from kiloglot.nlu.neural.encoders import EncoderSpec, HFEncoder, ScratchEncoder, scratch_config
-from kiloglot.nlu.neural.model import JointModel
-from kiloglot.nlu.neural.tokenization import (
-    ALIGNMENTS,
-    WordTokenizer,
-    load_hf_tokenizer,
-    load_scratch_tokenizer,
-    scratch_tokenizer,
+from kiloglot.nlu.artifact import (
+    CONFIG_FILE,
+    ENCODER_CONFIG_DIR,
+    TOKENIZER_DIR,
+    TOKENIZER_FILE,
+    WEIGHTS_FILE,
+    Manifest,
+    fingerprint,
+    new_manifest,
+    read_json,
+    require_files,
+    write_artifact,
+    write_json,
 )
-from kiloglot.nlu.neural.training import (
-    Distributed,
-    EncoderTrainingOptions,
-    EpochReport,
+from kiloglot.nlu.contract import Progress, TrainableParser
+from kiloglot.nlu.neural.decode import length_batches, pad_batch, prepare, to_parse
+from kiloglot.nlu.neural.encoders import HFEncoder, ScratchEncoder, scratch_config
+from kiloglot.nlu.neural.model import JointModel
+from kiloglot.nlu.neural.options import (
+    EncoderSpec,
+    NeuralOptions,
+    NeuralRuntime,
+    TrainingOptions,
     default_learning_rate,
     default_word_alignment,
-    train_loop,
 )
+from kiloglot.nlu.neural.tokenization import WordTokenizer, load_hf_tokenizer, load_scratch_tokenizer, scratch_tokenizer
+from kiloglot.nlu.neural.training import Distributed, EpochReport, train_loop
 from kiloglot.nlu.parse import Parse
-from kiloglot.nlu.registry import register
+from kiloglot.nlu.scoring import mean_exact_match
 
 if TYPE_CHECKING:
     from kiloglot.nlu.soft_targets import SoftTargets
 
-
-@dataclass(frozen=True)
-class NeuralOptions(EncoderTrainingOptions):
-    eval_batch_size: int = 128
-    top_k: int = 3
-    slot_decoder: str = "crf"  # or "softmax"; CRF chosen by measurement (BENCHMARKS.md: +1.5 EM, +3.3 slot F1)
+log = logging.getLogger(__name__)
+GROUPS = {"model": NeuralOptions, "training": TrainingOptions, "runtime": NeuralRuntime}
 
 
-_RUNTIME_ONLY = {"checkpoint_dir", "device"}  # not part of what the model is
+class NeuralParser(TrainableParser):
+    kind = "neural"
+    runtime = "pytorch"
 
-
-@register("neural")
-class NeuralParser(Parser):
-    def __init__(self, jobs: int | None = None, **options: Any) -> None:
-        known = {f.name for f in fields(NeuralOptions)}
-        unknown = set(options) - known
-        if unknown:
-            raise InputError(f"unknown option(s) for the neural parser: {', '.join(sorted(unknown))}")
-        opts = NeuralOptions(**options)
-        if opts.slot_decoder not in ("softmax", "crf"):
-            raise InputError(f"slot_decoder {opts.slot_decoder!r}: expected 'softmax' or 'crf'")
-        try:
-            self.spec = EncoderSpec.parse(opts.encoder)
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
-        if opts.learning_rate is None:
-            opts = NeuralOptions(**{**asdict(opts), "learning_rate": default_learning_rate(self.spec)})
-        if opts.word_alignment is None:
-            opts = replace(opts, word_alignment=default_word_alignment(self.spec))
-        if opts.word_alignment not in ALIGNMENTS:
-            raise InputError(f"word_alignment {opts.word_alignment!r}: expected one of {', '.join(ALIGNMENTS)}")
+    def __init__(
+        self,
+        options: NeuralOptions | None = None,
+        training: TrainingOptions | None = None,
+        runtime: NeuralRuntime | None = None,
+        **overrides: Any,
+    ) -> None:
+        """``NeuralParser(dim=128, epochs=3, jobs=2)``: keyword options go to the group that declares them
+        (``NeuralOptions``: the model; ``TrainingOptions``: the training run; ``NeuralRuntime``: threads,
+        device, checkpoints)."""
+        given = opt.split(overrides, self.option_groups(), what="the neural parser")
+        model = opt.build(NeuralOptions, given["model"], what="the neural parser", base=options)
+        train = opt.build(TrainingOptions, given["training"], what="the neural parser", base=training)
+        self.runtime_options = opt.build(NeuralRuntime, given["runtime"], what="the neural parser", base=runtime)
+        self.spec = EncoderSpec.parse(model.encoder)
+        if train.learning_rate is None:
+            train = replace(train, learning_rate=default_learning_rate(self.spec))
+        if model.word_alignment is None:
+            model = replace(model, word_alignment=default_word_alignment(self.spec))
         # The artifact stands alone: a pretrained scratch encoder's weights are copied into it, so the
         # saved encoder kind is plain "scratch" (same architecture) and loading never needs the folder.
-        self.options = opts
-        self.threads = jobs
+        self.options = model
+        self.training = train
         self.model: JointModel | None = None
         self.tokenizer: WordTokenizer | None = None
         self._hf_tokenizer: Any = None
         self._locales: list[str] = []
-        self.intents: list[str] = []
-        self.slot_labels: list[str] = []
+        self._intents: list[str] = []
+        self._slot_labels: list[str] = []
         self.data_fingerprint = ""
         self.encoder_config: dict[str, Any] = {}
         self.reports: list[EpochReport] = []
@@ -92,12 +97,27 @@ class NeuralParser(Parser):
     def locales(self) -> list[str]:
         return list(self._locales)
 
+    @property
+    def intents(self) -> list[str]:
+        return list(self._intents)
+
+    @property
+    def slot_labels(self) -> list[str]:
+        return list(self._slot_labels)
+
+    @classmethod
+    def option_groups(cls) -> dict[str, type]:
+        return dict(GROUPS)
+
+    def get_params(self) -> dict[str, Any]:
+        return opt.as_params(self.options, self.training, self.runtime_options)
+
     def supports(self, locale: str) -> bool:
         # One multilingual model: it parses any MASSIVE locale, trained on it or not (zero-shot).
         return locale in LOCALES
 
     def progress_total(self, n_locales: int) -> int:
-        return 20 * self.options.epochs
+        return 20 * self.training.epochs
 
     # -- training ------------------------------------------------------------------------------
     def _build(self, train: Sequence[Example]) -> None:
@@ -108,11 +128,12 @@ class NeuralParser(Parser):
 
             try:
                 self.tokenizer, encoder, self.encoder_config = load_scratch_encoder(Path(self.spec.name), o.max_len)
-                self.tokenizer.alignment = o.word_alignment
+                self.tokenizer.alignment = o.word_alignment or "first"
             except ValueError as exc:
                 raise InputError(str(exc)) from None
         elif self.spec.kind == "scratch":
-            saved = Path(o.checkpoint_dir) / "tokenizer.json" if o.checkpoint_dir else None
+            ckpt = self.runtime_options.checkpoint_dir
+            saved = Path(ckpt) / TOKENIZER_FILE if ckpt else None
             if saved is not None and saved.is_file() and (saved.parent / "checkpoint.pt").is_file():
                 self.tokenizer = load_scratch_tokenizer(saved, o.max_len, o.word_alignment)  # resuming: the same ids
             else:
@@ -128,12 +149,12 @@ class NeuralParser(Parser):
                 encoder = HFEncoder.pretrained(self.spec.name)
             except (OSError, ValueError) as exc:
                 raise InputError(f"cannot load Hugging Face encoder {self.spec.name!r}: {exc}") from None
-        self.model = JointModel(encoder, len(self.intents), len(self.slot_labels), o.dropout, o.slot_decoder == "crf")
+        self.model = JointModel(encoder, len(self._intents), len(self._slot_labels), o.dropout, o.slot_decoder == "crf")
 
     def _items(self, examples: Sequence[Example]) -> list[tuple[list[int], list[int], int, list[int]]]:
         assert self.tokenizer is not None
-        ii = {k: i for i, k in enumerate(self.intents)}
-        si = {k: i for i, k in enumerate(self.slot_labels)}
+        ii = {k: i for i, k in enumerate(self._intents)}
+        si = {k: i for i, k in enumerate(self._slot_labels)}
         encs = self.tokenizer.encode_batch([e.words for e in examples])
         return [(enc.ids, enc.first, ii[e.intent], [si[l] for l in e.word_labels]) for e, enc in zip(examples, encs)]
 
@@ -141,8 +162,8 @@ class NeuralParser(Parser):
         self,
         train: Sequence[Example],
         dev: Sequence[Example] | None = None,
-        progress: Callable[[str, float], None] | None = None,
-    ) -> NeuralParser:
+        progress: Progress | None = None,
+    ) -> Self:
         if not train:
             raise InputError("no training examples: expected at least one labelled utterance")
         labels = (sorted({e.intent for e in train}), sorted({l for e in train for l in e.word_labels} | {OUTSIDE}))
@@ -153,11 +174,11 @@ class NeuralParser(Parser):
         train: Sequence[Example],
         soft: SoftTargets,
         dev: Sequence[Example] | None = None,
-        progress: Callable[[str, float], None] | None = None,
+        progress: Progress | None = None,
         *,
         temperature: float = 2.0,
         hard_weight: float = 0.5,
-    ) -> NeuralParser:
+    ) -> Self:
         """Train as a student: ``train[i]`` carries gold (or the teacher's best) labels and ``soft[i]`` the
         teacher's distributions. The label sets are the teacher's plus any new gold ones."""
         from kiloglot.nlu.neural.distillation import distillation_loss
@@ -187,51 +208,45 @@ class NeuralParser(Parser):
         self,
         train: Sequence[Example],
         dev: Sequence[Example] | None,
-        progress: Callable[[str, float], None] | None,
+        progress: Progress | None,
         labels: tuple[list[str], list[str]],
         soft: SoftTargets | None,
         batch_loss_factory: Callable[[int], Any] | None = None,
-    ) -> NeuralParser:
-        o = self.options
-        random.seed(o.seed)
-        np.random.seed(o.seed)
-        torch.manual_seed(o.seed)
-        if self.threads:
-            torch.set_num_threads(self.threads)
-        dist = Distributed(o.device)
+    ) -> Self:
+        seed = self.training.seed
+        random.seed(seed)
+        np.random.seed(seed)
+        torch.manual_seed(seed)
+        if self.runtime_options.jobs:
+            torch.set_num_threads(self.runtime_options.jobs)
+        dist = Distributed(self.runtime_options.device)
         self._locales = sorted({e.locale for e in train})
-        self.intents, self.slot_labels = labels
+        self._intents, self._slot_labels = labels
         self.data_fingerprint = fingerprint(train)
         self._build(train)
         assert self.model is not None and self.tokenizer is not None
         items: list[Any] = self._items(train)
         if soft is not None:
             items = [(*it, soft.intent_probs[i], soft.slot_probs[i]) for i, it in enumerate(items)]
-        known = set(self.intents)
+        known = set(self._intents)
         dev_set = [e for e in dev or () if e.intent in known]
 
         def evaluate(model: torch.nn.Module) -> float:
-            from kiloglot.evaluation.report import build_report
-
-            parses = self.parse_examples(dev_set)
-            return build_report(dev_set, parses).mean.exact_match
+            return mean_exact_match(dev_set, self.parse_examples(dev_set))
 
         extra = json.dumps(self.distillation, sort_keys=True) if soft is not None else ""
-        run_id = (
-            fingerprint(train)
-            + json.dumps({k: v for k, v in asdict(o).items() if k not in _RUNTIME_ONLY}, sort_keys=True)
-            + extra
-        )
+        run = {**asdict(self.options), **asdict(self.training)}  # what the model is and how it is trained
+        run_id = fingerprint(train) + json.dumps(run, sort_keys=True) + extra
         best, self.reports = train_loop(
             model=self.model,
             items=items,
             pad_id=self.tokenizer.pad_id,
-            options=o,
+            training=self.training,
+            runtime=self.runtime_options,
             dist=dist,
             evaluate=evaluate if dev_set else None,
             fingerprint=run_id,
             progress=progress,
-            log=lambda m: print(m, flush=True) if os.environ.get("KILOGLOT_VERBOSE", "1") != "0" else None,
             batch_loss=batch_loss_factory(self.tokenizer.pad_id) if batch_loss_factory else None,
         )
         self.model.load_state_dict(best)
@@ -247,9 +262,9 @@ class NeuralParser(Parser):
             raise ModelError("the neural parser is not trained: call fit() or load a model")
         encs = self.tokenizer.encode_batch(words)
         ip, sp = teacher_distributions(
-            self.model, encs, self.tokenizer.pad_id, temperature, self.options.eval_batch_size
+            self.model, encs, self.tokenizer.pad_id, temperature, self.runtime_options.eval_batch_size
         )
-        return SoftTargets(ip, sp, list(self.intents), list(self.slot_labels))
+        return SoftTargets(ip, sp, self.intents, self.slot_labels)
 
     # -- inference -----------------------------------------------------------------------------
     @torch.inference_mode()
@@ -262,8 +277,8 @@ class NeuralParser(Parser):
         device = next(model.parameters()).device
         offsets, words, encs = prepare(self.tokenizer, texts, locale)
         out: list[Parse | None] = [None] * len(texts)
-        k = min(self.options.top_k, len(self.intents))
-        for idx in length_batches(encs, self.options.eval_batch_size):
+        k = min(self.options.top_k, len(self._intents))
+        for idx in length_batches(encs, self.runtime_options.eval_batch_size):
             ids, mask, widx = (
                 torch.from_numpy(a).to(device) for a in pad_batch([encs[i] for i in idx], self.tokenizer.pad_id)
             )
@@ -278,11 +293,11 @@ class NeuralParser(Parser):
                     encs[i].first,
                     probs[r],
                     slot_ids[r],
-                    self.intents,
-                    self.slot_labels,
+                    self._intents,
+                    self._slot_labels,
                     k,
                 )
-        return out  # type: ignore[return-value]
+        return [p for p in out if p is not None]
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: str | Path, *, metrics: dict[str, Any] | None = None) -> Path:
@@ -290,82 +305,72 @@ class NeuralParser(Parser):
             raise ModelError("cannot save an untrained parser: call fit() first")
         from safetensors.torch import save_file
 
-        with atomic_directory(path) as tmp:
-            state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
-            save_file(state, str(tmp / "model.safetensors"))
+        model, tokenizer = self.model, self.tokenizer
+        manifest = new_manifest(
+            self.kind,
+            self.runtime,
+            self._locales,
+            self._intents,
+            self._slot_labels,
+            data_fingerprint=self.data_fingerprint,
+            options=asdict(self.options),
+            training=asdict(self.training),
+            metrics=metrics,
+            encoder=self.options.encoder,
+            parameters=sum(p.numel() for p in model.parameters()),
+            epochs=[asdict(r) for r in self.reports],
+            **({"distillation": self.distillation} if self.distillation else {}),
+        )
+        with write_artifact(path, manifest) as tmp:
+            state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+            save_file(state, str(tmp / WEIGHTS_FILE))
             if self.spec.kind == "hf":
-                self.model.encoder.save_config(tmp / "encoder")  # type: ignore[operator]
-                self.tokenizer.save(tmp, self._hf_tokenizer)
+                model.encoder.save_config(tmp / ENCODER_CONFIG_DIR)  # type: ignore[operator]
+                tokenizer.save(tmp, self._hf_tokenizer)
             else:
-                self.tokenizer.save(tmp)
-            write_json(
-                tmp / "config.json",
-                {
-                    "options": asdict(self.options),
-                    "encoder": {"kind": self.spec.kind, "name": self.spec.name, **self.encoder_config},
-                    "intents": self.intents,
-                    "slots": self.slot_labels,
-                },
-            )
-            write_json(
-                tmp / "manifest.json",
-                build_manifest(
-                    self.kind,
-                    self._locales,
-                    self.intents,
-                    self.slot_labels,
-                    data_fingerprint=self.data_fingerprint,
-                    options={k: v for k, v in asdict(self.options).items() if k not in _RUNTIME_ONLY},
-                    metrics=metrics,
-                    extra={
-                        "runtime": "pytorch",
-                        "encoder": self.options.encoder,
-                        "parameters": sum(p.numel() for p in self.model.parameters()),
-                        "epochs": [r.__dict__ for r in self.reports],
-                        **({"distillation": self.distillation} if self.distillation else {}),
-                    },
-                ),
-            )
+                tokenizer.save(tmp)
+            encoder = {"kind": self.spec.kind, "name": self.spec.name, **self.encoder_config}
+            write_json(tmp / CONFIG_FILE, {"encoder": encoder, "intents": self._intents, "slots": self._slot_labels})
         return Path(path)
 
     @classmethod
-    def from_artifact(cls, path: Path, manifest: dict[str, Any]) -> NeuralParser:
+    def from_artifact(cls, path: Path, manifest: Manifest) -> NeuralParser:
         from safetensors.torch import load_file
 
-        require_files(path, ["config.json", "model.safetensors"])
+        require_files(path, [CONFIG_FILE, WEIGHTS_FILE])
+        config = read_json(path / CONFIG_FILE)
         try:
-            config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-            opts = {k: v for k, v in config["options"].items() if k not in _RUNTIME_ONLY}
-            opts.setdefault("slot_decoder", "softmax")  # models saved before the CRF decoder existed
-            opts.setdefault("word_alignment", "first")  # ... and before ja/zh characters were read as running text
+            options = dict(manifest["options"])
             enc = config["encoder"]
             # Rebuild from the artifact alone, even if the encoder folder it was trained from is gone.
-            parser = cls(**{**opts, "encoder": "scratch" if enc["kind"] == "scratch" else f"hf:{enc['name']}"})
-            parser.options = replace(parser.options, encoder=opts.get("encoder", "scratch"))
+            built = "scratch" if enc["kind"] == "scratch" else f"hf:{enc['name']}"
+            parser = cls(opt.build(NeuralOptions, {**options, "encoder": built}, what=f"the model in {path}"))
+            parser.options = replace(parser.options, encoder=options.get("encoder", "scratch"))
+            parser.training = opt.build(TrainingOptions, manifest.get("training", {}), what=f"the model in {path}")
             parser._locales = list(manifest["locales"])
-            parser.intents, parser.slot_labels = list(config["intents"]), list(config["slots"])
+            parser._intents, parser._slot_labels = list(config["intents"]), list(config["slots"])
             parser.data_fingerprint = manifest.get("training_data", "")
             parser.distillation = dict(manifest.get("distillation", {}))
+            parser.reports = [EpochReport(**r) for r in manifest.get("epochs", [])]
+            alignment = parser.options.word_alignment or "first"
             if enc["kind"] == "scratch":
                 parser.encoder_config = {k: v for k, v in enc.items() if k not in ("kind", "name")}
-                parser.tokenizer = load_scratch_tokenizer(
-                    path / "tokenizer.json", parser.options.max_len, parser.options.word_alignment
-                )
+                parser.tokenizer = load_scratch_tokenizer(path / TOKENIZER_FILE, parser.options.max_len, alignment)
                 encoder: torch.nn.Module = ScratchEncoder(**parser.encoder_config)
             else:
                 parser.tokenizer, parser._hf_tokenizer = load_hf_tokenizer(
-                    path / "tokenizer", parser.options.max_len, parser.options.word_alignment
+                    path / TOKENIZER_DIR, parser.options.max_len, alignment
                 )
-                encoder = HFEncoder.from_config_dir(path / "encoder")
+                encoder = HFEncoder.from_config_dir(path / ENCODER_CONFIG_DIR)
             parser.model = JointModel(
                 encoder,
-                len(parser.intents),
-                len(parser.slot_labels),
+                len(parser._intents),
+                len(parser._slot_labels),
                 parser.options.dropout,
                 parser.options.slot_decoder == "crf",
             )
-            parser.model.load_state_dict(load_file(str(path / "model.safetensors")))
+            parser.model.load_state_dict(load_file(str(path / WEIGHTS_FILE)))
             parser.model.eval()
-        except (OSError, KeyError, ValueError, RuntimeError, json.JSONDecodeError) as exc:
+        except (OSError, KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise ModelError(f"model files in {path} are corrupt or incomplete: {exc}") from None
         return parser

@@ -19,8 +19,9 @@ from typing import Any
 
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
+from kiloglot.nlu.neural.options import ALIGNMENTS
+
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-ALIGNMENTS = ("content", "first")
 
 # Characters that ja/zh word segmentation makes one word each: CJK punctuation, kana, ideographs,
 # compatibility ideographs, full-width forms.

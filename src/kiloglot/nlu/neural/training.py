@@ -3,6 +3,7 @@ checkpoint/resume, DDP under torchrun (gloo on CPU, nccl on CUDA) with no code c
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import random
@@ -10,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,60 +21,10 @@ from kiloglot.errors import InputError, ModelError
 from kiloglot.fileio import atomic_write
 from kiloglot.nlu.neural.decode import pad_batch
 from kiloglot.nlu.neural.model import joint_loss
+from kiloglot.nlu.neural.options import NeuralRuntime, TrainingOptions
 from kiloglot.nlu.neural.tokenization import Encoded
 
-if TYPE_CHECKING:
-    from kiloglot.nlu.neural.encoders import EncoderSpec
-
-
-@dataclass(frozen=True)
-class EncoderTrainingOptions:
-    """What every encoder-training workflow shares (fine-tuning a parser, masked-LM pretraining):
-    the encoder, the scratch architecture (ignored for Hugging Face encoders) and what ``train_loop`` reads."""
-
-    encoder: str = "scratch"
-    dim: int = 256
-    layers: int = 4
-    heads: int = 4
-    ff: int = 1024
-    vocab_size: int = 16000
-    max_len: int = 96
-    dropout: float = 0.1
-    epochs: int = 10
-    batch_size: int = 64
-    learning_rate: float | None = None  # None: default_learning_rate()
-    weight_decay: float = 0.01
-    warmup: float = 0.06
-    patience: int = 3
-    seed: int = 13
-    device: str = "auto"
-    freeze_embeddings: bool = False
-    freeze_layers: int = 0  # also keep the embedding block and the lowest N layers fixed (cross-lingual transfer)
-    word_alignment: str | None = (
-        None  # how words meet sub-words (WordTokenizer.alignment); None: default_word_alignment()
-    )
-    checkpoint_dir: str | None = None
-
-
-def default_learning_rate(spec: EncoderSpec, *, masked_lm: bool = False) -> float:
-    """The one rule for the peak learning rate when none is given. Fine-tuning: 5e-4 for a small
-    scratch encoder (new or pretrained by `kiloglot pretrain`: small models and fresh heads want a
-    high rate), 5e-5 for a Hugging Face encoder (the usual BERT-style fine-tuning rate). Masked-LM
-    pretraining: 5e-4 only from nothing; continuing any pretrained encoder uses 5e-5 so that it
-    does not forget what it knows."""
-    if spec.kind == "scratch" and not (masked_lm and spec.name):
-        return 5e-4
-    return 5e-5
-
-
-def default_word_alignment(spec: EncoderSpec) -> str:
-    """``content`` for a Hugging Face encoder: it has read ja/zh only as running text, and a bare "▁" piece
-    tells it nothing (the en-US-trained me5-small model rescored with it, whole dev partition: exact match
-    zh-CN 9.2 -> 41.2, ja-JP 9.2 -> 37.4, th-TH 29.0 -> 45.3, en-US 70.5 -> 70.4; BENCHMARKS.md).
-    ``first`` for a scratch encoder, which learns its pieces from this text anyway: in a manual run on the
-    tiny test setting (en-US + ja-JP, one layer; not recorded) ``content`` did worse; not measured at
-    full size."""
-    return "first" if spec.kind == "scratch" else "content"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -213,12 +164,12 @@ def train_loop(
     model: nn.Module,
     items: Sequence[Any],
     pad_id: int,
-    options: Any,
+    training: TrainingOptions,
+    runtime: NeuralRuntime,
     dist: Distributed,
     evaluate: Callable[[nn.Module], float] | None,
     fingerprint: str,
     progress: Callable[[str, float], None] | None = None,
-    log: Callable[[str], None] = print,
     batch_loss: BatchLoss | None = None,
     metric_name: str = "dev exact match",
 ) -> tuple[dict[str, torch.Tensor], list[EpochReport]]:
@@ -229,14 +180,14 @@ def train_loop(
     device = dist.device
     batch_loss = batch_loss or supervised_loss(pad_id)
     model.to(device)
-    if options.freeze_embeddings:
+    if training.freeze_embeddings:
         for p in model.encoder.input_embeddings().parameters():  # type: ignore[operator]
             p.requires_grad = False
-    if options.freeze_layers:
+    if training.freeze_layers:
         try:
-            frozen = model.encoder.lower_layers(options.freeze_layers)  # type: ignore[operator]
+            frozen = model.encoder.lower_layers(training.freeze_layers)  # type: ignore[operator]
         except ValueError as exc:
-            raise InputError(f"freeze_layers={options.freeze_layers}: {exc}") from None
+            raise InputError(f"freeze_layers={training.freeze_layers}: {exc}") from None
         for module in frozen:
             for p in module.parameters():
                 p.requires_grad = False
@@ -245,13 +196,13 @@ def train_loop(
     decay = [p for p in params if p.ndim > 1]
     no_decay = [p for p in params if p.ndim <= 1]
     opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": options.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=options.learning_rate,
+        [{"params": decay, "weight_decay": training.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=training.learning_rate,
     )
     lengths = [len(i[0]) for i in items]
-    per_rank = math.ceil(len(items) / options.batch_size) // dist.world
-    total_steps = max(1, per_rank * options.epochs)
-    warmup = max(1, int(options.warmup * total_steps))
+    per_rank = math.ceil(len(items) / training.batch_size) // dist.world
+    total_steps = max(1, per_rank * training.epochs)
+    warmup = max(1, int(training.warmup * total_steps))
 
     def lr_lambda(step: int) -> float:
         if step < warmup:
@@ -262,17 +213,17 @@ def train_loop(
     start_epoch, best_em, best_state, stale = 0, -1.0, None, 0
     reports: list[EpochReport] = []
     if dist.main:
-        log(
+        log.info(
             f"training on {device.type} with {dist.world} process(es), {len(items):,} utterances, "
             f"{sum(p.numel() for p in params):,} trainable parameters"
         )
-    ckpt = Path(options.checkpoint_dir) / "checkpoint.pt" if options.checkpoint_dir else None
+    ckpt = Path(runtime.checkpoint_dir) / "checkpoint.pt" if runtime.checkpoint_dir else None
     if ckpt is not None and ckpt.is_file():
         state = load_checkpoint(ckpt)
         if state.get("fingerprint") != fingerprint:
             raise InputError(
                 f"checkpoint {ckpt} belongs to another run (different data or options): "
-                "remove it or pick another --checkpoint-dir"
+                "remove it or choose another checkpoint folder"
             )
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
@@ -281,11 +232,11 @@ def train_loop(
         best_state = state.get("best_model")
         reports = [EpochReport(**r) for r in state.get("reports", [])]
         if dist.main:
-            log(f"resumed from {ckpt} after epoch {start_epoch}")
-    for epoch in range(start_epoch, options.epochs):
-        rng = random.Random(options.seed * 1000 + epoch)  # same batches on every rank and on resume
-        torch.manual_seed(options.seed * 1000 + epoch + dist.rank)
-        batches = bucketed_batches(lengths, options.batch_size, rng)[: per_rank * dist.world]
+            log.info(f"resumed from {ckpt} after epoch {start_epoch}")
+    for epoch in range(start_epoch, training.epochs):
+        rng = random.Random(training.seed * 1000 + epoch)  # same batches on every rank and on resume
+        torch.manual_seed(training.seed * 1000 + epoch + dist.rank)
+        batches = bucketed_batches(lengths, training.batch_size, rng)[: per_rank * dist.world]
         mine = batches[dist.rank :: dist.world]
         wrapped.train()
         t0, seen, loss_sum = time.perf_counter(), 0, 0.0
@@ -300,7 +251,7 @@ def train_loop(
             loss_sum += loss.detach().item()
             if progress and dist.main and (step + 1) * 20 // len(mine) > step * 20 // len(mine):  # 20 ticks an epoch
                 rate = seen * dist.world / (time.perf_counter() - t0)
-                progress(f"epoch {epoch + 1}/{options.epochs} loss {loss_sum / (step + 1):.3f} {rate:,.0f} utt/s", 0.0)
+                progress(f"epoch {epoch + 1}/{training.epochs} loss {loss_sum / (step + 1):.3f} {rate:,.0f} utt/s", 0.0)
         secs = time.perf_counter() - t0
         em = None
         if dist.main and evaluate is not None:
@@ -316,7 +267,7 @@ def train_loop(
         rep = EpochReport(epoch + 1, loss_sum / max(1, len(mine)), em, secs, seen * dist.world / secs)
         reports.append(rep)
         if dist.main:
-            log(
+            log.info(
                 f"epoch {epoch + 1}: loss {rep.train_loss:.4f}, {metric_name} "
                 f"{'-' if em is None else f'{100 * em:.2f}'}, {rep.utterances_per_s:,.0f} utt/s, {secs:.0f}s"
             )
@@ -335,11 +286,11 @@ def train_loop(
                         "reports": [r.__dict__ for r in reports],
                     },
                 )
-        stop = dist.broadcast_flag(dist.main and options.patience > 0 and stale >= options.patience)
+        stop = dist.broadcast_flag(dist.main and training.patience > 0 and stale >= training.patience)
         dist.barrier()
         if stop:
             if dist.main:
-                log(f"early stop: no dev improvement for {options.patience} epoch(s)")
+                log.info(f"early stop: no dev improvement for {training.patience} epoch(s)")
             break
     final = best_state if best_state is not None else {k: v.detach().to("cpu") for k, v in model.state_dict().items()}
     return final, reports
