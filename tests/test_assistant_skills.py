@@ -147,3 +147,36 @@ def test_maths_and_time_zone_conversion(tmp_path):
         a.converse("c", text, "en-US").reply == "9:00\u202fAM in London is 6:00\u202fPM in Tokyo."
         or a.converse("c2", text, "en-US").reply == "9:00 AM in London is 6:00 PM in Tokyo."
     )
+
+
+def test_each_declared_intent_has_exactly_one_handler():
+    from kiloglot.assistant.skill import Frame, Skill, SkillResult, handles
+
+    for cls in SKILL_CLASSES:
+        assert set(cls.intents) == set(cls._handlers), cls.__name__
+        assert all(callable(getattr(cls, name)) for name in cls._handlers.values())
+    with pytest.raises(TypeError, match="two handlers for intent 'x_a'"):
+
+        class Twice(Skill):  # noqa: F841 - defining it is the test
+            scenario = "x"
+
+            @handles("x_a")
+            def one(self, frame, ctx):
+                return SkillResult("a")
+
+            @handles("x_a")
+            def two(self, frame, ctx):
+                return SkillResult("b")
+
+    class Echo(Skill):
+        scenario = "echo"
+
+        @handles("echo_a", required=("thing",))
+        @handles("echo_b")
+        def say(self, frame, ctx):
+            return SkillResult(frame.intent)
+
+    assert Echo.intents["echo_a"].required == ("thing",) and Echo().missing(Frame("echo_a")) == ["thing"]
+    assert Echo().handle(Frame("echo_b"), None).message == "echo_b"
+    with pytest.raises(KeyError, match="no handler for intent 'echo_c'"):
+        Echo().handle(Frame("echo_c"), None)

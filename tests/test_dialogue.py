@@ -170,3 +170,28 @@ def test_real_trained_parser_in_the_loop(trained_model, tmp_path):
     assert r.reply == "Alarm set for Nov 25, 2026, 7:00\u202fAM."
     r = a.converse("real-ja", "明日の朝7時に起こして", "ja-JP")
     assert r.parse["intent"] == "alarm_set" and r.reply_locale == "ja-JP" and "7:00" in r.reply
+
+
+def test_dialogue_state_reads_what_earlier_versions_stored():
+    """Sessions saved before the state was typed (a plain dict with the same keys) read back unchanged."""
+    from kiloglot.assistant.state import DialogueState
+
+    stored = {
+        "turn": 4,
+        "history": [{"turn": 4, "text": "no, eight am", "intent": "alarm_set", "action": "answer", "reply": "ok"}],
+        "pending": {"frame": {"intent": "lists_createoradd", "slots": {"list_name": ["shopping"]}}, "ask": "item"},
+        "last_frame": {"intent": "alarm_set", "slots": {"time": ["eight am"]}},
+        "last_turn": 4,
+        "last_action": {
+            "frame": {"intent": "alarm_set", "slots": {"time": ["eight am"]}},
+            "turn": 4,
+            "changes": [["alarm", "alarms", []]],
+        },
+        "misses": 1,
+    }
+    state = DialogueState.from_dict(stored)
+    assert state.pending and state.pending.ask == "item" and state.pending.frame.get("list_name") == "shopping"
+    assert state.last_action and state.last_action.changes == [("alarm", "alarms", [])]
+    assert state.to_dict() == stored
+    assert "last_action" not in state.to_dict(internal=False)
+    assert DialogueState.from_dict(None).to_dict() == {"turn": 0, "history": []}

@@ -1,7 +1,9 @@
 """The dialogue manager: one call per user turn, state kept per session in the store.
 
-A turn goes: parse -> (cancel | answer to a pending question | yes/no to a confirmation |
-correction | follow-up | new request routed by the arbiter) -> skill -> reply in the user's language.
+A turn goes: parse -> the first of the named steps that answers (``cancel_request``,
+``answer_confirmation``, ``answer_pending_question``, ``correct_last_action``, ``follow_up``,
+``new_request`` routed by the arbiter) -> skill -> reply in the user's language. The session's state
+is a typed ``DialogueState`` (``kiloglot.assistant.state``).
 
 - Follow-ups ("and tomorrow?"): a short turn whose slots all fit the previous intent, said with a
   follow-up word or parsed without confidence, re-runs the previous frame with those slots replaced.
@@ -27,6 +29,7 @@ from kiloglot.assistant.nlg import Localizer
 from kiloglot.assistant.providers import Providers
 from kiloglot.assistant.skill import Frame, NotConfigured, Skill, SkillContext, SkillResult
 from kiloglot.assistant.skills import default_skills
+from kiloglot.assistant.state import DialogueState, HistoryEntry, LastAction, PendingQuestion
 from kiloglot.assistant.store import Store
 from kiloglot.errors import InputError
 from kiloglot.nlu.contract import Parser
@@ -47,6 +50,7 @@ class TurnResult:
     frame: dict[str, Any] | None = None
     data: dict[str, Any] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
+    step: str = ""  # the turn step that answered (cancel_request, answer_pending_question, ... new_request)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,32 +121,24 @@ class Assistant:
             raise InputError(f"session {session_id!r} is new: a locale is needed (for example en-US)")
         self.parser.check_request([text], locale)
         tz = resolve_timezone(timezone_name or (row.timezone if row else self.default_timezone))
-        state: dict[str, Any] = dict(row.state) if row else {}
-        state["turn"] = int(state.get("turn", 0)) + 1
-        loc = Localizer(locale)
+        state = DialogueState.from_dict(row.state if row else None)
+        state.turn += 1
         parse = self.parser.parse([text], locale=locale)[0]
         now = self.clock().astimezone(tz)
-        turn = _Turn(self, session_id, locale, loc, now, text, parse, state)
+        turn = _Turn(self, session_id, locale, Localizer(locale), now, text, parse, state)
         result = turn.run()
-        state.setdefault("history", []).append(
-            {
-                "turn": state["turn"],
-                "text": text,
-                "intent": parse.intent,
-                "action": result.action,
-                "reply": result.reply,
-            }
-        )
-        state["history"] = state["history"][-self.history :]
+        state.history = [*state.history, HistoryEntry(state.turn, text, parse.intent, result.action, result.reply)]
+        state.history = state.history[-self.history :]
         self.store.record_turn(
-            session_id, locale, tz.key, state, text, result.parse, result.action, result.reply, writes=turn.writes
-        )
-        result.state = {k: v for k, v in state.items() if k != "last_action"}
+            session_id, locale, tz.key, state.to_dict(), text, result.parse, result.action, result.reply,
+            writes=turn.writes,
+        )  # fmt: skip
+        result.state = state.to_dict(internal=False)
         return result
 
 
 class _Turn:
-    """The decisions of one turn; kept apart from Assistant so that state is explicit."""
+    """The decisions of one turn, as named steps tried in order (the first that answers wins)."""
 
     def __init__(
         self,
@@ -153,12 +149,20 @@ class _Turn:
         now: datetime,
         text: str,
         parse: Parse,
-        state: dict[str, Any],
+        state: DialogueState,
     ) -> None:
         self.a, self.session_id, self.locale, self.loc, self.now = assistant, session_id, locale, loc, now
         self.text, self.parse, self.state = text, parse, state
         self.words = _words(text)
         self.writes: dict[tuple[str, str], Any] = {}  # skill data to commit with the turn
+        self.steps: tuple[Callable[[], TurnResult | None], ...] = (
+            self.cancel_request,
+            self.answer_confirmation,
+            self.answer_pending_question,
+            self.correct_last_action,
+            self.follow_up,
+            self.new_request,
+        )
 
     def reply(
         self, action: str, message: str, frame: Frame | None = None, data: dict[str, Any] | None = None, **values: Any
@@ -184,67 +188,100 @@ class _Turn:
         return slots
 
     def run(self) -> TurnResult:
-        st = self.state
-        lex = self.loc.lexicon
-        recent = st.get("last_frame") and self.state["turn"] - int(st.get("last_turn", 0)) <= self.a.followup_turns
-        # the whole turn must be a cancel phrase: "cancel my alarm" is a request for the alarm skill
-        if self.words in {_words(p) for p in lex("cancel")}:
+        for step in self.steps:
+            result = step()
+            if result is not None:
+                result.step = step.__name__
+                return result
+        raise AssertionError("new_request always answers")  # pragma: no cover
+
+    # -- the steps, in order --------------------------------------------------------------------
+    def cancel_request(self) -> TurnResult | None:
+        """The whole turn is a cancel phrase ("cancel my alarm" is a request for the alarm skill)."""
+        if self.words in {_words(p) for p in self.loc.lexicon("cancel")}:
             return self.cancel()
-        if st.get("confirm"):
-            frame = Frame.from_dict(st.pop("confirm"))
-            if _starts_with(self.words, lex("yes")):
-                return self.execute(frame)
-            if self.words in {_words(p) for p in lex("no")}:
-                return self.reply("rephrase", "rephrase")
-        if st.get("pending"):
-            pending = st.pop("pending")
-            frame = Frame.from_dict(pending["frame"])
-            slot = pending["ask"]
-            spec = self.a.arbiter.skill_for(frame.intent).intents.get(frame.intent)  # type: ignore[union-attr]
-            filled = self.parse_slots(spec.slots if spec else None)
-            elsewhere = self.parse.scenario != frame.scenario and self.a.arbiter.route(self.parse).action == "answer"
-            if slot in filled or not elsewhere:
-                filled.setdefault(slot, [self.text.strip(_EDGE_PUNCT)])
-                return self.execute(frame.with_slots(filled))
-            # else the user moved on: a confident request elsewhere replaces the unanswered question
-        no = _starts_with(self.words, lex("no"))
-        undoable = (
-            st.get("last_action") and self.state["turn"] - int(st["last_action"]["turn"]) <= self.a.followup_turns
-        )
-        if no and undoable and len(self.words) > len(no):
-            corrected = self.correct()
-            if corrected is not None:
-                return corrected
-        if recent and self.parse.slots:
-            last = Frame.from_dict(st["last_frame"])
-            skill = self.a.arbiter.skill_for(last.intent)
-            spec = skill.intents.get(last.intent) if skill else None
-            slots = self.parse_slots()
-            marked = _starts_with(self.words, lex("followup")) is not None
-            unsure = self.a.arbiter.route(self.parse).action != "answer"
-            if spec and set(slots) <= set(spec.slots) and (marked or unsure) and len(self.words.split()) <= 6:
-                return self.execute(last.with_slots(slots))
+        return None
+
+    def answer_confirmation(self) -> TurnResult | None:
+        """Yes or no to "did you mean ...?"; anything else drops the question and goes on."""
+        frame, self.state.confirm = self.state.confirm, None
+        if frame is None:
+            return None
+        if _starts_with(self.words, self.loc.lexicon("yes")):
+            return self.execute(frame)
+        if self.words in {_words(p) for p in self.loc.lexicon("no")}:
+            return self.reply("rephrase", "rephrase")
+        return None
+
+    def answer_pending_question(self) -> TurnResult | None:
+        """The answer to a question for a missing slot, unless the user moved on to a confident request
+        in another scenario (which then replaces the unanswered question)."""
+        pending, self.state.pending = self.state.pending, None
+        if pending is None:
+            return None
+        frame, slot = pending.frame, pending.ask
+        skill = self.a.arbiter.skill_for(frame.intent)
+        spec = skill.intents.get(frame.intent) if skill else None
+        filled = self.parse_slots(spec.slots if spec else None)
+        elsewhere = self.parse.scenario != frame.scenario and self.a.arbiter.route(self.parse).action == "answer"
+        if slot in filled or not elsewhere:
+            filled.setdefault(slot, [self.text.strip(_EDGE_PUNCT)])
+            return self.execute(frame.with_slots(filled))
+        return None
+
+    def correct_last_action(self) -> TurnResult | None:
+        """ "no, eight am" soon after an action: undo it and run it again with this turn's slots."""
+        no = _starts_with(self.words, self.loc.lexicon("no"))
+        last = self.state.last_action
+        if not (no and last and self.state.turn - last.turn <= self.a.followup_turns and len(self.words) > len(no)):
+            return None
+        skill = self.a.arbiter.skill_for(last.frame.intent)
+        spec = skill.intents.get(last.frame.intent) if skill else None
+        slots = self.parse_slots(spec.slots if spec else None)
+        if not slots:
+            return None
+        self.undo()
+        return self.execute(last.frame.with_slots(slots))
+
+    def follow_up(self) -> TurnResult | None:
+        """ "and in London?": a short turn whose slots all fit the previous intent, said with a follow-up
+        word or parsed without confidence, runs the previous frame with those slots replaced."""
+        last = self.state.last_frame
+        if last is None or self.state.turn - self.state.last_turn > self.a.followup_turns or not self.parse.slots:
+            return None
+        skill = self.a.arbiter.skill_for(last.intent)
+        spec = skill.intents.get(last.intent) if skill else None
+        slots = self.parse_slots()
+        marked = _starts_with(self.words, self.loc.lexicon("followup")) is not None
+        unsure = self.a.arbiter.route(self.parse).action != "answer"
+        if spec and set(slots) <= set(spec.slots) and (marked or unsure) and len(self.words.split()) <= 6:
+            return self.execute(last.with_slots(slots))
+        return None
+
+    def new_request(self) -> TurnResult:
+        """A request routed by the arbiter: answer, confirm, ask to rephrase, or fall back."""
         route = self.a.arbiter.route(self.parse)
         frame = Frame(self.parse.intent, self.parse_slots())
         if route.action == "answer":
-            st["misses"] = 0
+            self.state.misses = 0
             return self.execute(frame)
         if route.action == "confirm":
-            st["confirm"] = frame.to_dict()
+            self.state.confirm = frame
             return self.reply("confirm", "confirm", frame, scenario=self.loc.word("scenario", frame.scenario))
-        st["misses"] = int(st.get("misses", 0)) + 1
-        if route.action == "rephrase" and st["misses"] < 3:
+        self.state.misses += 1
+        if route.action == "rephrase" and self.state.misses < 3:
             return self.reply("rephrase", "rephrase")
-        st["misses"] = 0
+        self.state.misses = 0
         return self.reply("fallback", "fallback")
 
+    # -- running a frame ------------------------------------------------------------------------
     def execute(self, frame: Frame) -> TurnResult:
         skill = self.a.arbiter.skill_for(frame.intent)
         if skill is None:
             return self.reply("fallback", "fallback", frame)
         missing = skill.missing(frame)
         if missing:
-            self.state["pending"] = {"frame": frame.to_dict(), "ask": missing[0]}
+            self.state.pending = PendingQuestion(frame, missing[0])
             return self.ask(missing[0], frame)
         ctx = SkillContext(
             self.session_id,
@@ -262,16 +299,11 @@ class _Turn:
         except NotConfigured as exc:
             return self.reply("not_configured", "not_configured", frame, service=self.loc.word("service", exc.service))
         if result.ask:
-            self.state["pending"] = {"frame": frame.to_dict(), "ask": result.ask}
+            self.state.pending = PendingQuestion(frame, result.ask)
             return self.reply("ask", result.message, frame, result.data, **result.values)
-        self.state["last_frame"] = frame.to_dict()
-        self.state["last_turn"] = self.state["turn"]
+        self.state.last_frame, self.state.last_turn = frame, self.state.turn
         if ctx.changes:  # a query must not take the place of the last thing "cancel that" can undo
-            self.state["last_action"] = {
-                "frame": frame.to_dict(),
-                "turn": self.state["turn"],
-                "changes": [list(c) for c in ctx.changes],
-            }
+            self.state.last_action = LastAction(frame, self.state.turn, list(ctx.changes))
         return self.reply("answer", result.message, frame, result.data, **result.values)
 
     def ask(self, slot: str, frame: Frame) -> TurnResult:
@@ -281,28 +313,19 @@ class _Turn:
         return self.reply("ask", "ask_slot", frame, slot=self.loc.word("slot", slot))
 
     def undo(self) -> bool:
-        action = self.state.pop("last_action", None)
-        if not action or not action.get("changes"):
+        action, self.state.last_action = self.state.last_action, None
+        if not action or not action.changes:
             return False
-        for skill, key, previous in action["changes"]:
+        for skill, key, previous in action.changes:
             self.writes[(skill, key)] = previous
         return True
 
     def cancel(self) -> TurnResult:
-        if self.state.pop("pending", None) or self.state.pop("confirm", None):
+        had_question = self.state.pending or self.state.confirm
+        self.state.pending = self.state.confirm = None
+        if had_question:
             return self.reply("cancel", "cancelled")
         if self.undo():
-            self.state.pop("last_frame", None)
+            self.state.last_frame = None
             return self.reply("cancel", "cancelled")
         return self.reply("cancel", "nothing_to_cancel")
-
-    def correct(self) -> TurnResult | None:
-        """Redo the last action with the slots of this turn; None when the turn brings none it could take."""
-        last = Frame.from_dict(self.state["last_action"]["frame"])
-        skill = self.a.arbiter.skill_for(last.intent)
-        spec = skill.intents.get(last.intent) if skill else None
-        slots = self.parse_slots(spec.slots if spec else None)
-        if not slots:
-            return None
-        self.undo()
-        return self.execute(last.with_slots(slots))

@@ -1,6 +1,9 @@
-"""What a skill is: the intents it handles, their required and optional slots, and a handler.
+"""What a skill is: one handler per intent it declares, each with its required and optional slots.
 
-A skill reads a ``Frame`` (intent + slot texts), does its work through a ``SkillContext`` (per-user
+After Home Assistant's ``IntentHandler``: a skill method decorated with ``@handles("alarm_set",
+required=("time",), optional=(...))`` is the handler of that intent, and the slots it takes are declared
+next to the code that reads them; ``Skill.handle`` dispatches by intent, with no ``if intent ==`` chains.
+A handler reads a ``Frame`` (intent + slot texts), does its work through a ``SkillContext`` (per-user
 data in the store, the clock, the localizer, outside-service providers) and returns a
 ``SkillResult``: a reply template key with its values, or a question for a missing slot.
 Writes go through the context, which remembers the previous values, so that any action can be
@@ -10,8 +13,10 @@ committed with the turn's log and session state in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from kiloglot.assistant.nlg import Localizer
@@ -115,14 +120,49 @@ class SkillContext:
         return found
 
 
+Handler = Callable[[Any, Frame, SkillContext], SkillResult]
+_SPEC = "__kiloglot_intent__"
+
+
+def handles(
+    intent: str, *, required: tuple[str, ...] = (), optional: tuple[str, ...] = ()
+) -> Callable[[Handler], Handler]:
+    """Mark a skill method as the handler of ``intent``, taking these slots."""
+
+    def mark(fn: Handler) -> Handler:
+        specs = dict(getattr(fn, _SPEC, {}))
+        specs[intent] = IntentSpec(required, optional)
+        setattr(fn, _SPEC, specs)
+        return fn
+
+    return mark
+
+
 class Skill:
-    """One per MASSIVE scenario; subclasses set ``scenario`` and ``intents`` and implement ``handle``."""
+    """One per MASSIVE scenario. Subclasses set ``scenario`` and declare their intents with ``@handles``."""
 
     scenario: ClassVar[str]
-    intents: ClassVar[dict[str, IntentSpec]]
+    intents: ClassVar[Mapping[str, IntentSpec]] = MappingProxyType({})
+    _handlers: ClassVar[Mapping[str, str]] = MappingProxyType({})  # intent -> method name
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        intents: dict[str, IntentSpec] = dict(cls.intents)
+        handlers: dict[str, str] = dict(cls._handlers)
+        for name, member in vars(cls).items():
+            for intent, spec in getattr(member, _SPEC, {}).items():
+                if intent in intents and handlers.get(intent) != name:
+                    raise TypeError(f"{cls.__name__}: two handlers for intent {intent!r}")
+                intents[intent], handlers[intent] = spec, name
+        cls.intents, cls._handlers = MappingProxyType(intents), MappingProxyType(handlers)
 
     def handle(self, frame: Frame, ctx: SkillContext) -> SkillResult:
-        raise NotImplementedError
+        """Run the handler the frame's intent has."""
+        name = self._handlers.get(frame.intent)
+        if name is None:
+            raise KeyError(f"{type(self).__name__} has no handler for intent {frame.intent!r}")
+        handler: Callable[[Frame, SkillContext], SkillResult] = getattr(self, name)
+        return handler(frame, ctx)
 
     def missing(self, frame: Frame) -> list[str]:
         spec = self.intents.get(frame.intent, IntentSpec())

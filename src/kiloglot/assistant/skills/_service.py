@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from kiloglot.assistant.skill import Frame, Skill, SkillContext, SkillResult
 
 
@@ -12,7 +14,9 @@ def ask_provider(service: str, frame: Frame, ctx: SkillContext) -> SkillResult:
 
 
 class ServiceSkill(Skill):
-    service: str
+    """Every intent it declares is answered by the provider of ``service``."""
 
-    def handle(self, frame: Frame, ctx: SkillContext) -> SkillResult:
+    service: ClassVar[str]
+
+    def ask_service(self, frame: Frame, ctx: SkillContext) -> SkillResult:
         return ask_provider(self.service, frame, ctx)

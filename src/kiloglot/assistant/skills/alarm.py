@@ -2,61 +2,61 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
-from kiloglot.assistant.skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+from kiloglot.assistant.skill import Frame, Skill, SkillContext, SkillResult, handles
 from kiloglot.assistant.skills._common import duration, show_when, when
+from kiloglot.assistant.skills.timers import start_timer
+
+WHEN = ("date", "time", "timeofday")
 
 
 class AlarmSkill(Skill):
     scenario = "alarm"
-    intents = {
-        "alarm_set": IntentSpec(required=("time",), optional=("date", "timeofday", "event_name", "general_frequency")),
-        "alarm_query": IntentSpec(optional=("date", "time", "timeofday")),
-        "alarm_remove": IntentSpec(optional=("date", "time", "timeofday")),
-    }
 
-    def handle(self, frame: Frame, ctx: SkillContext) -> SkillResult:
-        alarms: list[dict] = ctx.data("alarms", [])
-        if frame.intent == "alarm_set":
-            secs = duration(frame, ctx)
-            if secs:
-                at = ctx.now + timedelta(seconds=secs)
-                ctx.save("alarms", [*alarms, {"at": at.isoformat(), "label": "timer", "timer": True}])
-                return SkillResult(
-                    "timer_set",
-                    {"duration": ctx.loc.duration(secs), "time": ctx.loc.time(at)},
-                    {"at": at.isoformat(), "seconds": secs},
-                )
-            moment, _ = when(frame, ctx)
-            if moment is None:
-                return SkillResult.question("time")
-            label = frame.get("event_name") or ""
-            ctx.save("alarms", sorted([*alarms, {"at": moment.isoformat(), "label": label}], key=lambda a: a["at"]))
-            return SkillResult("alarm_set", {"when": show_when(moment, ctx)}, {"at": moment.isoformat()})
-        upcoming = [a for a in alarms if datetime.fromisoformat(a["at"]) > ctx.now]
-        if frame.intent == "alarm_query":
-            if not upcoming:
-                return SkillResult("alarm_none")
-            shown = [show_when(datetime.fromisoformat(a["at"]).astimezone(ctx.now.tzinfo), ctx) for a in upcoming]
-            return SkillResult("alarm_list", {"alarms": ctx.loc.join(shown)}, {"alarms": upcoming})
-        # alarm_remove: the one at the named time, else all of them
-        moment, day = when(frame, ctx)
-        if moment is not None or day is not None:
+    @handles("alarm_set", required=("time",), optional=("date", "timeofday", "event_name", "general_frequency"))
+    def set_alarm(self, frame: Frame, ctx: SkillContext) -> SkillResult:
+        secs = duration(frame, ctx)
+        if secs:
+            return start_timer(ctx, "alarms", secs, label="timer", timer=True)
+        moment, _ = when(frame, ctx)
+        if moment is None:
+            return SkillResult.question("time")
+        alarms: list[dict[str, Any]] = ctx.data("alarms", [])
+        alarm = {"at": moment.isoformat(), "label": frame.get("event_name") or ""}
+        ctx.save("alarms", sorted([*alarms, alarm], key=lambda a: a["at"]))
+        return SkillResult("alarm_set", {"when": show_when(moment, ctx)}, {"at": moment.isoformat()})
 
-            def hit(a: dict) -> bool:
-                at = datetime.fromisoformat(a["at"]).astimezone(ctx.now.tzinfo)
-                return (moment is None or (at.hour, at.minute) == (moment.hour, moment.minute)) and (
-                    day is None or moment is not None or at.date() == day
-                )
-
-            gone = [a for a in alarms if hit(a)]
-            if not gone:
-                return SkillResult("alarm_not_found", {"when": show_when(moment, ctx) if moment else ctx.loc.date(day)})
-            ctx.save("alarms", [a for a in alarms if a not in gone])
-            at = datetime.fromisoformat(gone[0]["at"]).astimezone(ctx.now.tzinfo)
-            return SkillResult("alarm_removed", {"when": show_when(at, ctx)}, {"removed": gone})
-        if not alarms:
+    @handles("alarm_query", optional=WHEN)
+    def list_alarms(self, frame: Frame, ctx: SkillContext) -> SkillResult:
+        upcoming = [a for a in ctx.data("alarms", []) if datetime.fromisoformat(a["at"]) > ctx.now]
+        if not upcoming:
             return SkillResult("alarm_none")
-        ctx.save("alarms", [])
-        return SkillResult("alarm_removed_all", data={"removed": alarms})
+        shown = [show_when(datetime.fromisoformat(a["at"]).astimezone(ctx.now.tzinfo), ctx) for a in upcoming]
+        return SkillResult("alarm_list", {"alarms": ctx.loc.join(shown)}, {"alarms": upcoming})
+
+    @handles("alarm_remove", optional=WHEN)
+    def remove_alarms(self, frame: Frame, ctx: SkillContext) -> SkillResult:
+        """The alarm at the named time or day, else all of them."""
+        alarms: list[dict[str, Any]] = ctx.data("alarms", [])
+        moment, day = when(frame, ctx)
+        if moment is None and day is None:
+            if not alarms:
+                return SkillResult("alarm_none")
+            ctx.save("alarms", [])
+            return SkillResult("alarm_removed_all", data={"removed": alarms})
+
+        def hit(a: dict[str, Any]) -> bool:
+            at = datetime.fromisoformat(a["at"]).astimezone(ctx.now.tzinfo)
+            return (moment is None or (at.hour, at.minute) == (moment.hour, moment.minute)) and (
+                day is None or moment is not None or at.date() == day
+            )
+
+        gone = [a for a in alarms if hit(a)]
+        if not gone:
+            named = show_when(moment, ctx) if moment else ctx.loc.date(day) if day else ""
+            return SkillResult("alarm_not_found", {"when": named})
+        ctx.save("alarms", [a for a in alarms if a not in gone])
+        at = datetime.fromisoformat(gone[0]["at"]).astimezone(ctx.now.tzinfo)
+        return SkillResult("alarm_removed", {"when": show_when(at, ctx)}, {"removed": gone})

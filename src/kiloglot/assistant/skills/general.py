@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from kiloglot.assistant.skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+from kiloglot.assistant.skill import Frame, Skill, SkillContext, SkillResult, handles
 
 
 class GeneralSkill(Skill):
     scenario = "general"
-    intents = {
-        "general_greet": IntentSpec(),
-        "general_joke": IntentSpec(optional=("joke_type",)),
-        "general_quirky": IntentSpec(),
-    }
 
-    def handle(self, frame: Frame, ctx: SkillContext) -> SkillResult:
-        told = int(ctx.data("jokes_told", 0))
-        if frame.intent == "general_joke":
-            ctx.save("jokes_told", told + 1)
-            return SkillResult("joke")
-        return SkillResult("greet" if frame.intent == "general_greet" else "quirky")
+    @handles("general_greet")
+    def greet(self, frame: Frame, ctx: SkillContext) -> SkillResult:
+        return SkillResult("greet")
+
+    @handles("general_joke", optional=("joke_type",))
+    def joke(self, frame: Frame, ctx: SkillContext) -> SkillResult:
+        ctx.save("jokes_told", int(ctx.data("jokes_told", 0)) + 1)
+        return SkillResult("joke")
+
+    @handles("general_quirky")
+    def quirky(self, frame: Frame, ctx: SkillContext) -> SkillResult:
+        return SkillResult("quirky")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from kiloglot.assistant.skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+from kiloglot.assistant.skill import Frame, Skill, SkillContext, SkillResult, handles
 
 
 class NewsSkill(Skill):
     scenario = "news"
-    intents = {"news_query": IntentSpec(optional=("news_topic", "media_type", "place_name", "date", "person"))}
 
-    def handle(self, frame: Frame, ctx: SkillContext) -> SkillResult:
+    @handles("news_query", optional=("news_topic", "media_type", "place_name", "date", "person"))
+    def headlines(self, frame: Frame, ctx: SkillContext) -> SkillResult:
         topic = frame.get("news_topic") or frame.get("place_name") or frame.get("person")
         headlines = ctx.provider("news").headlines(topic, ctx.locale)
         if not headlines:

@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-from kiloglot.assistant.skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+from kiloglot.assistant.skill import Frame, Skill, SkillContext, SkillResult, handles
 
 _QUERY_SLOTS = (
-    "song_name",
-    "artist_name",
-    "playlist_name",
-    "music_genre",
-    "radio_name",
-    "podcast_name",
-    "podcast_descriptor",
-    "audiobook_name",
-    "audiobook_author",
-    "game_name",
-)
+    "song_name", "artist_name", "playlist_name", "music_genre", "radio_name", "podcast_name", "podcast_descriptor",
+    "audiobook_name", "audiobook_author", "game_name",
+)  # fmt: skip
 
 
 class PlaySkill(Skill):
     scenario = "play"
-    intents = {
-        "play_music": IntentSpec(optional=("song_name", "artist_name", "playlist_name", "music_genre")),
-        "play_radio": IntentSpec(optional=("radio_name", "app_name", "music_genre")),
-        "play_podcasts": IntentSpec(optional=("podcast_name", "podcast_descriptor", "player_setting")),
-        "play_audiobook": IntentSpec(optional=("audiobook_name", "audiobook_author", "player_setting")),
-        "play_game": IntentSpec(optional=("game_name", "game_type")),
-    }
 
-    def handle(self, frame: Frame, ctx: SkillContext) -> SkillResult:
-        if frame.intent == "play_game":
-            ctx.provider("games")
+    @handles("play_music", optional=("song_name", "artist_name", "playlist_name", "music_genre"))
+    @handles("play_radio", optional=("radio_name", "app_name", "music_genre"))
+    @handles("play_podcasts", optional=("podcast_name", "podcast_descriptor", "player_setting"))
+    @handles("play_audiobook", optional=("audiobook_name", "audiobook_author", "player_setting"))
+    def play(self, frame: Frame, ctx: SkillContext) -> SkillResult:
         media = ctx.provider("media")
         query = " ".join(v for s in _QUERY_SLOTS for v in frame.all(s))
         hits = media.find(query) if query else []
@@ -39,3 +26,8 @@ class PlaySkill(Skill):
         title = hits[0].stem
         ctx.save("now_playing", title)
         return SkillResult("playing", {"title": title}, {"file": str(hits[0]), "queue": [str(h) for h in hits[:20]]})
+
+    @handles("play_game", optional=("game_name", "game_type"))
+    def play_game(self, frame: Frame, ctx: SkillContext) -> SkillResult:
+        ctx.provider("games")  # games need their own provider before the media folder is searched
+        return self.play(frame, ctx)

@@ -7,7 +7,7 @@ import ast
 import operator
 import re
 
-from kiloglot.assistant.skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+from kiloglot.assistant.skill import Frame, Skill, SkillContext, SkillResult, handles
 from kiloglot.assistant.skills._service import ask_provider
 from kiloglot.assistant.values import latin_digits, number_words, word_pattern
 
@@ -54,24 +54,21 @@ def arithmetic(text: str, ctx: SkillContext) -> tuple[str, float] | None:
 
 class QaSkill(Skill):
     scenario = "qa"
-    intents = {
-        "qa_maths": IntentSpec(),
-        "qa_definition": IntentSpec(optional=("definition_word",)),
-        "qa_factoid": IntentSpec(optional=("person", "place_name", "event_name")),
-        "qa_currency": IntentSpec(optional=("currency_name", "date")),
-        "qa_stock": IntentSpec(optional=("business_name", "date")),
-    }
 
-    def handle(self, frame: Frame, ctx: SkillContext) -> SkillResult:
-        if frame.intent == "qa_maths":
-            found = arithmetic(ctx.text, ctx)
-            if found is None:
-                return SkillResult("maths_unknown")
-            expr, value = found
-            shown = ctx.loc.number(round(value, 6))
-            return SkillResult(
-                "maths_result",
-                {"expression": ctx.loc.digits(expr), "result": shown},
-                {"expression": expr, "value": value},
-            )
+    @handles("qa_maths")
+    def maths(self, frame: Frame, ctx: SkillContext) -> SkillResult:
+        found = arithmetic(ctx.text, ctx)
+        if found is None:
+            return SkillResult("maths_unknown")
+        expr, value = found
+        shown = ctx.loc.number(round(value, 6))
+        return SkillResult(
+            "maths_result", {"expression": ctx.loc.digits(expr), "result": shown}, {"expression": expr, "value": value}
+        )
+
+    @handles("qa_definition", optional=("definition_word",))
+    @handles("qa_factoid", optional=("person", "place_name", "event_name"))
+    @handles("qa_currency", optional=("currency_name", "date"))
+    @handles("qa_stock", optional=("business_name", "date"))
+    def search(self, frame: Frame, ctx: SkillContext) -> SkillResult:
         return ask_provider("search", frame, ctx)

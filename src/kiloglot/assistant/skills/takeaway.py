@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from kiloglot.assistant.skill import IntentSpec
+from kiloglot.assistant.skill import Frame, SkillContext, SkillResult, handles
 from kiloglot.assistant.skills._service import ServiceSkill
 
 
 class TakeawaySkill(ServiceSkill):
     scenario = "takeaway"
     service = "takeaway"
-    intents = {
-        "takeaway_order": IntentSpec(optional=("food_type", "business_name", "order_type", "business_type")),
-        "takeaway_query": IntentSpec(optional=("order_type", "business_name", "business_type", "food_type")),
-    }
+
+    @handles("takeaway_order", optional=("food_type", "business_name", "order_type", "business_type"))
+    @handles("takeaway_query", optional=("order_type", "business_name", "business_type", "food_type"))
+    def answer(self, frame: Frame, ctx: SkillContext) -> SkillResult:
+        return self.ask_service(frame, ctx)

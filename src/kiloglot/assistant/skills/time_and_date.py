@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from babel.core import get_global
 
 from kiloglot.assistant.nlg import Localizer, babel_locale
-from kiloglot.assistant.skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+from kiloglot.assistant.skill import Frame, Skill, SkillContext, SkillResult, handles
 from kiloglot.assistant.values import read_date, read_time
 
 ABBREVIATIONS = {
@@ -87,27 +87,31 @@ def find_zone(text: str | None, loc: Localizer) -> str | None:
 
 class DateTimeSkill(Skill):
     scenario = "datetime"
-    intents = {
-        "datetime_query": IntentSpec(optional=("place_name", "time_zone", "date", "time", "event_name")),
-        "datetime_convert": IntentSpec(optional=("place_name", "time_zone", "time")),
-    }
 
-    def handle(self, frame: Frame, ctx: SkillContext) -> SkillResult:
+    @handles("datetime_convert", optional=("place_name", "time_zone", "time"))
+    def convert(self, frame: Frame, ctx: SkillContext) -> SkillResult:
+        """A time in one place as a time in another; with fewer than two places, the time there or here."""
+        places = frame.all("place_name") + frame.all("time_zone")
+        if len(places) < 2:
+            return self.now(frame, ctx)
+        loc = ctx.loc
+        src, dst = find_zone(places[0], loc), find_zone(places[1], loc)
+        if src is None or dst is None:
+            return SkillResult("unknown_place", {"place": places[0] if src is None else places[1]})
+        at = read_time(frame.get("time") or "", loc) or ctx.now.time()
+        start = datetime.combine(ctx.now.date(), at, tzinfo=ZoneInfo(src))
+        end = start.astimezone(ZoneInfo(dst))
+        return SkillResult(
+            "time_convert",
+            {"time": loc.time(start), "from_place": places[0], "to_time": loc.time(end), "to_place": places[1]},
+            {"from": start.isoformat(), "to": end.isoformat()},
+        )
+
+    @handles("datetime_query", optional=("place_name", "time_zone", "date", "time", "event_name"))
+    def now(self, frame: Frame, ctx: SkillContext) -> SkillResult:
+        """The time in a named place, the date of a named day, else the time and date here."""
         places = frame.all("place_name") + frame.all("time_zone")
         loc = ctx.loc
-        if frame.intent == "datetime_convert" and len(places) >= 2:
-            src, dst = find_zone(places[0], loc), find_zone(places[1], loc)
-            missing = places[0] if src is None else places[1] if dst is None else None
-            if missing:
-                return SkillResult("unknown_place", {"place": missing})
-            at = read_time(frame.get("time") or "", loc) or ctx.now.time()
-            start = datetime.combine(ctx.now.date(), at, tzinfo=ZoneInfo(src))
-            end = start.astimezone(ZoneInfo(dst))
-            return SkillResult(
-                "time_convert",
-                {"time": loc.time(start), "from_place": places[0], "to_time": loc.time(end), "to_place": places[1]},
-                {"from": start.isoformat(), "to": end.isoformat()},
-            )
         if places:
             zone = find_zone(places[0], loc)
             if zone is None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from kiloglot.assistant.skill import IntentSpec
+from kiloglot.assistant.skill import Frame, SkillContext, SkillResult, handles
 from kiloglot.assistant.skills._service import ServiceSkill
 
 
 class TransportSkill(ServiceSkill):
     scenario = "transport"
     service = "transport"
-    intents = {
-        "transport_query": IntentSpec(optional=("place_name", "transport_type", "date", "time")),
-        "transport_ticket": IntentSpec(optional=("transport_type", "place_name", "date", "time")),
-        "transport_taxi": IntentSpec(optional=("transport_type", "transport_agency", "place_name", "time")),
-        "transport_traffic": IntentSpec(optional=("place_name", "date", "timeofday")),
-    }
+
+    @handles("transport_query", optional=("place_name", "transport_type", "date", "time"))
+    @handles("transport_ticket", optional=("transport_type", "place_name", "date", "time"))
+    @handles("transport_taxi", optional=("transport_type", "transport_agency", "place_name", "time"))
+    @handles("transport_traffic", optional=("place_name", "date", "timeofday"))
+    def answer(self, frame: Frame, ctx: SkillContext) -> SkillResult:
+        return self.ask_service(frame, ctx)

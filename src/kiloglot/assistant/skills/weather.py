@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiloglot.assistant.skill import Frame, IntentSpec, Skill, SkillContext, SkillResult
+from kiloglot.assistant.skill import Frame, Skill, SkillContext, SkillResult, handles
 from kiloglot.assistant.values import read_date
 
 FAHRENHEIT_TERRITORIES = {"US", "LR", "BS", "BZ", "KY", "PW", "FM", "MH"}
@@ -10,9 +10,9 @@ FAHRENHEIT_TERRITORIES = {"US", "LR", "BS", "BZ", "KY", "PW", "FM", "MH"}
 
 class WeatherSkill(Skill):
     scenario = "weather"
-    intents = {"weather_query": IntentSpec(optional=("place_name", "date", "weather_descriptor", "timeofday", "time"))}
 
-    def handle(self, frame: Frame, ctx: SkillContext) -> SkillResult:
+    @handles("weather_query", optional=("place_name", "date", "weather_descriptor", "timeofday", "time"))
+    def forecast(self, frame: Frame, ctx: SkillContext) -> SkillResult:
         day = read_date(frame.get("date") or "", ctx.loc, ctx.now.date()) or ctx.now.date()
         report = ctx.provider("weather").forecast(frame.get("place_name"), day)
         celsius = float(report["temperature_c"])
