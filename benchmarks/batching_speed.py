@@ -15,20 +15,15 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse
 import functools
-import json
-import platform
 import sys
 import time
-from datetime import UTC, datetime
-from pathlib import Path
+
+from results_io import header, write_result
 
 from kiloglot.data import parse_locales, read_massive
-from kiloglot.fileio import write_text_atomic
 from kiloglot.learn.unlabeled import sample_per_locale
 from kiloglot.nlu import load
 from kiloglot.nlu.neural import decode, onnx_runtime, parser
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def throughput(model, by_locale: dict[str, list[str]], request: int) -> float:
@@ -75,16 +70,12 @@ def main() -> int:
             )
             print(f"{path} request {size}: {before:,.0f} -> {after:,.0f} utt/s", flush=True)
     result = {
-        "benchmark": "batching_speed",
-        "command": "python " + " ".join(sys.argv),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        **header("batching_speed"),
         "threads": 1,
         "locales": sorted(by_locale),
         "utterances": len(dev),
         "rows": rows,
     }
-    write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=2) + "\n")
     table = [
         "| model | utterances per request | one padded batch (utt/s) | batched by length (utt/s) | speed-up |",
         "|---|---:|---:|---:|---:|",
@@ -94,8 +85,7 @@ def main() -> int:
         f"{r['length_batches_per_s'] / r['one_padded_batch_per_s']:.2f}x |"
         for r in rows
     ]
-    write_text_atomic(RESULTS / f"{args.name}.md", "\n".join(table) + "\n")
-    print("\n".join(table))
+    write_result(args.name, result, table)
     return 0
 
 

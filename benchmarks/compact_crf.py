@@ -21,7 +21,7 @@ from results_io import header, run_timed, write_result
 from kiloglot.data import parse_locales, read_massive
 from kiloglot.evaluation import build_report
 from kiloglot.nlu import load
-from kiloglot.nlu.linear.parser import LocaleModel, _save_compact_slots
+from kiloglot.nlu.linear.storage import LocaleModel, save_compact_slots
 
 
 def main() -> int:
@@ -65,7 +65,7 @@ def main() -> int:
             parser._models[locale] = model
             s = build_report(examples, parses).per_locale[locale]
             with tempfile.TemporaryDirectory() as tmp:
-                _save_compact_slots(compact, Path(tmp))
+                save_compact_slots(compact, Path(tmp))
                 size = sum(f.stat().st_size for f in Path(tmp).iterdir())
             same = sum(a.word_labels == b.word_labels for a, b in zip(reference, parses)) / len(examples)
             rows.append(

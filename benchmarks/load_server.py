@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
 import shutil
 import signal
@@ -27,17 +26,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 import httpx
 import numpy as np
+from results_io import header, write_result
 
 from kiloglot.data import parse_locales, read_massive
-from kiloglot.fileio import write_text_atomic
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def free_port() -> int:
@@ -121,7 +117,8 @@ request = function()
 end
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format('KILOGLOT {"requests": %%d, "duration_us": %%d, "p50": %%d, "p90": %%d, "p99": %%d, "max": %%d, '
+  io.write(string.format('KILOGLOT {"requests": %%d, "duration_us": %%d, "p50": %%d, "p90": %%d, '
+    .. '"p99": %%d, "max": %%d, '
     .. '"connect": %%d, "read": %%d, "write": %%d, "status": %%d, "timeout": %%d}\\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(90), latency:percentile(99),
     latency.max, e.connect, e.read, e.write, e.status, e.timeout))
@@ -232,10 +229,7 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             server.kill()
     result = {
-        "benchmark": "load_server",
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
+        **header("load_server"),
         "note": "server (1 uvicorn process) and load generator share this machine's cores on loopback",
         "model": args.model,
         "locales": locales,
@@ -247,8 +241,6 @@ def main() -> int:
         "runs": runs,
         "server_memory_kb": {"after_warmup": mem_before, "after_load": mem_after},
     }
-    RESULTS.mkdir(exist_ok=True)
-    write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=1))
     lines = [
         "| endpoint | clients | requests | req/s | p50 ms | p90 ms | p99 ms | errors |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -256,11 +248,11 @@ def main() -> int:
     for r in runs:
         lines.append(
             f"| {r['endpoint']} | {args.clients} | {r['requests']:,} | {r['throughput_per_s']:,.0f} | "
-            f"{r['latency_ms']['p50']:.1f} | {r['latency_ms']['p90']:.1f} | {r['latency_ms']['p99']:.1f} | {r['errors']} |"
+            f"{r['latency_ms']['p50']:.1f} | {r['latency_ms']['p90']:.1f} | {r['latency_ms']['p99']:.1f} | "
+            f"{r['errors']} |"
         )
     lines.append(f"\nServer peak RSS: {mem_after.get('VmHWM', 0) / 1024:.0f} MB")
-    write_text_atomic(RESULTS / f"{args.name}.md", "\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_result(args.name, result, lines)
     return 0
 
 

@@ -16,18 +16,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from kiloglot.fileio import write_text_atomic
+from results_io import RESULTS, header, write_result
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
 ARCH = ("dim", "layers", "heads", "ff", "vocab_size", "max_len", "dropout")
 
 
@@ -50,20 +46,17 @@ def main() -> int:
     ap.add_argument("--data", default=None)
     args = ap.parse_args()
 
-    from kiloglot.learn.pretrain import PretrainOptions, pretrain
+    from kiloglot.learn.pretrain import pretrain
     from kiloglot.learn.unlabeled import read_unlabeled, sample_per_locale
-    from kiloglot.settings import parse_option
+    from kiloglot.options import parse_assignments
 
-    opts = dict(parse_option(o) for o in args.option)
+    opts = parse_assignments(args.option)
     arch = {k: v for k, v in opts.items() if k in ARCH}
     texts = sample_per_locale(read_unlabeled("massive:train", None, data=args.data), args.per_locale, 13)
     enc_dir = f"models/{args.name}_encoder"
     t0 = time.perf_counter()
     report = pretrain(
-        texts,
-        enc_dir,
-        PretrainOptions(encoder=args.encoder, epochs=args.pretrain_epochs, span_masking=args.span_masking, **arch),
-        log=lambda m: print(m, flush=True),
+        texts, enc_dir, encoder=args.encoder, epochs=args.pretrain_epochs, span_masking=args.span_masking, **arch
     )
     pretrain_secs = time.perf_counter() - t0
     variants = [("plain", args.encoder), ("pretrained", enc_dir)]
@@ -71,7 +64,7 @@ def main() -> int:
         # The pretrained folder also brings a tokenizer learned from all locales' text; a folder with that
         # tokenizer and untrained weights (0 epochs) separates the tokenizer's share from masked-LM's.
         tok_dir = f"models/{args.name}_tokenizer_only"
-        pretrain(texts, tok_dir, PretrainOptions(encoder=args.encoder, epochs=0, **arch), log=lambda m: None)
+        pretrain(texts, tok_dir, encoder=args.encoder, epochs=0, **arch)
         variants.insert(1, ("multilingual tokenizer, no MLM", tok_dir))
     runs = {}
     for setting in args.settings.split(","):
@@ -116,10 +109,7 @@ def main() -> int:
                 "epochs": r["epochs"],
             }
     result = {
-        "benchmark": "pretrain_effect",
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform()},
+        **header("pretrain_effect"),
         "pretraining": {
             "utterances": report["utterances"],
             "locales": len(report["locales"]),
@@ -130,7 +120,6 @@ def main() -> int:
         },
         "runs": runs,
     }
-    write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=1))
     lines = [
         f"Stage-2 pretraining: masked-LM on {report['utterances']:,} unlabelled MASSIVE train utterances of "
         f"{len(report['locales'])} locales, {args.pretrain_epochs} epochs, {pretrain_secs / 60:.1f} min; held-out "
@@ -147,8 +136,7 @@ def main() -> int:
             f"| {setting} | {variant} | {r['em_all']:.2f} | {unseen} | {r['ia_all']:.2f} | {r['f1_all']:.2f} | "
             f"{r['train_seconds'] / 60:.1f} |"
         )
-    write_text_atomic(RESULTS / f"{args.name}.md", "\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_result(args.name, result, lines)
     return 0
 
 

@@ -13,7 +13,6 @@ manifest.json are rewritten; the copy is written atomically and records where it
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -32,8 +31,8 @@ def _link_or_copy(src: str, dst: str) -> None:
 
 def realign(model: Path, out: Path, alignment: str) -> Path:
     from kiloglot.errors import InputError
-    from kiloglot.nlu.artifact import atomic_directory, read_manifest, write_json
-    from kiloglot.nlu.neural.tokenization import ALIGNMENTS
+    from kiloglot.nlu.artifact import MANIFEST_FILE, atomic_directory, read_manifest, write_json
+    from kiloglot.nlu.neural.options import ALIGNMENTS
 
     if alignment not in ALIGNMENTS:
         raise InputError(f"--alignment {alignment!r}: expected one of {', '.join(ALIGNMENTS)}")
@@ -43,16 +42,15 @@ def realign(model: Path, out: Path, alignment: str) -> Path:
             f"{model}: expected a neural model with the PyTorch runtime, found kind "
             f"{manifest.get('kind')!r}, runtime {manifest.get('runtime')!r}"
         )
-    config = json.loads((model / "config.json").read_text(encoding="utf-8"))
-    was = config["options"].get("word_alignment", "first")
-    config["options"]["word_alignment"] = alignment
-    manifest.setdefault("options", {})["word_alignment"] = alignment
-    manifest["realigned_from"] = {"model": str(model), "word_alignment": was}
+    # the model's options live in the manifest (artifact format 2; an older one is upgraded as it is read)
+    options = dict(manifest.get("options", {}))
+    was = options.get("word_alignment", "first")
+    options["word_alignment"] = alignment
+    realigned = {**manifest, "options": options, "realigned_from": {"model": str(model), "word_alignment": was}}
     with atomic_directory(out) as tmp:
         shutil.copytree(model, tmp, dirs_exist_ok=True, copy_function=_link_or_copy)
-        for name, obj in (("config.json", config), ("manifest.json", manifest)):
-            (tmp / name).unlink()  # a hard link: writing through it would change the original
-            write_json(tmp / name, obj)
+        (tmp / MANIFEST_FILE).unlink()  # a hard link: writing through it would change the original
+        write_json(tmp / MANIFEST_FILE, realigned)
     return out
 
 

@@ -226,7 +226,8 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
         "teacher's exact match in the same run and dev sample. Latency: one utterance, one thread; throughput: "
         "2 processes; all on 2 CPU cores, no GPU.",
         "",
-        "| stage | setting | what | on | dev EM | change | IA | slot F1 | share of teacher | p50 / p99 ms | utt/s | MB | source |",
+        "| stage | setting | what | on | dev EM | change | IA | slot F1 | share of teacher | p50 / p99 ms | utt/s "
+        "| MB | source |",
         "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:

@@ -12,11 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from results_io import write_result
+from results_io import machine, write_result
 
 
 def main() -> int:
@@ -36,8 +35,7 @@ def main() -> int:
         "benchmark": "kiloglot pretrain (report copied from the encoder folder's pretrain.json)",
         "command": args.command,
         "date": datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds"),
-        "machine": f"{os.cpu_count()} cores, {platform.platform()}"
-        + (f" ({args.machine_note})" if args.machine_note else ""),
+        "machine": {**machine(), **({"note": args.machine_note} if args.machine_note else {})},
         "fine_tuned_result": args.fine_tuned,
         **report,
     }

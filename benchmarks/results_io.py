@@ -1,5 +1,9 @@
 """What every benchmark script writes the same way: the result header (command, date, machine), the
-JSON + Markdown pair under benchmarks/results, and the run's wall time on stderr."""
+JSON + Markdown pair under benchmarks/results, and the run's wall time on stderr.
+
+``BENCH_RESULTS_DIR`` sends the files elsewhere (a dry run, the smoke test), so that only real runs
+land in benchmarks/results.
+"""
 
 from __future__ import annotations
 
@@ -15,17 +19,27 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-RESULTS = ROOT / "benchmarks" / "results"
+RESULTS = Path(os.environ.get("BENCH_RESULTS_DIR") or ROOT / "benchmarks" / "results")
 
-from kiloglot.fileio import write_text_atomic
+from kiloglot.fileio import write_text_atomic  # after the path above
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "processor": platform.processor() or platform.machine(),
+    }
 
 
 def header(benchmark: str) -> dict[str, Any]:
+    """The fields every result file starts with."""
     return {
         "benchmark": benchmark,
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "machine": machine(),
     }
 
 
@@ -33,7 +47,7 @@ def write_result(name: str, result: dict[str, Any], table: list[str] | None = No
     """benchmarks/results/<name>.json and, given the lines of a Markdown table, <name>.md (printed
     too); each file is written atomically."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(RESULTS / f"{name}.json", json.dumps(result, indent=1))
+    write_text_atomic(RESULTS / f"{name}.json", json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     if table is not None:
         text = "\n".join(table) + "\n"
         write_text_atomic(RESULTS / f"{name}.md", text)

@@ -65,8 +65,8 @@ def main() -> int:
     write_result(args.name, result)
     m = report.mean
     print(
-        f"{args.name}: dev mean over {len(locales)} locales EM {100 * m.exact_match:.2f} IA {100 * m.intent_accuracy:.2f} "
-        f"F1 {100 * m.slot_micro_f1:.2f} ({len(dev) / seconds:,.0f} utt/s)"
+        f"{args.name}: dev mean over {len(locales)} locales EM {100 * m.exact_match:.2f} "
+        f"IA {100 * m.intent_accuracy:.2f} F1 {100 * m.slot_micro_f1:.2f} ({len(dev) / seconds:,.0f} utt/s)"
         + (
             f"; the {held_out['n_locales']} other locales EM {100 * held_out['mean']['exact_match']:.2f}"
             if held_out and held_out["mean"]

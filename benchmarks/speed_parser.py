@@ -19,19 +19,14 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # one thread per process: latency is single-threaded by definition
 
 import argparse
-import json
 import multiprocessing as mp
-import platform
 import resource
 import statistics
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from kiloglot.fileio import write_text_atomic
-
-RESULTS = Path(__file__).resolve().parent / "results"
+from results_io import header, write_result
 
 
 def _utterances(model_dir: str, per_locale: int, data: str | None, locales_spec: str | None) -> list[tuple[str, str]]:
@@ -151,10 +146,7 @@ def main() -> int:
     lat_sorted = sorted(lat)
     size = sum(f.stat().st_size for f in Path(args.model).rglob("*") if f.is_file())
     result = {
-        "benchmark": "speed_parser",
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        **header("speed_parser"),
         "model": args.model,
         "locales": len({loc for loc, _ in items}),
         "utterances": len(items),
@@ -176,26 +168,15 @@ def main() -> int:
         "peak_rss_mb_one_locale": rss_one,
         "peak_rss_mb_serving_all_locales": rss_serving,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=1))
     lm = result["latency_ms"]
-    table = (
-        "| model | locales | p50 ms | p99 ms | utt/s ({} procs) | size MB | peak RSS MB (all / one locale) |\n"
-        "|---|---:|---:|---:|---:|---:|---:|\n"
-        "| {} | {} | {:.2f} | {:.2f} | {:,.0f} | {:.0f} | {:.0f} / {:.0f} |\n"
-    ).format(
-        args.workers,
-        args.model,
-        result["locales"],
-        lm["p50"],
-        lm["p99"],
-        result["throughput_per_s"],
-        size / 1e6,
-        rss_all,
-        rss_one,
-    )
-    write_text_atomic(RESULTS / f"{args.name}.md", table)
-    print(table)
+    table = [
+        f"| model | locales | p50 ms | p99 ms | utt/s ({args.workers} procs) | size MB "
+        "| peak RSS MB (all / one locale) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| {args.model} | {result['locales']} | {lm['p50']:.2f} | {lm['p99']:.2f} "
+        f"| {result['throughput_per_s']:,.0f} | {size / 1e6:.0f} | {rss_all:.0f} / {rss_one:.0f} |",
+    ]
+    write_result(args.name, result, table)
     return 0
 
 

@@ -16,17 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from kiloglot.fileio import write_text_atomic
+from results_io import RESULTS, header, write_result
 
-RESULTS = Path(__file__).resolve().parent / "results"
 HERE = Path(__file__).resolve().parent
 
 
@@ -154,7 +150,8 @@ def main() -> int:
             "per_locale": pl,
         }
         print(
-            f"{label}: EM {rows[label]['em']:.2f} (unseen {cell(rows[label]['em_unseen'])}), p50 {rows[label]['p50_ms']:.2f} ms",
+            f"{label}: EM {rows[label]['em']:.2f} (unseen {cell(rows[label]['em_unseen'])}), "
+            f"p50 {rows[label]['p50_ms']:.2f} ms",
             flush=True,
         )
     if args.student_of == ["none"]:  # models side by side, none of them distilled from a teacher here
@@ -197,20 +194,15 @@ def main() -> int:
                 }
             )
     result = {
-        "benchmark": "student_goals",
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        **header("student_goals"),
         "seen_locales": seen,
         "dev_utterances": len(dev),
         "rows": rows,
         "goals": goals,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=1))
     lines = [
-        f"| model | role | dev EM ({len(locales)}) | EM unseen ({len(unseen)}) | EM seen ({len(seen)}) | IA | slot F1 | "
-        "p50 ms | p99 ms | utt/s | size MB | peak RSS MB |",
+        f"| model | role | dev EM ({len(locales)}) | EM unseen ({len(unseen)}) | EM seen ({len(seen)}) | IA "
+        "| slot F1 | p50 ms | p99 ms | utt/s | size MB | peak RSS MB |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, r in rows.items():
@@ -232,9 +224,7 @@ def main() -> int:
         )
     lines += ["", "| goal | value | met |", "|---|---:|---|"]
     lines += [f"| {g['goal']} | {g['value']:.2f} | {'yes' if g['met'] else 'no'} |" for g in goals]
-    table = "\n".join(lines) + "\n"
-    write_text_atomic(RESULTS / f"{args.name}.md", table)
-    print(table)
+    write_result(args.name, result, lines)
     return 0
 
 

@@ -10,30 +10,16 @@ Writes benchmarks/results/<name>.json (timings, machine, command, dev metrics) a
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
+
+from results_io import RESULTS, header, write_result
 
 from kiloglot.data import parse_locales, read_massive
 from kiloglot.evaluation import build_report
-from kiloglot.fileio import write_text_atomic
 from kiloglot.nlu import load, registry
-from kiloglot.settings import parse_option
-
-RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def machine() -> dict[str, object]:
-    return {
-        "cpu_count": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "processor": platform.processor() or platform.machine(),
-    }
+from kiloglot.options import parse_assignments
 
 
 def main() -> int:
@@ -58,8 +44,8 @@ def main() -> int:
     t_read = time.perf_counter() - t0
     train = [e for e in data if e.partition == "train"]
     dev = [e for e in data if e.partition == "dev"]
-    options = dict(parse_option(item) for item in args.option)
-    parser = registry.create("linear", jobs=args.jobs, crf_iterations=args.crf_iterations, **options)
+    options = {"crf_iterations": args.crf_iterations, **parse_assignments(args.option)}
+    parser = registry.create("linear", jobs=args.jobs, **options)
     done = []
 
     def progress(locale: str, secs: float) -> None:
@@ -81,12 +67,9 @@ def main() -> int:
     report.write(RESULTS / f"{args.name}_dev.json")
     size = sum(f.stat().st_size for f in Path(args.out).rglob("*") if f.is_file())
     result = {
-        "benchmark": "train_linear",
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
+        **header("train_linear"),
         "locales": locales,
-        "options": {"crf_iterations": args.crf_iterations, **options},
+        "options": {k: v for k, v in parser.get_params().items() if k != "jobs"},
         "train_examples": len(train),
         "dev_examples": len(dev),
         "seconds": {"read_data": t_read, "fit": t_fit, "read_fit_save": t_total_train, "dev_parse": t_eval},
@@ -96,7 +79,7 @@ def main() -> int:
         "dev_mean": report.mean.as_dict(),
         "dev_worst5": {k: v.as_dict() for k, v in report.worst(5)},
     }
-    write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=1))
+    write_result(args.name, result)
     m = report.mean
     print(
         f"dev mean over {len(locales)} locales: EM {100 * m.exact_match:.2f} IA {100 * m.intent_accuracy:.2f} "
@@ -106,4 +89,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

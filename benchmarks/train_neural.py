@@ -13,25 +13,20 @@ training: its labelled locales (from the manifest) count as seen.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import sys
 import time
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import torch
+from results_io import RESULTS, header, write_result
 
 from kiloglot.data import parse_locales, read_massive
 from kiloglot.evaluation import build_report
-from kiloglot.fileio import write_text_atomic
 from kiloglot.learn.unlabeled import sample_per_locale
 from kiloglot.nlu import load, registry
-from kiloglot.settings import parse_option
-
-RESULTS = Path(__file__).resolve().parent / "results"
+from kiloglot.options import parse_assignments
 
 
 def main() -> int:
@@ -73,7 +68,7 @@ def main() -> int:
     train_locales = parse_locales(args.train_locales)
     eval_locales = parse_locales(args.eval_locales) if args.eval_locales else train_locales
     encoder = "hf:" + os.path.expanduser(args.encoder[3:]) if args.encoder.startswith("hf:") else args.encoder
-    options = {
+    options: dict[str, Any] = {
         "encoder": encoder,
         "epochs": args.epochs,
         "batch_size": args.batch_size,
@@ -82,7 +77,7 @@ def main() -> int:
         "freeze_embeddings": args.freeze_embeddings,
         "checkpoint_dir": args.checkpoint_dir or f"runs/{args.name}.ckpt",
     }
-    options.update(parse_option(item) for item in args.option)
+    options.update(parse_assignments(args.option))
     out = args.out or f"models/{args.name}"
     t0 = time.perf_counter()
     data = read_massive(args.data, sorted(set(train_locales) | set(eval_locales)), ["train", "dev"])
@@ -113,8 +108,8 @@ def main() -> int:
         t_train,
         len(train),
         dict(options.items()),
-        dict(asdict(parser.options).items()),
-        [r.__dict__ for r in parser.reports],
+        {**asdict(parser.options), **asdict(parser.training)},
+        [asdict(r) for r in parser.reports],
         None,
     )
 
@@ -152,7 +147,7 @@ def score_existing(args: argparse.Namespace) -> int:
         seconds,
         report["labelled"] + report["unlabelled"] if report else None,
         manifest["options"],
-        manifest["options"],
+        {**manifest["options"], **manifest.get("training", {})},
         manifest.get("epochs", []),
         report,
     )
@@ -184,16 +179,11 @@ def score_and_write(
 
         zero_mean = mean_scores([report.per_locale[l] for l in zero]).as_dict()
     size = sum(f.stat().st_size for f in Path(out).rglob("*") if f.is_file())
-    result = {
-        "benchmark": "train_neural",
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "platform": platform.platform(),
-            "torch": torch.__version__,
-            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        },
+    result = header("train_neural")
+    result["machine"].update(
+        torch=torch.__version__, cuda=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    )
+    result |= {
         "options": options,
         "resolved_options": resolved,
         "train_locales": train_locales,
@@ -209,15 +199,15 @@ def score_and_write(
         "dev_mean_unseen_locales": zero_mean,
         "dev_worst5": {k: v.as_dict() for k, v in report.worst(5)},
     }
-    write_text_atomic(RESULTS / f"{args.name}.json", json.dumps(result, indent=1))
+    write_result(args.name, result)
     m = report.mean
     print(
-        f"{args.name}: dev mean over {len(eval_locales)} locales EM {100 * m.exact_match:.2f} IA {100 * m.intent_accuracy:.2f} "
-        f"F1 {100 * m.slot_micro_f1:.2f}"
+        f"{args.name}: dev mean over {len(eval_locales)} locales EM {100 * m.exact_match:.2f} "
+        f"IA {100 * m.intent_accuracy:.2f} F1 {100 * m.slot_micro_f1:.2f}"
         + (f"; unseen {len(zero)}: EM {100 * zero_mean['exact_match']:.2f}" if zero_mean else "")
     )
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -46,3 +46,14 @@ def trained_model(small_corpus, tmp_path_factory) -> Path:
 def oracle_batches() -> list[dict]:
     assert ORACLE.is_file(), f"metric oracle missing at {ORACLE}"
     return [json.loads(line) for line in ORACLE.read_text(encoding="utf-8").splitlines()]
+
+
+# A test that needs a trained model is slow (the fixtures train one per session or module); tests that
+# train inline carry @pytest.mark.slow themselves. `make test-fast` runs the rest.
+TRAINING_FIXTURES = {"trained_model", "scratch_model", "teacher", "neural_model", "second_model"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if TRAINING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -157,7 +157,7 @@ def test_each_declared_intent_has_exactly_one_handler():
         assert all(callable(getattr(cls, name)) for name in cls._handlers.values())
     with pytest.raises(TypeError, match="two handlers for intent 'x_a'"):
 
-        class Twice(Skill):  # noqa: F841 - defining it is the test
+        class Twice(Skill):
             scenario = "x"
 
             @handles("x_a")

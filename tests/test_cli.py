@@ -24,6 +24,7 @@ def test_data_info_lists_counts_intents_slots(massive_path):
     assert len(info["intents"]) == 60 and len(info["scenarios"]) == 18 and len(info["slots"]) == 55
 
 
+@pytest.mark.slow
 def test_train_evaluate_parse_end_to_end(massive_path, tmp_path):
     model = tmp_path / "m"
     r = run(
@@ -122,7 +123,10 @@ def test_installed_command_prints_no_traceback(tmp_path):
 
 
 def test_chat_holds_a_conversation_and_switches_language(trained_model, tmp_path):
-    script = "wake me up at seven am tomorrow\nwhat alarms do i have\ncancel that\n/locale ja-JP\n明日の朝7時に起こして\n/locale xx-XX\n"
+    script = (
+        "wake me up at seven am tomorrow\nwhat alarms do i have\ncancel that\n"
+        "/locale ja-JP\n明日の朝7時に起こして\n/locale xx-XX\n"
+    )
     r = runner.invoke(
         app, ["chat", str(trained_model), "--locale", "en-US", "--db", f"sqlite:///{tmp_path / 'c.db'}"], input=script
     )
@@ -137,3 +141,26 @@ def test_chat_holds_a_conversation_and_switches_language(trained_model, tmp_path
 def test_serve_rejects_a_missing_model(tmp_path):
     r = runner.invoke(app, ["serve", str(tmp_path / "nope")])
     assert r.exit_code == 1 and "nope" in r.output and "Traceback" not in r.output
+
+
+def test_data_use_registers_a_local_copy_for_every_later_command(massive_path, tmp_path, monkeypatch):
+    monkeypatch.delenv("KILOGLOT_MASSIVE", raising=False)
+    monkeypatch.setenv("KILOGLOT_CACHE", str(tmp_path / "cache"))
+    from kiloglot.cli import common
+
+    common.settings.cache_clear()
+    try:
+        from kiloglot.data import resolve_massive_source
+        from kiloglot.errors import DataError
+        from kiloglot.settings import Settings
+
+        with pytest.raises(DataError, match="MASSIVE not found"):  # nothing registered (and no download asked)
+            resolve_massive_source(download=False, settings=Settings.from_env())
+        r = run("data", "use", str(tmp_path / "missing.tar.gz"))
+        assert r.exit_code == 1 and "does not exist" in r.stderr
+        r = run("data", "use", str(massive_path))
+        assert r.exit_code == 0, r.output
+        r = run("data", "info", "--locales", "sw-KE", "--json")
+        assert r.exit_code == 0 and json.loads(r.stdout)["locales"] == {"sw-KE": {"train": 11514, "dev": 2033}}
+    finally:
+        common.settings.cache_clear()

@@ -138,6 +138,7 @@ def test_cli_builds_an_ensemble_and_refuses_bad_weights(trained_model, second_mo
     assert not (tmp_path / "f").exists()
 
 
+@pytest.mark.slow
 def test_fit_trains_every_member_and_save_writes_them(small_corpus, tmp_path):
     train, dev = small_corpus
     train = [e for e in train if e.locale == "sw-KE"][:600]

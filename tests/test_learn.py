@@ -16,10 +16,10 @@ from neural_helpers import TINY, tiny_hf_encoder
 from kiloglot.errors import DataError, InputError
 from kiloglot.learn.distill import StudentSpec, TargetsCache, distill, teacher_targets
 from kiloglot.learn.pretrain import mask_tokens, pretrain
-from kiloglot.nlu.neural.options import MaskingOptions
 from kiloglot.learn.unlabeled import Utterance, read_unlabeled, sample_per_locale
 from kiloglot.nlu import load, read_manifest, registry
 from kiloglot.nlu.neural.model import crf_marginals
+from kiloglot.nlu.neural.options import MaskingOptions
 
 INTENTS = {"alarm_set", "weather_query", "play_music", "iot_hue_lightoff", "calendar_query"}
 
@@ -181,21 +181,22 @@ def test_masking_never_touches_padding_or_special_tokens_and_spans_are_contiguou
             assert np.mean(runs) > 1.8, np.mean(runs)
 
 
+@pytest.mark.slow
 def test_scratch_pretraining_learns_and_the_encoder_starts_a_parser(slices, tmp_path):
     en, dev, de = slices
     texts = [Utterance(e.locale, e.text, tuple(e.words)) for e in en] + list(de)
-    opts = dict(
-        epochs=15,
-        batch_size=32,
-        learning_rate=3e-3,
-        dim=64,
-        layers=1,
-        heads=2,
-        ff=128,
-        vocab_size=400,
-        max_len=48,
-        heldout=80,
-    )
+    opts = {
+        "epochs": 15,
+        "batch_size": 32,
+        "learning_rate": 3e-3,
+        "dim": 64,
+        "layers": 1,
+        "heads": 2,
+        "ff": 128,
+        "vocab_size": 400,
+        "max_len": 48,
+        "heldout": 80,
+    }
     out = tmp_path / "enc"
     report = pretrain(texts, out, **opts)
     assert report["after"]["masked_token_accuracy"] > report["before"]["masked_token_accuracy"] + 0.07, report
@@ -225,6 +226,7 @@ def test_scratch_pretraining_learns_and_the_encoder_starts_a_parser(slices, tmp_
     assert read_manifest(saved)["encoder"] == str(out)
 
 
+@pytest.mark.slow
 def test_hugging_face_masked_lm_pretraining_gives_a_folder_train_accepts(slices, tmp_path):
     en, dev, de = slices
     base = tmp_path / "tiny-bert"

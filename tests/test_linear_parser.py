@@ -89,7 +89,7 @@ def test_corrupt_or_incomplete_model_directories(trained_model, tmp_path):
     broken = tmp_path / "broken"
     shutil.copytree(trained_model, broken)
     (broken / "locales" / "ja-JP" / "slots.crfsuite.gz").unlink()
-    with pytest.raises(ModelError, match="incomplete: missing slots.crfsuite.gz"):
+    with pytest.raises(ModelError, match=r"incomplete: missing slots\.crfsuite\.gz"):
         load(broken)
     bad = tmp_path / "bad"
     shutil.copytree(trained_model, bad)
@@ -109,10 +109,11 @@ def test_corrupt_or_incomplete_model_directories(trained_model, tmp_path):
     (future / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(ModelError, match="format 99"):
         load(future)
-    with pytest.raises(ModelError, match="no manifest.json"):
+    with pytest.raises(ModelError, match=r"no manifest\.json"):
         load(tmp_path)
 
 
+@pytest.mark.slow
 def test_save_is_atomic_and_never_clobbers_foreign_directories(small_corpus, tmp_path):
     train, _ = small_corpus
     parser = registry.create("linear", jobs=1, crf_iterations=5).fit([e for e in train if e.locale == "en-US"][:300])
@@ -147,6 +148,7 @@ def test_unknown_kind_and_option():
         registry.create("linear", crf_iterationz=3)
 
 
+@pytest.mark.slow
 def test_compact_options_prune_the_intent_weights_and_shrink_the_model(small_corpus, tmp_path):
     """intent_density keeps the largest weights (stored sparse) and crf_c1 prunes CRF features: a much
     smaller model that parses almost as well, and the same after a reload."""
@@ -284,3 +286,35 @@ def test_serving_a_linear_model_does_not_import_pytorch(trained_model):
         check=True,
     ).stdout
     assert kinds.strip() == "['ensemble', 'linear', 'neural']"
+
+
+def test_upgrade_rewrites_a_format_1_model_in_the_current_format(trained_model, tmp_path):
+    from typer.testing import CliRunner
+
+    from kiloglot.cli.main import app
+
+    old = tmp_path / "old"
+    shutil.copytree(trained_model, old)
+    for d in (old / "locales").iterdir():  # the first compressed layout: a gzip vocabulary
+        (d / "intent_vocab.json.gz").write_bytes(
+            gzip.compress(lzma.decompress((d / "intent_vocab.json.xz").read_bytes()))
+        )
+        (d / "intent_vocab.json.xz").unlink()
+    as_format_1(old)
+    assert read_manifest(old)["storage"]["intent"] == "v1-gzip"  # read through the upgrade step
+    r = CliRunner().invoke(app, ["upgrade", str(old), "--out", str(tmp_path / "new")])
+    assert r.exit_code == 0, r.output
+    raw = json.loads((tmp_path / "new" / "manifest.json").read_text())
+    assert raw["format_version"] == 2 and raw["runtime"] == "python"
+    assert raw["storage"] == {"intent": "dense", "slots": "crfsuite"}
+    assert raw["metrics"] == read_manifest(trained_model)["metrics"]
+    texts = ["wake me up at seven am tomorrow", "明日の天気は"]
+    for locale in ("en-US", "ja-JP"):
+        expected = [
+            p.to_dict() for p in load(trained_model).parse(texts[:1] if locale == "en-US" else texts[1:], locale)
+        ]
+        assert [
+            p.to_dict() for p in load(tmp_path / "new").parse(texts[:1] if locale == "en-US" else texts[1:], locale)
+        ] == expected
+    r = CliRunner().invoke(app, ["upgrade", str(old)])  # in place
+    assert r.exit_code == 0 and json.loads((old / "manifest.json").read_text())["format_version"] == 2

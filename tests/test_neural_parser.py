@@ -54,6 +54,7 @@ def test_scratch_model_learns_and_reloads_identically(scratch_model, tiny_corpus
     assert {p.name for p in path.iterdir()} == {"manifest.json", "config.json", "model.safetensors", "tokenizer.json"}
 
 
+@pytest.mark.slow
 def test_softmax_slot_decoder_learns_and_older_artifacts_still_load(tiny_corpus, tmp_path):
     tr, dv = tiny_corpus
     parser = registry.create("neural", epochs=6, jobs=2, slot_decoder="softmax", **TINY).fit(tr, dv)
@@ -88,6 +89,7 @@ def test_predictions_map_onto_massive_words(scratch_model):
         parser.parse(["hi"], "xx-XX")
 
 
+@pytest.mark.slow
 def test_interrupted_training_resumes_to_the_same_model(tiny_corpus, tmp_path):
     tr, dv = tiny_corpus
     opts = dict(epochs=3, jobs=2, **TINY)
@@ -118,6 +120,7 @@ def test_interrupted_training_resumes_to_the_same_model(tiny_corpus, tmp_path):
     del calls
 
 
+@pytest.mark.slow
 def test_hugging_face_encoder_path_trains_saves_reloads(tiny_corpus, tmp_path):
     tr, dv = tiny_corpus
     enc = tmp_path / "tiny-bert"
@@ -135,6 +138,7 @@ def test_hugging_face_encoder_path_trains_saves_reloads(tiny_corpus, tmp_path):
     assert read_manifest(out)["encoder"] == f"hf:{enc}"
 
 
+@pytest.mark.slow
 def test_freeze_layers_keeps_the_lower_layers_fixed(tiny_corpus):
     tr, dv = tiny_corpus
     runs = {}
@@ -159,6 +163,7 @@ def test_bad_encoder_specs_are_clear_errors(tmp_path):
         registry.create("neural", encoder=f"hf:{tmp_path}/none", epochs=1).fit([ex])
 
 
+@pytest.mark.slow
 def test_ddp_with_two_cpu_processes_through_torchrun(tiny_corpus, tmp_path):
     tr, dv = tiny_corpus
     data = tmp_path / "data"

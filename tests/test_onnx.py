@@ -67,7 +67,10 @@ def test_onnx_fp32_matches_pytorch(neural_model, tmp_path):
 def test_onnx_int8_is_smaller_and_agrees_within_tolerance(neural_model, tmp_path):
     path, dev = neural_model
     out = export_onnx(path, tmp_path / "int8", int8=True)
-    size = lambda d: sum(f.stat().st_size for f in d.iterdir() if f.name not in META)
+
+    def size(d):
+        return sum(f.stat().st_size for f in d.iterdir() if f.name not in META)
+
     pt, q = load(path), load(out)
     texts = [e.text for e in dev]
     a = pt.parse_examples(dev)

@@ -90,7 +90,7 @@ def test_missing_or_wrong_source_is_a_clear_error(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         read_massive(tmp_path / "nope.tar.gz")
     (tmp_path / "x.csv").write_text("a,b")
-    with pytest.raises(DataError, match="expected a .tar.gz"):
+    with pytest.raises(DataError, match=r"expected a \.tar\.gz"):
         read_massive(tmp_path / "x.csv")
     with pytest.raises(DataError, match="unknown partition"):
         MassiveReader(tmp_path, partitions=["valid"])

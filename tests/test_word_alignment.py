@@ -72,6 +72,7 @@ def test_truncated_words_get_no_position(unigram):
     assert cut.first[-1] == -1 and cut.first[0] > 0
 
 
+@pytest.mark.slow
 def test_models_saved_before_the_option_keep_their_alignment(small_corpus, tmp_path):
     """A Hugging Face encoder defaults to ``content``; an artifact without the option loads as ``first``."""
     from artifact_helpers import as_format_1

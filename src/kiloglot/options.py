@@ -62,7 +62,7 @@ def build(cls: type[T], values: Mapping[str, Any], *, what: str, base: T | None 
     unknown = sorted(set(values) - set(names))
     if unknown:
         raise InputError(f"unknown option(s) for {what}: {', '.join(unknown)}; expected some of: {', '.join(names)}")
-    hints = _hints(cls)
+    hints = typing.get_type_hints(cls)
     coerced = {key: coerce(key, value, hints[key]) for key, value in values.items()}
     if base is not None:
         return dataclasses.replace(base, **coerced)  # type: ignore[type-var]
@@ -131,11 +131,6 @@ def describe(annotation: Any) -> str:
 
 def _optional(annotation: Any) -> bool:
     return typing.get_origin(annotation) in (Union, types.UnionType) and type(None) in typing.get_args(annotation)
-
-
-@cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
 
 
 @cache

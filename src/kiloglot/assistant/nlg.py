@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import string
-from datetime import date, datetime, time, timedelta
+from datetime import date as datetime_date  # the name `date` is also a Localizer method
+from datetime import datetime, time, timedelta
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, format_timedelta, get_day_names
@@ -110,16 +111,16 @@ class Localizer:
     def time(self, value: time | datetime) -> str:
         return self.digits(format_time(value, format="short", locale=self.babel))
 
-    def date(self, value: date | datetime, fmt: str = "full") -> str:
+    def date(self, value: datetime_date | datetime, fmt: str = "full") -> str:
         return self.digits(format_date(value, format=fmt, locale=self.babel))
 
-    def when(self, value: datetime, today: date | None = None) -> str:
+    def when(self, value: datetime, today: datetime_date | None = None) -> str:
         """Time, plus the date when it is not today."""
         if today is not None and value.date() == today:
             return self.time(value)
         return self.render_raw("datetime_pattern", time=self.time(value), date=self.date(value, "medium"))
 
-    def weekday(self, value: date) -> str:
+    def weekday(self, value: datetime_date) -> str:
         return get_day_names("wide", locale=self.babel)[value.weekday()]
 
     def duration(self, seconds: float) -> str:
@@ -127,10 +128,10 @@ class Localizer:
             format_timedelta(timedelta(seconds=seconds), threshold=1.0, locale=self.babel, format="long")
         )
 
-    def unit(self, value: float, unit: str, length: str = "short") -> str:
+    def unit(self, value: float, unit: str, length: Literal["short", "long", "narrow"] = "short") -> str:
         return self.digits(format_unit(value, unit, length=length, locale=self.babel))
 
-    def join(self, items: list[str], style: str = "standard") -> str:
+    def join(self, items: list[str], style: Literal["standard", "or", "unit"] = "standard") -> str:
         return format_list(items, style=style, locale=self.babel) if items else ""
 
     # -- words ---------------------------------------------------------------------------------

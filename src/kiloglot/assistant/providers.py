@@ -80,7 +80,7 @@ class MaildirEmail:
 class MediaFolder:
     """Audio files under a folder, found by words of their path (artist/album/title)."""
 
-    SUFFIXES = {".mp3", ".ogg", ".opus", ".flac", ".m4a", ".wav"}
+    SUFFIXES = frozenset({".mp3", ".ogg", ".opus", ".flac", ".m4a", ".wav"})
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)

@@ -31,5 +31,6 @@ def compact(
     small = compact_saved_model(model_dir, out, intent_density=intent_density, compact_slots=compact_slots)
     err.print(
         f"{model_dir} ({directory_size(Path(model_dir)) / 1e6:.1f} MB) -> {out} ({directory_size(out) / 1e6:.1f} MB; "
-        f"intent density {small.options.intent_density:g}, slots {'compact' if small.options.compact_slots else 'crfsuite'})"
+        f"intent density {small.options.intent_density:g}, "
+        f"slots {'compact' if small.options.compact_slots else 'crfsuite'})"
     )

@@ -84,7 +84,8 @@ def pretrain(
         text, chosen, data=data, default_locale=locale, per_locale=per_locale, seed=config.training.seed
     )
     err.print(
-        f"pretraining {config.encoder.encoder} on {len(texts):,} utterances of {len({t.locale for t in texts})} locale(s)"
+        f"pretraining {config.encoder.encoder} on {len(texts):,} utterances "
+        f"of {len({t.locale for t in texts})} locale(s)"
     )
     with progress_bar("pretraining", 20 * config.training.epochs) as advance:
         report = run_pretrain(texts, out_dir, config, progress=lambda note, secs: advance(1, note))

@@ -79,7 +79,8 @@ class MassiveReader:
             files = sorted(p.rglob("*.jsonl"))
             if not files:
                 raise DataError(
-                    f"MASSIVE folder {p} holds no .jsonl files: expected <locale>.jsonl files (e.g. 1.1/data/en-US.jsonl)"
+                    f"MASSIVE folder {p} holds no .jsonl files: expected <locale>.jsonl files "
+                    "(e.g. 1.1/data/en-US.jsonl)"
                 )
             for f in files:
                 m = _MEMBER.search(f.as_posix())
@@ -96,12 +97,13 @@ class MassiveReader:
                             continue
                         found = True
                         if self._wanted(m.group(1)):
-                            handle = tar.extractfile(member)
-                            assert handle is not None
-                            yield f"{p}:{member.name}", handle
+                            member_file = tar.extractfile(member)
+                            assert member_file is not None
+                            yield f"{p}:{member.name}", member_file
                     if not found:
                         raise DataError(
-                            f"archive {p} holds no <locale>.jsonl members: expected MASSIVE's 1.1/data/<locale>.jsonl layout"
+                            f"archive {p} holds no <locale>.jsonl members: "
+                            "expected MASSIVE's 1.1/data/<locale>.jsonl layout"
                         )
             except (tarfile.TarError, EOFError, OSError) as exc:
                 raise DataError(f"cannot read archive {p}: {exc}") from None
@@ -133,22 +135,28 @@ class MassiveReader:
         try:
             rec = json.loads(line)
         except json.JSONDecodeError as exc:
-            return self._bad(name, line_no, f"not valid JSON ({exc.msg})")
+            self._bad(name, line_no, f"not valid JSON ({exc.msg})")
+            return None
         if not isinstance(rec, dict):
-            return self._bad(name, line_no, "expected a JSON object")
+            self._bad(name, line_no, "expected a JSON object")
+            return None
         missing = [k for k in REQUIRED_FIELDS if not isinstance(rec.get(k), str)]
         if missing:
-            return self._bad(name, line_no, f"missing or non-string field(s): {', '.join(missing)}")
+            self._bad(name, line_no, f"missing or non-string field(s): {', '.join(missing)}")
+            return None
         locale, partition = rec["locale"], rec["partition"]
         if locale not in LOCALES:
-            return self._bad(name, line_no, f"unknown locale {locale!r}")
+            self._bad(name, line_no, f"unknown locale {locale!r}")
+            return None
         if not self._wanted(locale) or (self.partitions and partition not in self.partitions):
             return None
         if partition not in PARTITIONS and partition != "MMNLU-22":
-            return self._bad(name, line_no, f"unknown partition {partition!r}")
+            self._bad(name, line_no, f"unknown partition {partition!r}")
+            return None
         utt = rec.get("utt")
         if utt is not None and not isinstance(utt, str):
-            return self._bad(name, line_no, "field utt is not a string")
+            self._bad(name, line_no, "field utt is not a string")
+            return None
         try:
             return SlotCodec.decode(
                 rec["annot_utt"],
@@ -160,13 +168,14 @@ class MassiveReader:
                 partition=partition,
             )
         except (AnnotationError, ValueError) as exc:
-            return self._bad(name, line_no, f"bad annot_utt: {exc}")
+            self._bad(name, line_no, f"bad annot_utt: {exc}")
+            return None
 
     def _bad(self, name: str, line_no: int, problem: str) -> None:
+        """Stop at a malformed record, or count it and go on (``skip_bad``)."""
         if not self.skip_bad:
             raise DataError(f"{name}, line {line_no}: {problem} (such records can be skipped: skip_bad)")
         self.skipped.append(BadRecord(name, line_no, problem))
-        return None
 
 
 def read_massive(

@@ -312,6 +312,7 @@ def distill(
             f"{len(todo_rows):,}",
         )
     label_secs = time.perf_counter() - t0
+    assert targets is not None  # from the cache, from the teacher, or empty
     del teacher
     skip = len(gold_utterances)
     train = list(labelled) + pseudo_examples(

@@ -16,7 +16,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from kiloglot.learn.unlabeled import Utterance
 from kiloglot.nlu.artifact import MANIFEST_FILE, atomic_directory, write_json
 from kiloglot.nlu.contract import Progress
 from kiloglot.nlu.neural.decode import pad_batch
-from kiloglot.nlu.neural.encoders import ScratchEncoder, scratch_config
+from kiloglot.nlu.neural.encoders import ScratchEncoder, load_hf_tokenizer, scratch_config
 from kiloglot.nlu.neural.options import (
     EncoderOptions,
     EncoderSpec,
@@ -40,7 +40,7 @@ from kiloglot.nlu.neural.options import (
     default_learning_rate,
     default_word_alignment,
 )
-from kiloglot.nlu.neural.tokenization import Encoded, WordTokenizer, load_hf_tokenizer, scratch_tokenizer
+from kiloglot.nlu.neural.tokenization import Encoded, WordTokenizer, scratch_tokenizer
 from kiloglot.nlu.neural.training import Distributed, train_loop
 
 log = logging.getLogger(__name__)
@@ -54,10 +54,10 @@ PRETRAIN_TRAINING = TrainingOptions(epochs=3, patience=0)
 class PretrainConfig:
     """Everything a pretraining run takes, in its groups (see ``kiloglot.nlu.neural.options``)."""
 
-    encoder: EncoderOptions = EncoderOptions()
-    masking: MaskingOptions = MaskingOptions()
+    encoder: EncoderOptions = field(default_factory=EncoderOptions)
+    masking: MaskingOptions = field(default_factory=MaskingOptions)
     training: TrainingOptions = PRETRAIN_TRAINING
-    runtime: NeuralRuntime = NeuralRuntime()
+    runtime: NeuralRuntime = field(default_factory=NeuralRuntime)
 
     @classmethod
     def from_options(cls, **options: Any) -> PretrainConfig:

@@ -192,7 +192,7 @@ def read_manifest(path: str | Path) -> Manifest:
         raw = step(root, raw)
         raw["format_version"] += 1
         log.debug("%s: upgraded the manifest to format %d in memory", root, raw["format_version"])
-    return raw  # type: ignore[return-value]
+    return raw  # a dict checked above; typed as the Manifest it now is
 
 
 def require_files(root: Path, names: Iterable[str]) -> None:

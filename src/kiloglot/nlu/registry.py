@@ -117,7 +117,7 @@ def get(kind: str, runtime: str | None = None) -> type[Parser]:
     if not (isinstance(cls, type) and issubclass(cls, Parser)) or (cls.kind, cls.runtime) != key:
         raise ModelError(f"{entry.target} is not a kiloglot parser of kind {key[0]!r} in runtime {key[1]!r}")
     _classes[key] = cls
-    return cast(type[Parser], cls)
+    return cls
 
 
 def _training_key(kind: str) -> Key:

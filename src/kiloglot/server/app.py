@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -163,7 +163,7 @@ class Guard:
         status = [500]
         too_big = [False]
 
-        async def send_status(message: dict[str, Any]) -> None:
+        async def send_status(message: MutableMapping[str, Any]) -> None:
             if too_big[0]:
                 return  # the app's reply to a cut-off body is replaced by the 413 below
             if message["type"] == "http.response.start":

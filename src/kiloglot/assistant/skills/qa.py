@@ -6,12 +6,13 @@ from __future__ import annotations
 import ast
 import operator
 import re
+from collections.abc import Callable
 
 from kiloglot.assistant.skill import Frame, Skill, SkillContext, SkillResult, handles
 from kiloglot.assistant.skills._service import ask_provider
 from kiloglot.assistant.values import latin_digits, number_words, word_pattern
 
-_OPS = {
+_OPS: dict[type, Callable[..., float]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
@@ -40,8 +41,8 @@ def arithmetic(text: str, ctx: SkillContext) -> tuple[str, float] | None:
     operators = ctx.loc.catalogue.get("lexicon", {}).get("operators") or ctx.loc.english["lexicon"]["operators"]
     for word, op in sorted(operators.items(), key=lambda kv: -len(kv[0])):
         t = re.sub(word_pattern(word.lower()), f" {op} ", t)
-    for word, value in sorted(number_words(ctx.loc).items(), key=lambda kv: -len(kv[0])):
-        t = re.sub(word_pattern(word), f" {value} ", t)
+    for word, number in sorted(number_words(ctx.loc).items(), key=lambda kv: -len(kv[0])):
+        t = re.sub(word_pattern(word), f" {number} ", t)
     expr = " ".join(re.findall(r"\d+(?:[.,]\d+)?|\*\*|[-+*/()]", t)).replace(",", ".")
     if not re.search(r"\d.*[-+*/].*\d", expr):
         return None

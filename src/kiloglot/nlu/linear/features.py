@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 _DIGITS = re.compile(r"\d")
@@ -16,7 +17,7 @@ def intent_features(text: str, words: list[str], character_locale: bool) -> list
     lowered = [w.lower() for w in words]
     feats = ["w:" + w for w in lowered]
     padded = ["<s>", *lowered, "</s>"]
-    feats += ["b:" + a + " " + b for a, b in zip(padded, padded[1:])]
+    feats += ["b:" + a + " " + b for a, b in itertools.pairwise(padded)]
     t = " " + text.lower() + " "
     for n in (1, 2, 3) if character_locale else (1, 2, 3, 4):
         feats += ["c:" + t[i : i + n] for i in range(len(t) - n + 1)]
@@ -24,7 +25,7 @@ def intent_features(text: str, words: list[str], character_locale: bool) -> list
 
 
 def _shape(word: str) -> str:
-    out = []
+    out: list[str] = []
     for ch in word[:8]:
         c = "9" if ch.isdigit() else "A" if ch.isupper() else "a" if ch.isalpha() else ch
         if not out or out[-1] != c:

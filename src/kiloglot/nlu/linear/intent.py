@@ -94,7 +94,7 @@ class IntentModel:
         if isinstance(self.weights, SparseWeights):
             raise ValueError("the intent weights are already pruned")
         w = self.weights.astype(np.float32)
-        keep = max(1, int(round(density * w.size)))
+        keep = max(1, round(density * w.size))
         kept = np.zeros(w.size, dtype=bool)
         kept[np.argpartition(np.abs(w).ravel(), w.size - keep)[w.size - keep :]] = True
         w = np.where(kept.reshape(w.shape), w, 0.0)

@@ -88,7 +88,7 @@ class CompactTagger:
         weights = np.array([w for _, w in features], dtype=np.float32)
         keep = np.ones(len(features), dtype=bool)
         if density < 1.0 and len(features):
-            n = max(1, int(round(density * len(features))))
+            n = max(1, round(density * len(features)))
             keep[:] = False
             keep[np.argpartition(np.abs(weights), len(weights) - n)[len(weights) - n :]] = True
         kept = [(attr, label_index[label]) for ((attr, label), _), k in zip(features, keep) if k]

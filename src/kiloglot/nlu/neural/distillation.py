@@ -56,7 +56,7 @@ def teacher_distributions(
             sp = torch.softmax(em, -1).cpu().numpy()
         for r, i in enumerate(idx):
             intents[i], slots[i] = ip[r], sp[r, : len(encs[i].first)].astype(np.float32)
-    return np.stack(intents).astype(np.float32), slots  # type: ignore[arg-type]
+    return np.stack([i for i in intents if i is not None]).astype(np.float32), [s for s in slots if s is not None]
 
 
 def distillation_loss(pad_id: int, temperature: float, hard_weight: float) -> BatchLoss:

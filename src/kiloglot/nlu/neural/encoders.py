@@ -14,9 +14,23 @@ import torch
 from torch import nn
 
 from kiloglot.nlu.neural.options import EncoderOptions
+from kiloglot.nlu.neural.tokenization import WordTokenizer
 
 
-class ScratchEncoder(nn.Module):
+class Encoder(nn.Module):
+    """What the joint model and the training loop need of an encoder: ``forward(input_ids, attention_mask)
+    -> hidden states``, its width, and the modules that freezing options keep fixed."""
+
+    hidden_size: int
+
+    def input_embeddings(self) -> nn.Module:
+        raise NotImplementedError
+
+    def lower_layers(self, n: int) -> list[nn.Module]:
+        raise NotImplementedError
+
+
+class ScratchEncoder(Encoder):
     def __init__(
         self, vocab_size: int, dim: int, layers: int, heads: int, ff: int, max_len: int, dropout: float, pad_id: int
     ) -> None:
@@ -44,11 +58,11 @@ class ScratchEncoder(nn.Module):
         return [self.tokens, self.positions, *list(self.layers.layers)[:n]]
 
 
-class HFEncoder(nn.Module):
+class HFEncoder(Encoder):
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
-        self.hidden_size = int(model.config.hidden_size)  # type: ignore[union-attr]
+        self.hidden_size = int(getattr(model, "config").hidden_size)  # noqa: B009 - a transformers config
 
     @classmethod
     def pretrained(cls, name_or_path: str) -> HFEncoder:
@@ -79,7 +93,7 @@ class HFEncoder(nn.Module):
 
     def save_config(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        self.model.config.save_pretrained(str(directory))  # type: ignore[union-attr]
+        getattr(self.model, "config").save_pretrained(str(directory))  # noqa: B009 - a transformers config
 
 
 def scratch_config(options: EncoderOptions, vocab_size: int, pad_id: int) -> dict[str, Any]:
@@ -112,3 +126,15 @@ def load_scratch_encoder(directory: Path, max_len: int) -> tuple[Any, ScratchEnc
     except (OSError, KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ValueError(f"{directory} is not a complete pretrained scratch encoder: {exc}") from None
     return tok, encoder, config
+
+
+def load_hf_tokenizer(name_or_path: str | Path, max_len: int, alignment: str = "content") -> tuple[WordTokenizer, Any]:
+    """(WordTokenizer, the transformers tokenizer) for a Hugging Face name or folder. Here, beside the
+    Hugging Face encoder, so that tokenization itself (what the ONNX runtime uses) never imports transformers."""
+    from transformers import AutoTokenizer
+
+    hf = AutoTokenizer.from_pretrained(str(name_or_path), use_fast=True)
+    if not getattr(hf, "is_fast", False):
+        raise ValueError(f"{name_or_path}: a fast (Rust) tokenizer is needed to align sub-words with words")
+    pad = hf.pad_token_id if hf.pad_token_id is not None else 0
+    return WordTokenizer(hf.backend_tokenizer, pad, hf.mask_token_id, max_len, alignment), hf

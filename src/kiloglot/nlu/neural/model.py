@@ -6,24 +6,27 @@ Slots are decoded per word with a softmax, or with a linear-chain CRF over the w
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import torch
 from torch import nn
 
+if TYPE_CHECKING:
+    from kiloglot.nlu.neural.encoders import Encoder
+
 
 class JointModel(nn.Module):
-    def __init__(
-        self, encoder: nn.Module, n_intents: int, n_slots: int, dropout: float = 0.1, crf: bool = False
-    ) -> None:
+    def __init__(self, encoder: Encoder, n_intents: int, n_slots: int, dropout: float = 0.1, crf: bool = False) -> None:
         super().__init__()
         self.encoder = encoder
-        dim = encoder.hidden_size  # type: ignore[attr-defined]
+        dim = encoder.hidden_size
         self.dropout = nn.Dropout(dropout)
         self.intent_head = nn.Linear(dim, n_intents)
         self.slot_head = nn.Linear(dim, n_slots)
         if crf:
             from torchcrf import CRF
 
-            self.crf: nn.Module | None = CRF(n_slots, batch_first=True)
+            self.crf: Any = CRF(n_slots, batch_first=True)  # pytorch-crf ships no type information
         else:
             self.crf = None
 
@@ -45,7 +48,8 @@ class JointModel(nn.Module):
             return slot_logits.argmax(-1).tolist()
         mask = word_index >= 0
         mask[:, 0] = True  # the CRF needs a first position; an empty utterance has none to label
-        return self.crf.decode(slot_logits.float(), mask)
+        decoded: list[list[int]] = self.crf.decode(slot_logits.float(), mask)
+        return decoded
 
 
 def joint_loss(

@@ -33,7 +33,7 @@ from kiloglot.nlu.artifact import (
 )
 from kiloglot.nlu.contract import Progress, TrainableParser
 from kiloglot.nlu.neural.decode import length_batches, pad_batch, prepare, to_parse
-from kiloglot.nlu.neural.encoders import HFEncoder, ScratchEncoder, scratch_config
+from kiloglot.nlu.neural.encoders import Encoder, HFEncoder, ScratchEncoder, load_hf_tokenizer, scratch_config
 from kiloglot.nlu.neural.model import JointModel
 from kiloglot.nlu.neural.options import (
     EncoderSpec,
@@ -43,7 +43,7 @@ from kiloglot.nlu.neural.options import (
     default_learning_rate,
     default_word_alignment,
 )
-from kiloglot.nlu.neural.tokenization import WordTokenizer, load_hf_tokenizer, load_scratch_tokenizer, scratch_tokenizer
+from kiloglot.nlu.neural.tokenization import WordTokenizer, load_scratch_tokenizer, scratch_tokenizer
 from kiloglot.nlu.neural.training import Distributed, EpochReport, train_loop
 from kiloglot.nlu.parse import Parse
 from kiloglot.nlu.scoring import mean_exact_match
@@ -122,22 +122,23 @@ class NeuralParser(TrainableParser):
     # -- training ------------------------------------------------------------------------------
     def _build(self, train: Sequence[Example]) -> None:
         o = self.options
-        encoder: torch.nn.Module
+        alignment = o.word_alignment or default_word_alignment(self.spec)
+        encoder: Encoder
         if self.spec.kind == "scratch" and self.spec.name:  # pretrained by `kiloglot pretrain`
             from kiloglot.nlu.neural.encoders import load_scratch_encoder
 
             try:
                 self.tokenizer, encoder, self.encoder_config = load_scratch_encoder(Path(self.spec.name), o.max_len)
-                self.tokenizer.alignment = o.word_alignment or "first"
+                self.tokenizer.alignment = alignment or "first"
             except ValueError as exc:
                 raise InputError(str(exc)) from None
         elif self.spec.kind == "scratch":
             ckpt = self.runtime_options.checkpoint_dir
             saved = Path(ckpt) / TOKENIZER_FILE if ckpt else None
             if saved is not None and saved.is_file() and (saved.parent / "checkpoint.pt").is_file():
-                self.tokenizer = load_scratch_tokenizer(saved, o.max_len, o.word_alignment)  # resuming: the same ids
+                self.tokenizer = load_scratch_tokenizer(saved, o.max_len, alignment)  # resuming: the same ids
             else:
-                self.tokenizer = scratch_tokenizer((e.text for e in train), o.vocab_size, o.max_len, o.word_alignment)
+                self.tokenizer = scratch_tokenizer((e.text for e in train), o.vocab_size, o.max_len, alignment)
                 if saved is not None:
                     saved.parent.mkdir(parents=True, exist_ok=True)
                     self.tokenizer.save(saved.parent)
@@ -145,7 +146,7 @@ class NeuralParser(TrainableParser):
             encoder = ScratchEncoder(**self.encoder_config)
         else:
             try:
-                self.tokenizer, self._hf_tokenizer = load_hf_tokenizer(self.spec.name, o.max_len, o.word_alignment)
+                self.tokenizer, self._hf_tokenizer = load_hf_tokenizer(self.spec.name, o.max_len, alignment)
                 encoder = HFEncoder.pretrained(self.spec.name)
             except (OSError, ValueError) as exc:
                 raise InputError(f"cannot load Hugging Face encoder {self.spec.name!r}: {exc}") from None
@@ -275,7 +276,7 @@ class NeuralParser(TrainableParser):
         model = self.model
         model.eval()
         device = next(model.parameters()).device
-        offsets, words, encs = prepare(self.tokenizer, texts, locale)
+        offsets, _words, encs = prepare(self.tokenizer, texts, locale)
         out: list[Parse | None] = [None] * len(texts)
         k = min(self.options.top_k, len(self._intents))
         for idx in length_batches(encs, self.runtime_options.eval_batch_size):
@@ -356,7 +357,7 @@ class NeuralParser(TrainableParser):
             if enc["kind"] == "scratch":
                 parser.encoder_config = {k: v for k, v in enc.items() if k not in ("kind", "name")}
                 parser.tokenizer = load_scratch_tokenizer(path / TOKENIZER_FILE, parser.options.max_len, alignment)
-                encoder: torch.nn.Module = ScratchEncoder(**parser.encoder_config)
+                encoder: Encoder = ScratchEncoder(**parser.encoder_config)
             else:
                 parser.tokenizer, parser._hf_tokenizer = load_hf_tokenizer(
                     path / TOKENIZER_DIR, parser.options.max_len, alignment

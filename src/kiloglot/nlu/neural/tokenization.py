@@ -9,6 +9,7 @@ ja/zh) gets one position and predictions map 1:1 onto the official word segmenta
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -171,7 +172,7 @@ class WordTokenizer:
                     slot[m] = pos
         first = [f if f >= 0 else b for f, b in zip(first, fallback)]
         for _, members in runs[:kept]:  # a character no piece covers (not cut off) takes its left neighbour's
-            for a, b in zip(members, members[1:]):
+            for a, b in itertools.pairwise(members):
                 if first[b] < 0 and first[a] >= 0:
                     first[b] = first[a]
         return Encoded(list(ids), first)
@@ -185,21 +186,15 @@ class WordTokenizer:
 
 
 def scratch_tokenizer(texts: Iterable[str], vocab_size: int, max_len: int, alignment: str = "content") -> WordTokenizer:
-    tok = train_unigram(texts, vocab_size)
-    return WordTokenizer(tok, tok.token_to_id("[PAD]"), tok.token_to_id("[MASK]"), max_len, alignment)
+    return _scratch(train_unigram(texts, vocab_size), max_len, alignment)
 
 
 def load_scratch_tokenizer(path: Path, max_len: int, alignment: str = "content") -> WordTokenizer:
-    tok = Tokenizer.from_file(str(path))
-    return WordTokenizer(tok, tok.token_to_id("[PAD]"), tok.token_to_id("[MASK]"), max_len, alignment)
+    return _scratch(Tokenizer.from_file(str(path)), max_len, alignment)
 
 
-def load_hf_tokenizer(name_or_path: str | Path, max_len: int, alignment: str = "content"):  # type: ignore[no-untyped-def]
-    """Returns (WordTokenizer, the transformers tokenizer) for a Hugging Face name or folder."""
-    from transformers import AutoTokenizer
-
-    hf = AutoTokenizer.from_pretrained(str(name_or_path), use_fast=True)
-    if not getattr(hf, "is_fast", False):
-        raise ValueError(f"{name_or_path}: a fast (Rust) tokenizer is needed to align sub-words with words")
-    pad = hf.pad_token_id if hf.pad_token_id is not None else 0
-    return WordTokenizer(hf.backend_tokenizer, pad, hf.mask_token_id, max_len, alignment), hf
+def _scratch(tok: Tokenizer, max_len: int, alignment: str) -> WordTokenizer:
+    pad = tok.token_to_id("[PAD]")
+    if pad is None:
+        raise ValueError("the tokenizer has no [PAD] token: not a kiloglot scratch tokenizer")
+    return WordTokenizer(tok, pad, tok.token_to_id("[MASK]"), max_len, alignment)

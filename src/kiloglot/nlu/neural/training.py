@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 import numpy as np
 import torch
@@ -25,6 +25,14 @@ from kiloglot.nlu.neural.options import NeuralRuntime, TrainingOptions
 from kiloglot.nlu.neural.tokenization import Encoded
 
 log = logging.getLogger(__name__)
+
+
+class Freezable(Protocol):
+    """What the freezing options need of an encoder."""
+
+    def input_embeddings(self) -> nn.Module: ...
+
+    def lower_layers(self, n: int) -> list[nn.Module]: ...
 
 
 @dataclass
@@ -180,12 +188,13 @@ def train_loop(
     device = dist.device
     batch_loss = batch_loss or supervised_loss(pad_id)
     model.to(device)
+    encoder = cast(Freezable, getattr(model, "encoder"))  # noqa: B009 - every trained model has one
     if training.freeze_embeddings:
-        for p in model.encoder.input_embeddings().parameters():  # type: ignore[operator]
+        for p in encoder.input_embeddings().parameters():
             p.requires_grad = False
     if training.freeze_layers:
         try:
-            frozen = model.encoder.lower_layers(training.freeze_layers)  # type: ignore[operator]
+            frozen = encoder.lower_layers(training.freeze_layers)
         except ValueError as exc:
             raise InputError(f"freeze_layers={training.freeze_layers}: {exc}") from None
         for module in frozen:
@@ -197,7 +206,7 @@ def train_loop(
     no_decay = [p for p in params if p.ndim <= 1]
     opt = torch.optim.AdamW(
         [{"params": decay, "weight_decay": training.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=training.learning_rate,
+        lr=training.learning_rate or 0.0,  # resolved by the caller (default_learning_rate)
     )
     lengths = [len(i[0]) for i in items]
     per_rank = math.ceil(len(items) / training.batch_size) // dist.world

@@ -1,0 +1,38 @@
+"""The benchmark scripts' one entry point and one results writer, run for real on a small model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bench(*args: str, results: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BENCH_RESULTS_DIR": str(results)}
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks", *args], cwd=ROOT, capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+def test_the_entry_point_lists_every_script(tmp_path):
+    r = bench(results=tmp_path)
+    assert r.returncode == 0, r.stderr
+    scripts = {p.stem for p in (ROOT / "benchmarks").glob("*.py")} - {"__init__", "__main__", "results_io"}
+    listed = {line.split()[0] for line in r.stdout.splitlines() if line.startswith("  ")}
+    assert listed == scripts
+    bad = bench("no_such_benchmark", results=tmp_path)
+    assert bad.returncode == 2 and "unknown benchmark 'no_such_benchmark'" in bad.stderr
+
+
+def test_a_benchmark_writes_its_result_with_the_common_header(trained_model, tmp_path):
+    r = bench("score_model", "--model", str(trained_model), "--name", "smoke", "--locales", "sw-KE", results=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    result = json.loads((tmp_path / "smoke.json").read_text())
+    assert {"benchmark", "command", "date", "machine"} <= set(result) and result["benchmark"] == "score_model"
+    assert result["machine"]["cpu_count"] == os.cpu_count() and "score_model" in result["command"]
+    assert result["eval_locales"] == ["sw-KE"] and 0.3 < result["dev_mean"]["exact_match"] <= 1
+    assert (tmp_path / "smoke_dev.md").is_file()
