@@ -1,3 +1,3 @@
 """kiloglot: a massively multilingual virtual-assistant toolkit."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
