@@ -39,12 +39,12 @@ demo: install
 	$(BIN)/kiloglot parse $(MODEL) "wake me up at seven thirty tomorrow" --locale en-US
 	$(BIN)/kiloglot chat $(MODEL) --locale en-US --db sqlite:///runs/demo-assistant.db < scripts/demo_conversation.txt
 	@echo
-	@echo "Done: $(MODEL) parses $(LOCALES) locales; the dev report is runs/demo-dev.md. Try next:"
+	@echo "Done: $(MODEL) is trained ($(LOCALES) locales); its dev report is runs/demo-dev.md. Try next:"
 	@echo "  source $(VENV)/bin/activate"
-	@echo "  kiloglot parse $(MODEL) \"weck mich morgen um sieben\" --locale de-DE   # not trained: a clear error"
-	@echo "  kiloglot chat $(MODEL) --locale ja-JP"
-	@echo "  kiloglot serve $(MODEL)        # then open http://127.0.0.1:8000/"
-	@echo "  kiloglot --help                # every command; README.md has a five-minute tour"
+	@echo "  kiloglot parse $(MODEL) \"明日の朝7時に起こして\" --locale ja-JP"
+	@echo "  kiloglot chat $(MODEL) --locale ar-SA        # type to talk; Ctrl-D ends"
+	@echo "  kiloglot serve $(MODEL)                      # then open http://127.0.0.1:8000/"
+	@echo "  kiloglot --help                              # every command; README.md has a five-minute tour"
 
 # Starts a throwaway PostgreSQL server (and installs it and Chromium from Debian when missing) for the
 # integration tests; CI sets KILOGLOT_REQUIRE_SERVICES=1 so that they fail rather than skip without them.

@@ -98,3 +98,46 @@ def test_api_key_and_rate_limit(tmp_path):
         assert (
             r.status_code == 429 and r.json()["error"]["code"] == "rate_limited" and int(r.headers["retry-after"]) >= 1
         )
+
+
+@pytest.mark.slow
+def test_serve_with_two_workers_gives_each_its_configuration(trained_model, tmp_path):
+    """`kiloglot serve --workers 2`: the workers get the key, the database and the model as arguments."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from kiloglot.assistant import Store
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    cmd = [sys.executable, "-m", "kiloglot", "serve", str(trained_model), "--port", str(port), "--workers", "2",
+           "--db", db, "--api-key", "sekrit"]  # fmt: skip
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert server.poll() is None and time.time() < deadline, server.stderr.read() if server.stderr else ""
+            time.sleep(0.3)
+        body = {"texts": ["wake me up at seven"], "locale": "en-US"}
+        assert httpx.post(f"{base}/v1/parse", json=body).status_code == 401
+        for _ in range(6):  # several requests: both workers answer some of them
+            r = httpx.post(f"{base}/v1/parse", json=body, headers={"X-API-Key": "sekrit"})
+            assert r.status_code == 200 and r.json()["parses"][0]["intent"] == "alarm_set"
+        turn = {"text": "wake me up at seven am tomorrow", "locale": "en-US", "session_id": "w"}
+        assert httpx.post(f"{base}/v1/converse", json=turn, headers={"X-API-Key": "sekrit"}).status_code == 200
+    finally:
+        server.terminate()
+        server.wait(30)
+    assert Store(db).count_turns() == 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from kiloglot.errors import InputError
 
@@ -55,7 +56,7 @@ class EncoderOptions:
     max_len: int = 96
     dropout: float = 0.1
     # How words meet sub-words (WordTokenizer.alignment); None: default_word_alignment(encoder).
-    word_alignment: str | None = None
+    word_alignment: Literal["first", "content"] | None = None  # see Alignment
 
     def __post_init__(self) -> None:
         if self.word_alignment is not None and self.word_alignment not in ALIGNMENTS:
@@ -71,7 +72,7 @@ class NeuralOptions(EncoderOptions):
     """What a neural parser is: its encoder and heads."""
 
     # CRF chosen by measurement (docs/experiments.md: +1.5 EM, +3.3 slot F1 over softmax)
-    slot_decoder: str = "crf"
+    slot_decoder: Literal["crf", "softmax"] = "crf"
     top_k: int = 3  # intents reported per parse
 
     def __post_init__(self) -> None:
@@ -113,7 +114,7 @@ class NeuralRuntime:
     """Where and how a run uses the machine; not part of what a model is."""
 
     jobs: int | None = None  # torch threads (None: torch's default)
-    device: str = "auto"  # auto | cpu | cuda
+    device: Literal["auto", "cpu", "cuda"] = "auto"
     checkpoint_dir: str | None = None  # checkpoint every epoch here and resume from it
     eval_batch_size: int = 128  # utterances per inference batch
 
@@ -151,7 +152,10 @@ def default_learning_rate(spec: EncoderSpec, *, masked_lm: bool = False) -> floa
     return 5e-5
 
 
-def default_word_alignment(spec: EncoderSpec) -> str:
+Alignment = Literal["first", "content"]
+
+
+def default_word_alignment(spec: EncoderSpec) -> Alignment:
     """``content`` for a Hugging Face encoder: it has read ja/zh only as running text, and a bare "▁" piece
     tells it nothing (the en-US-trained me5-small model rescored with it, whole dev partition: exact match
     zh-CN 9.2 -> 41.2, ja-JP 9.2 -> 37.4, th-TH 29.0 -> 45.3, en-US 70.5 -> 70.4; BENCHMARKS.md).
