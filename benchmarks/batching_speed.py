@@ -23,7 +23,7 @@ from results_io import header, write_result
 from kiloglot.data import parse_locales, read_massive
 from kiloglot.learn.unlabeled import sample_per_locale
 from kiloglot.nlu import load
-from kiloglot.nlu.neural import decode, onnx_runtime, parser
+from kiloglot.nlu.neural import decode
 
 
 def throughput(model, by_locale: dict[str, list[str]], request: int) -> float:
@@ -34,10 +34,12 @@ def throughput(model, by_locale: dict[str, list[str]], request: int) -> float:
     return n / (time.perf_counter() - t0)
 
 
+_LENGTH_BATCHES = decode.length_batches
+
+
 def use_slack(slack: float) -> None:
-    """Point both neural runtimes at length_batches with this slack."""
-    batches = functools.partial(decode.length_batches, slack=slack)
-    onnx_runtime.length_batches = parser.length_batches = batches  # type: ignore[attr-defined]
+    """Point the neural runtimes' shared parsing loop at length_batches with this slack."""
+    decode.length_batches = functools.partial(_LENGTH_BATCHES, slack=slack)  # type: ignore[assignment]
 
 
 def main() -> int:

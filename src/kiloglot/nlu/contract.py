@@ -86,6 +86,27 @@ class Parser(ABC):
                 raise InputError(f"text #{i + 1} is not valid UTF-8 text") from None
 
 
+class StoredLabels:
+    """The label properties of a parser that keeps its locales, intents and slot labels as lists (mixed in
+    before ``Parser``: linear, neural, ONNX)."""
+
+    _locales: list[str]
+    _intents: list[str]
+    _slot_labels: list[str]
+
+    @property
+    def locales(self) -> list[str]:
+        return list(self._locales)
+
+    @property
+    def intents(self) -> list[str]:
+        return list(self._intents)
+
+    @property
+    def slot_labels(self) -> list[str]:
+        return list(self._slot_labels)
+
+
 class TrainableParser(Parser):
     """A parser that learns from labelled examples and saves itself as an artifact."""
 

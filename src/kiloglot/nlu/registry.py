@@ -155,11 +155,12 @@ def upgrade(path: str | Path, out: str | Path | None = None) -> Path:
     default in place, atomically). The parses stay the same: the model is read through the upgrade path
     and written by its current writer."""
     from kiloglot.nlu.contract import Saveable
+    from kiloglot.nlu.ensemble import EnsembleParser
 
     manifest = read_manifest(path)
     parser = load(path)
     if not isinstance(parser, Saveable):
         raise ModelError(f"{path}: parser kind {parser.kind!r} ({parser.runtime}) cannot be written again")
-    if hasattr(parser, "sources"):  # an ensemble: write its members again too, not hard links to old ones
-        parser.sources = [None] * len(parser.sources)
+    if isinstance(parser, EnsembleParser):  # write its members again too, not hard links to the old ones
+        parser.sources = [None] * len(parser.members)
     return parser.save(out if out is not None else path, metrics=manifest.get("metrics"))

@@ -257,7 +257,7 @@ def create_app(
     turns = Counter("kiloglot_turns_total", "dialogue turns by action", ["action", "locale"], registry=registry)
     parsed = Counter("kiloglot_parsed_utterances_total", "utterances parsed by /v1/parse", registry=registry)
     info = dict(model_info or {})
-    info.setdefault("kind", getattr(parser, "kind", type(parser).__name__))
+    info.setdefault("kind", parser.kind)
     info["locales"] = list(parser.locales)
 
     app = FastAPI(

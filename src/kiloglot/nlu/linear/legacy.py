@@ -13,7 +13,6 @@ upgrades the manifest, and names them here:
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +30,7 @@ from kiloglot.nlu.linear.storage import (
     READ_ERRORS,
     LocaleModel,
     intent_model,
-    load_compact_slots,
+    load_slots,
     read_strings,
     row_pointers,
 )
@@ -69,9 +68,6 @@ def load_locale_v1(d: Path, storage: dict[str, str]) -> LocaleModel:
                 weights = SparseWeights(z["indptr"], z["columns"], z["values"])
             else:
                 weights = z["weights"]
-        intent = intent_model(vocab, idf, weights, bias, meta)
-        if storage["slots"] == "crfsuite":
-            return LocaleModel(intent, SlotTagger(gzip.decompress((d / CRFSUITE_SLOTS).read_bytes())))
-        return LocaleModel(intent, load_compact_slots(d))
+        return LocaleModel(intent_model(vocab, idf, weights, bias, meta), load_slots(d, storage))
     except READ_ERRORS as exc:
         raise ModelError(f"model files in {d} are corrupt: {exc}") from None

@@ -30,7 +30,7 @@ from kiloglot.nlu.artifact import (
     require_files,
     write_artifact,
 )
-from kiloglot.nlu.contract import Progress, TrainableParser
+from kiloglot.nlu.contract import Progress, StoredLabels, TrainableParser
 from kiloglot.nlu.linear.features import intent_features, word_features
 from kiloglot.nlu.linear.intent import IntentModel
 from kiloglot.nlu.linear.legacy import load_locale_v1, locale_files_v1
@@ -40,7 +40,7 @@ from kiloglot.nlu.linear.storage import LocaleModel, load_locale, locale_files, 
 from kiloglot.nlu.parse import Parse, SlotValue
 
 
-class LinearParser(TrainableParser):
+class LinearParser(StoredLabels, TrainableParser):
     kind = "linear"
     runtime = "python"
 
@@ -62,18 +62,6 @@ class LinearParser(TrainableParser):
         self._slot_labels: list[str] = []
         self.data_fingerprint = ""
         self.train_seconds: dict[str, float] = {}
-
-    @property
-    def locales(self) -> list[str]:
-        return list(self._locales)
-
-    @property
-    def intents(self) -> list[str]:
-        return list(self._intents)
-
-    @property
-    def slot_labels(self) -> list[str]:
-        return list(self._slot_labels)
 
     @classmethod
     def option_groups(cls) -> dict[str, type]:

@@ -125,12 +125,16 @@ def load_locale(d: Path, storage: dict[str, str]) -> LocaleModel:
                 )
             else:
                 idf, weights = z["idf"].astype(np.float32), z["weights"]
-        intent = intent_model(vocab, idf, weights, bias, meta)
-        if storage["slots"] == "crfsuite":
-            return LocaleModel(intent, SlotTagger(gzip.decompress((d / CRFSUITE_SLOTS).read_bytes())))
-        return LocaleModel(intent, load_compact_slots(d))
+        return LocaleModel(intent_model(vocab, idf, weights, bias, meta), load_slots(d, storage))
     except READ_ERRORS as exc:
         raise ModelError(f"model files in {d} are corrupt: {exc}") from None
+
+
+def load_slots(d: Path, storage: dict[str, str]) -> SlotTagger | CompactTagger:
+    """A locale's slot tagger in the storage the manifest names (crfsuite's gzipped file, or int8)."""
+    if storage["slots"] == "crfsuite":
+        return SlotTagger(gzip.decompress((d / CRFSUITE_SLOTS).read_bytes()))
+    return load_compact_slots(d)
 
 
 def row_pointers(counts: np.ndarray) -> np.ndarray:

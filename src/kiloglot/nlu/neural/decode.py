@@ -5,7 +5,7 @@ Shared by the PyTorch runtime and the ONNX runtime so that both parse exactly al
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -110,3 +110,33 @@ def to_parse(
         tuple((intents[int(j)], float(probs[j])) for j in top),
         tuple(labels),
     )
+
+
+BatchRunner = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, Sequence[Sequence[int]]]]
+"""``run(input_ids, attention_mask, word_index) -> (intent probabilities, slot label ids per word)`` for one
+padded batch: what a runtime (PyTorch, onnxruntime) contributes to parsing."""
+
+
+def parse_batches(
+    tokenizer: Any,
+    texts: Sequence[str],
+    locale: str,
+    run: BatchRunner,
+    *,
+    batch_size: int,
+    intents: Sequence[str],
+    slot_labels: Sequence[str],
+    top_k: int,
+) -> list[Parse]:
+    """Parse ``texts`` in batches of similar length through ``run``, in input order: the one parsing loop
+    every neural runtime shares, so that they parse alike."""
+    offsets, _, encs = prepare(tokenizer, texts, locale)
+    out: list[Parse | None] = [None] * len(texts)
+    k = min(top_k, len(intents))
+    for idx in length_batches(encs, batch_size):
+        probs, slot_ids = run(*pad_batch([encs[i] for i in idx], tokenizer.pad_id))
+        for r, i in enumerate(idx):
+            out[i] = to_parse(
+                texts[i], locale, offsets[i], encs[i].first, probs[r], slot_ids[r], intents, slot_labels, k
+            )
+    return [p for p in out if p is not None]

@@ -26,12 +26,12 @@ from kiloglot.nlu.artifact import (
     require_files,
     write_artifact,
 )
-from kiloglot.nlu.contract import Parser
-from kiloglot.nlu.neural.decode import length_batches, pad_batch, prepare, softmax, to_parse, viterbi
+from kiloglot.nlu.contract import Parser, StoredLabels
+from kiloglot.nlu.neural.decode import parse_batches, softmax, viterbi
 from kiloglot.nlu.parse import Parse
 
 
-class OnnxNeuralParser(Parser):
+class OnnxNeuralParser(StoredLabels, Parser):
     """A neural model run by onnxruntime (CPU); parses exactly as the PyTorch runtime, up to numerics.
     Serving only: it is made by exporting a trained PyTorch model, so it is not a TrainableParser."""
 
@@ -74,46 +74,28 @@ class OnnxNeuralParser(Parser):
             else None
         )
 
-    @property
-    def locales(self) -> list[str]:
-        return list(self._locales)
-
-    @property
-    def intents(self) -> list[str]:
-        return list(self._intents)
-
-    @property
-    def slot_labels(self) -> list[str]:
-        return list(self._slot_labels)
-
     def supports(self, locale: str) -> bool:
         return locale in LOCALES  # like the PyTorch runtime: any MASSIVE locale
 
     def parse(self, texts: Sequence[str], locale: str) -> list[Parse]:
         self.check_request(texts, locale)
-        offsets, _, encs = prepare(self.tokenizer, texts, locale)
-        out: list[Parse | None] = [None] * len(texts)
-        k = min(int(self.config["top_k"]), len(self._intents))
-        for idx in length_batches(encs, int(self.config["eval_batch_size"])):
-            ids, mask, widx = pad_batch([encs[i] for i in idx], self.config["pad_id"])
-            intent_logits, slot_logits = self.session.run(
-                None, {"input_ids": ids, "attention_mask": mask, "word_index": widx}
-            )
-            probs = softmax(intent_logits.astype(np.float64))
-            slot_ids = viterbi(slot_logits, widx, *self.crf) if self.crf else slot_logits.argmax(-1)
-            for r, i in enumerate(idx):
-                out[i] = to_parse(
-                    texts[i],
-                    locale,
-                    offsets[i],
-                    encs[i].first,
-                    probs[r],
-                    slot_ids[r],
-                    self._intents,
-                    self._slot_labels,
-                    k,
-                )
-        return [p for p in out if p is not None]
+        return parse_batches(
+            self.tokenizer,
+            texts,
+            locale,
+            self._run,
+            batch_size=int(self.config["eval_batch_size"]),
+            intents=self._intents,
+            slot_labels=self._slot_labels,
+            top_k=int(self.config["top_k"]),
+        )
+
+    def _run(self, ids: np.ndarray, mask: np.ndarray, widx: np.ndarray) -> tuple[np.ndarray, Sequence[Sequence[int]]]:
+        intent_logits, slot_logits = self.session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "word_index": widx}
+        )
+        probs = softmax(intent_logits.astype(np.float64))
+        return probs, viterbi(slot_logits, widx, *self.crf) if self.crf else slot_logits.argmax(-1)
 
     def save(self, path: str | Path, *, metrics: dict[str, Any] | None = None) -> Path:
         """Copy the exported directory (atomically), with ``metrics`` if given; ONNX models are made by

@@ -31,8 +31,8 @@ from kiloglot.nlu.artifact import (
     write_artifact,
     write_json,
 )
-from kiloglot.nlu.contract import Progress, TrainableParser
-from kiloglot.nlu.neural.decode import length_batches, pad_batch, prepare, to_parse
+from kiloglot.nlu.contract import Progress, StoredLabels, TrainableParser
+from kiloglot.nlu.neural.decode import parse_batches
 from kiloglot.nlu.neural.encoders import Encoder, HFEncoder, ScratchEncoder, load_hf_tokenizer, scratch_config
 from kiloglot.nlu.neural.model import JointModel
 from kiloglot.nlu.neural.options import (
@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 GROUPS = {"model": NeuralOptions, "training": TrainingOptions, "runtime": NeuralRuntime}
 
 
-class NeuralParser(TrainableParser):
+class NeuralParser(StoredLabels, TrainableParser):
     kind = "neural"
     runtime = "pytorch"
 
@@ -92,18 +92,6 @@ class NeuralParser(TrainableParser):
         self.encoder_config: dict[str, Any] = {}
         self.reports: list[EpochReport] = []
         self.distillation: dict[str, Any] = {}  # temperature and hard weight when trained as a student
-
-    @property
-    def locales(self) -> list[str]:
-        return list(self._locales)
-
-    @property
-    def intents(self) -> list[str]:
-        return list(self._intents)
-
-    @property
-    def slot_labels(self) -> list[str]:
-        return list(self._slot_labels)
 
     @classmethod
     def option_groups(cls) -> dict[str, type]:
@@ -276,29 +264,23 @@ class NeuralParser(TrainableParser):
         model = self.model
         model.eval()
         device = next(model.parameters()).device
-        offsets, _words, encs = prepare(self.tokenizer, texts, locale)
-        out: list[Parse | None] = [None] * len(texts)
-        k = min(self.options.top_k, len(self._intents))
-        for idx in length_batches(encs, self.runtime_options.eval_batch_size):
-            ids, mask, widx = (
-                torch.from_numpy(a).to(device) for a in pad_batch([encs[i] for i in idx], self.tokenizer.pad_id)
-            )
-            intent_logits, slot_logits = model(ids, mask, widx)
+
+        def run(ids: np.ndarray, mask: np.ndarray, widx: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
+            ids_t, mask_t, widx_t = (torch.from_numpy(a).to(device) for a in (ids, mask, widx))
+            intent_logits, slot_logits = model(ids_t, mask_t, widx_t)
             probs = torch.softmax(intent_logits.float(), -1).cpu().numpy()
-            slot_ids = model.decode_slots(slot_logits, widx)
-            for r, i in enumerate(idx):
-                out[i] = to_parse(
-                    texts[i],
-                    locale,
-                    offsets[i],
-                    encs[i].first,
-                    probs[r],
-                    slot_ids[r],
-                    self._intents,
-                    self._slot_labels,
-                    k,
-                )
-        return [p for p in out if p is not None]
+            return probs, model.decode_slots(slot_logits, widx_t)
+
+        return parse_batches(
+            self.tokenizer,
+            texts,
+            locale,
+            run,
+            batch_size=self.runtime_options.eval_batch_size,
+            intents=self._intents,
+            slot_labels=self._slot_labels,
+            top_k=self.options.top_k,
+        )
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: str | Path, *, metrics: dict[str, Any] | None = None) -> Path:
