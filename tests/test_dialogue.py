@@ -30,6 +30,10 @@ def scripted() -> ScriptedParser:
     p.say("blah", "general_quirky", 0.05)
     p.say("hmm", "general_quirky", 0.2)
     p.say("cancel my alarm at 7:00", "alarm_remove", 0.95, time="7:00")
+    p.say("remind me about something", "calendar_set", 0.93)
+    p.say("what is 15 times 7", "qa_maths", 0.96)
+    p.say("dentist", "general_quirky", 0.3)
+    p.say("what's on my calendar tomorrow", "calendar_query", 0.94, date="tomorrow")
     return p
 
 
@@ -195,3 +199,20 @@ def test_dialogue_state_reads_what_earlier_versions_stored():
     assert state.to_dict() == stored
     assert "last_action" not in state.to_dict(internal=False)
     assert DialogueState.from_dict(None).to_dict() == {"turn": 0, "history": []}
+
+
+def test_a_confident_request_is_not_taken_as_the_answer_to_an_open_question(assistant):
+    """After "What should I call it?", "what is 15 times 7" is a new request, not an event's name."""
+    r = assistant.converse("q", "remind me about something", "en-US")
+    assert r.action == "ask" and r.state["pending"]["ask"] == "event_name"
+    r = assistant.converse("q", "what is 15 times 7")
+    assert r.action == "answer" and r.frame["intent"] == "qa_maths" and "105" in r.reply
+    assert "pending" not in r.state and assistant.store.get("q", "calendar", "events") is None
+    # the same holds for another intent of the same scenario
+    assistant.converse("q", "remind me about something")
+    r = assistant.converse("q", "what's on my calendar tomorrow")
+    assert r.frame["intent"] == "calendar_query" and assistant.store.get("q", "calendar", "events") is None
+    # an answer that is not a confident request of another intent still fills the slot
+    assistant.converse("q", "remind me about something")
+    r = assistant.converse("q", "dentist")
+    assert r.frame["intent"] == "calendar_set" and r.frame["slots"]["event_name"] == ["dentist"]

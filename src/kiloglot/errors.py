@@ -15,3 +15,7 @@ class ModelError(KiloglotError):
 
 class InputError(KiloglotError):
     """A user-supplied value (text, locale, option) is not acceptable."""
+
+
+class NotFound(KiloglotError):
+    """What was asked for does not exist, or is not the asker's (a session of another client)."""

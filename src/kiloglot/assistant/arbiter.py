@@ -65,6 +65,9 @@ class Arbiter:
     def skill_for(self, intent: str) -> Skill | None:
         return self.by_intent.get(intent)
 
+    def skill_of_scenario(self, scenario: str) -> Skill | None:
+        return next((s for s in self.skills if s.scenario == scenario), None)
+
     def route(self, parse: Parse) -> Route:
         skill = self.by_intent.get(parse.intent)
         alternatives = parse.alternatives or ((parse.intent, parse.confidence),)

@@ -27,11 +27,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from kiloglot.assistant.arbiter import Arbiter, ConfidencePolicy
 from kiloglot.assistant.nlg import Localizer
 from kiloglot.assistant.providers import Providers
-from kiloglot.assistant.skill import Frame, NotConfigured, Skill, SkillContext, SkillResult
+from kiloglot.assistant.skill import Frame, NotConfigured, Skill, SkillContext, SkillData, SkillResult
 from kiloglot.assistant.skills import default_skills
 from kiloglot.assistant.state import DialogueState, HistoryEntry, LastAction, PendingQuestion
 from kiloglot.assistant.store import Store
-from kiloglot.errors import InputError
+from kiloglot.errors import InputError, NotFound
 from kiloglot.nlu.contract import Parser
 from kiloglot.nlu.parse import Parse
 
@@ -107,34 +107,62 @@ class Assistant:
 
     # -- one turn ------------------------------------------------------------------------------
     def converse(
-        self, session_id: str, text: str, locale: str | None = None, timezone_name: str | None = None
+        self,
+        session_id: str,
+        text: str,
+        locale: str | None = None,
+        timezone_name: str | None = None,
+        *,
+        owner: str | None = None,
     ) -> TurnResult:
-        if not session_id or len(session_id) > 128:
-            raise InputError("session id: expected 1-128 characters")
-        if not isinstance(text, str) or not text.strip():
-            raise InputError("text: expected a non-empty utterance")
-        if len(text) > MAX_TEXT:
-            raise InputError(f"text: {len(text)} characters, expected at most {MAX_TEXT}")
-        row = self.store.load_session(session_id)
-        locale = locale or (row.locale if row else None)
+        """One turn. ``owner`` (a hash of the client, see ``store.client_hash``) binds a new session to its
+        client; a session bound to another client is not found."""
+        check_text("session id", session_id, 128)
+        check_text("text", text, MAX_TEXT)
+        peek = self.store.load_session(session_id)  # no lock: to parse before taking the session's lock
+        if peek is not None and peek.owner is not None and peek.owner != owner:
+            raise NotFound(f"no session {session_id!r} for this client")
+        locale = locale or (peek.locale if peek else None)
         if not locale:
             raise InputError(f"session {session_id!r} is new: a locale is needed (for example en-US)")
         self.parser.check_request([text], locale)
-        tz = resolve_timezone(timezone_name or (row.timezone if row else self.default_timezone))
-        state = DialogueState.from_dict(row.state if row else None)
-        state.turn += 1
+        tz = resolve_timezone(timezone_name or (peek.timezone if peek else self.default_timezone))
         parse = self.parser.parse([text], locale=locale)[0]
-        now = self.clock().astimezone(tz)
-        turn = _Turn(self, session_id, locale, Localizer(locale), now, text, parse, state)
-        result = turn.run()
-        state.history = [*state.history, HistoryEntry(state.turn, text, parse.intent, result.action, result.reply)]
-        state.history = state.history[-self.history :]
-        self.store.record_turn(
-            session_id, locale, tz.key, state.to_dict(), text, result.parse, result.action, result.reply,
-            writes=turn.writes,
-        )  # fmt: skip
+        with self.store.turn(session_id) as tx:  # no other turn of this session runs until it commits
+            row = tx.session()
+            state = DialogueState.from_dict(row.state if row else None)
+            state.turn += 1
+            now = self.clock().astimezone(tz)
+            turn = _Turn(self, session_id, locale, Localizer(locale), now, text, parse, state, tx)
+            result = turn.run()
+            entry = HistoryEntry(state.turn, text, parse.intent, result.action, result.reply)
+            state.history = [*state.history, entry][-self.history :]
+            tx.record(
+                turn=state.turn, locale=locale, tz=tz.key, state=state.to_dict(), text=text, parse=result.parse,
+                action=result.action, reply=result.reply, writes=turn.writes, owner=owner,
+            )  # fmt: skip
+            for (skill_name, key), value in turn.writes.items():
+                skill = self.arbiter.skill_of_scenario(skill_name)
+                items = skill.scheduled(key, value, locale) if skill else None
+                if items is not None:
+                    tx.schedule(skill_name, key, items)
         result.state = state.to_dict(internal=False)
         return result
+
+
+def check_text(what: str, value: object, limit: int) -> None:
+    """A text a client sends: a non-empty string of at most ``limit`` characters, with no NUL (which
+    PostgreSQL cannot store) and valid UTF-8."""
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{what}: expected a non-empty text")
+    if len(value) > limit:
+        raise InputError(f"{what}: {len(value)} characters, expected at most {limit}")
+    if "\x00" in value:
+        raise InputError(f"{what}: contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"{what}: not valid UTF-8 text") from None
 
 
 class _Turn:
@@ -150,9 +178,10 @@ class _Turn:
         text: str,
         parse: Parse,
         state: DialogueState,
+        data: SkillData,
     ) -> None:
         self.a, self.session_id, self.locale, self.loc, self.now = assistant, session_id, locale, loc, now
-        self.text, self.parse, self.state = text, parse, state
+        self.text, self.parse, self.state, self.data = text, parse, state, data
         self.words = _words(text)
         self.writes: dict[tuple[str, str], Any] = {}  # skill data to commit with the turn
         self.steps: tuple[Callable[[], TurnResult | None], ...] = (
@@ -214,8 +243,9 @@ class _Turn:
         return None
 
     def answer_pending_question(self) -> TurnResult | None:
-        """The answer to a question for a missing slot, unless the user moved on to a confident request
-        in another scenario (which then replaces the unanswered question)."""
+        """The answer to a question for a missing slot: the slot when the parse found it, else the whole
+        turn as free text, unless the turn is a confident request for another intent, which then replaces
+        the unanswered question."""
         pending, self.state.pending = self.state.pending, None
         if pending is None:
             return None
@@ -223,11 +253,13 @@ class _Turn:
         skill = self.a.arbiter.skill_for(frame.intent)
         spec = skill.intents.get(frame.intent) if skill else None
         filled = self.parse_slots(spec.slots if spec else None)
-        elsewhere = self.parse.scenario != frame.scenario and self.a.arbiter.route(self.parse).action == "answer"
-        if slot in filled or not elsewhere:
-            filled.setdefault(slot, [self.text.strip(_EDGE_PUNCT)])
-            return self.execute(frame.with_slots(filled))
-        return None
+        if slot not in filled:
+            # a free-text answer only when the turn does not look like a new request: a confident parse
+            # of another intent ("what is 15 times 7" after "What should I call it?") is one
+            if self.a.arbiter.route(self.parse).action == "answer" and self.parse.intent != frame.intent:
+                return None
+            filled[slot] = [self.text.strip(_EDGE_PUNCT)]
+        return self.execute(frame.with_slots(filled))
 
     def correct_last_action(self) -> TurnResult | None:
         """ "no, eight am" soon after an action: undo it and run it again with this turn's slots."""
@@ -288,7 +320,7 @@ class _Turn:
             self.locale,
             self.loc,
             self.now,
-            self.a.store,
+            self.data,
             self.a.providers,
             self.text,
             skill.scenario,

@@ -17,11 +17,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from kiloglot.assistant.nlg import Localizer
 from kiloglot.assistant.providers import Providers
-from kiloglot.assistant.store import Store
 
 
 @dataclass(frozen=True)
@@ -85,13 +84,19 @@ class NotConfigured(Exception):
         self.service = service
 
 
+class SkillData(Protocol):
+    """Where a skill's data is read from: the turn's transaction (or, outside a turn, the store)."""
+
+    def get(self, owner: str, skill: str, key: str, default: Any = None) -> Any: ...
+
+
 @dataclass
 class SkillContext:
     owner: str
     locale: str
     loc: Localizer
     now: datetime
-    store: Store
+    store: SkillData
     providers: Providers
     text: str = ""
     skill: str = ""
@@ -167,3 +172,8 @@ class Skill:
     def missing(self, frame: Frame) -> list[str]:
         spec = self.intents.get(frame.intent, IntentSpec())
         return [s for s in spec.required if not frame.get(s)]
+
+    def scheduled(self, key: str, value: Any, locale: str) -> list[dict[str, Any]] | None:
+        """What of this skill's data ``key`` must fire at a moment (``{"item", "kind", "label", "due"}``,
+        ``due`` a timezone-aware datetime), or None when the key holds nothing to schedule."""
+        return None

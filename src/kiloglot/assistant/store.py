@@ -1,36 +1,52 @@
 """Persistence through SQLAlchemy: a SQLite file by default, PostgreSQL (or any SQLAlchemy URL) by URL.
 
-Three tables:
-- ``kg_sessions``: one row per conversation: locale, time zone and the dialogue state (JSON);
-- ``kg_turns``: every turn (text, parse, action, reply): the interaction log self-learning reads;
-- ``kg_skill_data``: what skills keep per user (alarms, lists, the simulated home...), JSON per key.
+Tables:
+- ``kg_sessions``: one row per conversation: locale, time zone, the dialogue state (JSON), its owner;
+- ``kg_turns``: every turn (its number, text, parse, action, reply): the interaction log;
+- ``kg_skill_data``: what skills keep per user (alarms, lists, the simulated home...), JSON per key;
+- ``kg_schedule``: alarms, timers and reminders to fire, one row each, derived from skill data;
+- ``kg_notifications``: what fired, for the session to show (one per schedule row at most);
+- ``kg_leases``: which server process leads the scheduler.
+
+A turn is one transaction, serialised against every other turn of its session, across threads,
+processes and machines (``Store.turn``): PostgreSQL takes a transaction-level advisory lock on the
+session id, SQLite takes the database's write lock when the transaction begins (``BEGIN IMMEDIATE``).
+Without it, two workers could read the same state and skill data and both write them back, losing one
+turn's writes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
     Integer,
     String,
     Text,
+    UniqueConstraint,
     create_engine,
     delete,
     event,
     func,
+    inspect,
     select,
+    text,
 )
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from kiloglot.errors import InputError
@@ -48,12 +64,14 @@ class SessionRow(Base):
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    owner: Mapped[str | None] = mapped_column(String(64), nullable=True)  # hash of the client that made it
 
 
 class TurnRow(Base):
     __tablename__ = "kg_turns"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("kg_sessions.id", ondelete="CASCADE"), index=True)
+    turn: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the session's turn number
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     locale: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
@@ -72,19 +90,74 @@ class SkillDataRow(Base):
     value: Mapped[Any] = mapped_column(JSON)
 
 
+class ScheduleRow(Base):
+    """Something to fire at a moment: an alarm, a timer, a reminder."""
+
+    __tablename__ = "kg_schedule"
+    __table_args__ = (UniqueConstraint("owner", "skill", "key", "item"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(128), index=True)  # the session
+    skill: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    item: Mapped[str] = mapped_column(String(64))  # a stable id of the item in the skill's list
+    kind: Mapped[str] = mapped_column(String(16))  # alarm | timer | reminder
+    label: Mapped[str] = mapped_column(Text, default="")
+    due: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    fired: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class NotificationRow(Base):
+    """An event for a session to show: an alarm that rang, a timer that ended."""
+
+    __tablename__ = "kg_notifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(String(128), index=True)
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("kg_schedule.id"), unique=True, nullable=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class LeaseRow(Base):
+    __tablename__ = "kg_leases"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# Columns added after the first release, created in databases made before them (create_all makes
+# missing tables, not missing columns).
+_ADDED_COLUMNS = {"kg_sessions": {"owner": "VARCHAR(64)"}, "kg_turns": {"turn": "INTEGER"}}
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     # WAL: readers never wait for the writer; synchronous=NORMAL is durable across application crashes
     # (not power loss) and saves an fsync per commit; busy_timeout lets concurrent writers queue.
+    dbapi_connection.isolation_level = None  # transactions begin where _sqlite_begin says, not implicitly
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    """A transaction that writes takes SQLite's write lock at once (IMMEDIATE), so that two processes
+    never both read what the other is about to change; reads stay DEFERRED."""
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def client_hash(client: str) -> str:
+    """What a session stores of the client that made it (an API key): a hash, never the key."""
+    return hashlib.sha256(client.encode("utf-8")).hexdigest()[:32]
+
+
 class Store:
-    """Sessions, turns and skill data behind one SQLAlchemy engine."""
+    """Sessions, turns, skill data, schedule and notifications behind one SQLAlchemy engine."""
 
     def __init__(self, url: str) -> None:
         try:
@@ -96,103 +169,59 @@ class Store:
             ) from None
         if parsed.drivername == "postgresql":  # psycopg 3 is the driver we install
             parsed = parsed.set(drivername="postgresql+psycopg")
-        if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+        self.sqlite = parsed.drivername.startswith("sqlite")
+        if self.sqlite and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs: dict[str, Any] = {"pool_pre_ping": True}
-        if parsed.drivername.startswith("sqlite"):
+        if self.sqlite:
             kwargs["connect_args"] = {"check_same_thread": False}
         self.url = parsed
         self.engine: Engine = create_engine(parsed, **kwargs)
-        if parsed.drivername.startswith("sqlite"):
+        if self.sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         try:
             Base.metadata.create_all(self.engine)
+            self._add_missing_columns()
         except OperationalError as exc:
             raise InputError(
                 f"database {parsed.render_as_string(hide_password=True)}: cannot connect "
                 f"({str(exc.orig).strip().splitlines()[0]})"
             ) from None
         self._session = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite has one writer at a time and its busy handler sleeps in growing steps: queue writers
-        # on a lock instead, which keeps the tail latency of concurrent turns short.
+        # SQLite has one writer at a time and its busy handler sleeps in growing steps: threads of one
+        # process queue on a lock instead, which keeps the tail latency of concurrent turns short.
         self._write_lock: threading.Lock | contextlib.nullcontext[None] = (
-            threading.Lock() if parsed.drivername.startswith("sqlite") else contextlib.nullcontext()
+            threading.Lock() if self.sqlite else contextlib.nullcontext()
         )
+
+    def _add_missing_columns(self) -> None:
+        columns = {t: {c["name"] for c in inspect(self.engine).get_columns(t)} for t in _ADDED_COLUMNS}
+        with self.engine.begin() as conn:
+            for table, added in _ADDED_COLUMNS.items():
+                for name, sql_type in added.items():
+                    if name not in columns[table]:
+                        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}"))
 
     def describe(self) -> str:
         return self.url.render_as_string(hide_password=True)
 
-    # -- sessions ------------------------------------------------------------------------------
+    # -- turns ---------------------------------------------------------------------------------
+    @contextmanager
+    def turn(self, session_id: str) -> Iterator[TurnTransaction]:
+        """One turn of ``session_id``: everything read and written through the yielded transaction
+        commits together, and no other turn of the session runs in between."""
+        with self._write_lock, self.engine.connect() as conn:
+            if self.sqlite:
+                conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+            with Session(bind=conn, expire_on_commit=False) as s, s.begin():
+                if not self.sqlite:  # released when the transaction ends
+                    s.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(session_id, 0))))
+                yield TurnTransaction(s, session_id)
+
     def load_session(self, session_id: str) -> SessionRow | None:
         with self._session() as s:
             return s.get(SessionRow, session_id)
-
-    def record_turn(
-        self,
-        session_id: str,
-        locale: str,
-        tz: str,
-        state: dict[str, Any],
-        text: str,
-        parse: dict[str, Any],
-        action: str,
-        reply: str,
-        writes: dict[tuple[str, str], Any] | None = None,
-    ) -> None:
-        """Skill data, session state and the turn's log in one transaction: all happen or none."""
-        now = datetime.now(UTC)
-        state = json.loads(json.dumps(state))
-        writes = {k: json.loads(json.dumps(v)) for k, v in (writes or {}).items()}
-        for attempt in (1, 2):
-            try:
-                with self._write_lock, self._session.begin() as s:
-                    self._write_turn(s, session_id, locale, tz, state, text, parse, action, reply, writes, now)
-                return
-            except IntegrityError:
-                # another process created the session (or a skill row) between our read and our insert:
-                # the transaction rolled back whole; once more, now as an update
-                if attempt == 2:
-                    raise
-
-    @staticmethod
-    def _write_turn(
-        s: Session,
-        session_id: str,
-        locale: str,
-        tz: str,
-        state: dict[str, Any],
-        text: str,
-        parse: dict[str, Any],
-        action: str,
-        reply: str,
-        writes: dict[tuple[str, str], Any],
-        now: datetime,
-    ) -> None:
-        for (skill, key), value in writes.items():
-            data = s.get(SkillDataRow, (session_id, skill, key))
-            if data is None:
-                s.add(SkillDataRow(owner=session_id, skill=skill, key=key, value=value))
-            else:
-                data.value = value
-        row = s.get(SessionRow, session_id)
-        if row is None:
-            s.add(SessionRow(id=session_id, locale=locale, timezone=tz, state=state, created=now, updated=now))
-            s.flush()
-        else:
-            row.locale, row.timezone, row.state, row.updated = locale, tz, state, now
-        s.add(
-            TurnRow(
-                session_id=session_id,
-                at=now,
-                locale=locale,
-                text=text,
-                intent=parse.get("intent", ""),
-                confidence=float(parse.get("confidence", 0.0)),
-                parse=parse,
-                action=action,
-                reply=reply,
-            )
-        )
 
     def turns(self, session_id: str, limit: int = 50) -> list[TurnRow]:
         with self._session() as s:
@@ -207,6 +236,8 @@ class Store:
 
     def forget(self, session_id: str) -> None:
         with self._write_lock, self._session.begin() as s:
+            s.execute(delete(NotificationRow).where(NotificationRow.session_id == session_id))
+            s.execute(delete(ScheduleRow).where(ScheduleRow.owner == session_id))
             s.execute(delete(TurnRow).where(TurnRow.session_id == session_id))
             s.execute(delete(SkillDataRow).where(SkillDataRow.owner == session_id))
             s.execute(delete(SessionRow).where(SessionRow.id == session_id))
@@ -226,5 +257,104 @@ class Store:
             else:
                 row.value = value
 
+    # -- notifications -------------------------------------------------------------------------
+    def notifications(self, session_id: str, after: int = 0, limit: int = 50) -> list[NotificationRow]:
+        """What fired for the session, oldest first, with ids above ``after``."""
+        with self._session() as s:
+            rows = s.scalars(
+                select(NotificationRow)
+                .where(NotificationRow.session_id == session_id, NotificationRow.id > after)
+                .order_by(NotificationRow.id)
+                .limit(limit)
+            ).all()
+        return list(rows)
+
     def close(self) -> None:
         self.engine.dispose()
+
+
+class TurnTransaction:
+    """Reads and writes of one turn, inside its serialised transaction."""
+
+    def __init__(self, s: Session, session_id: str) -> None:
+        self.s, self.session_id = s, session_id
+
+    def session(self) -> SessionRow | None:
+        return self.s.get(SessionRow, self.session_id)
+
+    def get(self, owner: str, skill: str, key: str, default: Any = None) -> Any:
+        row = self.s.get(SkillDataRow, (owner, skill, key))
+        return default if row is None or row.value is None else row.value
+
+    def record(
+        self,
+        *,
+        turn: int,
+        locale: str,
+        tz: str,
+        state: dict[str, Any],
+        text: str,
+        parse: dict[str, Any],
+        action: str,
+        reply: str,
+        writes: dict[tuple[str, str], Any] | None = None,
+        owner: str | None = None,
+    ) -> None:
+        """Skill data, session state and the turn's log, committed with the transaction: all or none."""
+        now = datetime.now(UTC)
+        state = json.loads(json.dumps(state))
+        for (skill, key), value in (writes or {}).items():
+            value = json.loads(json.dumps(value))
+            data = self.s.get(SkillDataRow, (self.session_id, skill, key))
+            if data is None:
+                self.s.add(SkillDataRow(owner=self.session_id, skill=skill, key=key, value=value))
+            else:
+                data.value = value
+        row = self.session()
+        if row is None:
+            row = SessionRow(id=self.session_id, locale=locale, timezone=tz, state=state, created=now, updated=now)
+            row.owner = owner
+            self.s.add(row)
+            self.s.flush()
+        else:
+            row.locale, row.timezone, row.state, row.updated = locale, tz, state, now
+        self.s.add(
+            TurnRow(
+                session_id=self.session_id,
+                turn=turn,
+                at=now,
+                locale=locale,
+                text=text,
+                intent=parse.get("intent", ""),
+                confidence=float(parse.get("confidence", 0.0)),
+                parse=parse,
+                action=action,
+                reply=reply,
+            )
+        )
+
+    def schedule(self, skill: str, key: str, items: list[dict[str, Any]]) -> None:
+        """Make ``kg_schedule`` hold exactly ``items`` for this skill key (``{"item", "kind", "label",
+        "due"}``), keeping what already fired: what a skill's list says is what will ring."""
+        rows = {
+            r.item: r
+            for r in self.s.scalars(
+                select(ScheduleRow).where(
+                    ScheduleRow.owner == self.session_id, ScheduleRow.skill == skill, ScheduleRow.key == key
+                )
+            )
+        }
+        wanted = {i["item"]: i for i in items}
+        for item, row in rows.items():
+            if item not in wanted and row.fired is None:
+                self.s.delete(row)
+        for item, i in wanted.items():
+            existing = rows.get(item)
+            if existing is None:
+                due, label = i["due"], i.get("label", "")
+                new = ScheduleRow(
+                    owner=self.session_id, skill=skill, key=key, item=item, kind=i["kind"], label=label, due=due
+                )
+                self.s.add(new)
+            elif existing.fired is None:
+                existing.kind, existing.label, existing.due = i["kind"], i.get("label", ""), i["due"]

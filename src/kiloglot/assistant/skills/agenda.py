@@ -7,6 +7,7 @@ from typing import Any
 
 from kiloglot.assistant.skill import Frame, Skill, SkillContext, SkillResult, handles
 from kiloglot.assistant.skills._common import show_when, when
+from kiloglot.assistant.skills.timers import schedule_items
 
 Event = dict[str, Any]
 
@@ -79,3 +80,7 @@ class CalendarSkill(Skill):
         if e["at"]:
             return f"{e['name']} ({show_when(datetime.fromisoformat(e['at']).astimezone(ctx.now.tzinfo), ctx)})"
         return f"{e['name']} ({ctx.loc.date(date.fromisoformat(e['day']), 'medium')})"
+
+    def scheduled(self, key: str, value: Any, locale: str) -> list[dict[str, Any]] | None:
+        """An event with a time is a reminder at that time."""
+        return schedule_items(value or [], lambda e: "reminder") if key == "events" else None

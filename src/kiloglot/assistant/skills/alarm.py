@@ -7,7 +7,7 @@ from typing import Any
 
 from kiloglot.assistant.skill import Frame, Skill, SkillContext, SkillResult, handles
 from kiloglot.assistant.skills._common import duration, show_when, when
-from kiloglot.assistant.skills.timers import start_timer
+from kiloglot.assistant.skills.timers import schedule_items, start_timer
 
 WHEN = ("date", "time", "timeofday")
 
@@ -60,3 +60,8 @@ class AlarmSkill(Skill):
         ctx.save("alarms", [a for a in alarms if a not in gone])
         at = datetime.fromisoformat(gone[0]["at"]).astimezone(ctx.now.tzinfo)
         return SkillResult("alarm_removed", {"when": show_when(at, ctx)}, {"removed": gone})
+
+    def scheduled(self, key: str, value: Any, locale: str) -> list[dict[str, Any]] | None:
+        if key != "alarms":
+            return None
+        return schedule_items(value or [], lambda a: "timer" if a.get("timer") else "alarm")

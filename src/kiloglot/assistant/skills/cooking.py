@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kiloglot.assistant.skill import Frame, Skill, SkillContext, SkillResult, handles
 from kiloglot.assistant.skills._service import ask_provider
-from kiloglot.assistant.skills.timers import start_timer
+from kiloglot.assistant.skills.timers import schedule_items, start_timer
 from kiloglot.assistant.values import read_duration
 
 
@@ -19,3 +21,6 @@ class CookingSkill(Skill):
         if secs:
             return start_timer(ctx, "timers", secs, food=frame.get("food_type"))
         return ask_provider("recipes", frame, ctx)
+
+    def scheduled(self, key: str, value: Any, locale: str) -> list[dict[str, Any]] | None:
+        return schedule_items(value or [], lambda t: "timer") if key == "timers" else None
