@@ -125,7 +125,7 @@ def test_installed_command_prints_no_traceback(tmp_path):
 def test_chat_holds_a_conversation_and_switches_language(trained_model, tmp_path):
     script = (
         "wake me up at seven am tomorrow\nwhat alarms do i have\ncancel that\n"
-        "/locale ja-JP\n明日の朝7時に起こして\n/locale xx-XX\n"
+        "/locale xx-XX\n/locale de-DE\n/locale ja-jp\n明日の朝7時に起こして\n"
     )
     r = runner.invoke(
         app, ["chat", str(trained_model), "--locale", "en-US", "--db", f"sqlite:///{tmp_path / 'c.db'}"], input=script
@@ -134,8 +134,61 @@ def test_chat_holds_a_conversation_and_switches_language(trained_model, tmp_path
     assert "> wake me up at seven am tomorrow" in lines
     assert any(line.startswith("Alarm set for") and "7:00" in line for line in lines), r.output
     assert "OK, I've cancelled that." in lines
+    # a bad /locale is a clear error, and the conversation goes on
+    assert "unknown locale 'xx-XX'" in r.output
+    assert "locale 'de-DE': this model reads en-US, ja-JP, sw-KE" in r.output  # the model lacks it
+    assert "locale: ja-JP" in r.output  # any case
     assert any("アラームを設定しました" in line for line in lines), r.output
-    assert r.exit_code == 1 and "unknown locale 'xx-XX'" in r.output  # a bad /locale is a clear error
+    assert r.exit_code == 0, r.output
+
+
+def test_chat_refuses_to_start_in_a_locale_the_model_lacks(trained_model, tmp_path):
+    r = runner.invoke(app, ["chat", str(trained_model), "--locale", "de-DE", "--db", f"sqlite:///{tmp_path / 'c.db'}"])
+    assert r.exit_code == 1 and "this model reads en-US, ja-JP, sw-KE" in r.output
+
+
+def test_chat_prints_what_fires_for_its_session(tmp_path, capsys):
+    import threading
+    from datetime import timedelta
+
+    from assistant_helpers import NOW, ScriptedParser
+
+    from kiloglot.assistant import Assistant, Store
+    from kiloglot.assistant.scheduler import Scheduler
+    from kiloglot.cli.chat import ring
+
+    parser = ScriptedParser(["en-US"])
+    parser.say("set a timer for 10 minutes", "alarm_set", 0.97, time="10 minutes")
+    store = Store(f"sqlite:///{tmp_path / 'c.db'}")
+    Assistant(parser, store, clock=lambda: NOW).converse("s1", "set a timer for 10 minutes", "en-US")
+    stop = threading.Event()
+    watcher = threading.Thread(target=ring, args=(store, "s1", stop, 0.02))
+    watcher.start()
+    try:
+        assert Scheduler(store, clock=lambda: NOW + timedelta(minutes=10, seconds=1)).fire_due()
+        printed = ""
+        for _ in range(200):
+            printed += capsys.readouterr().out
+            if printed or stop.wait(0.02):
+                break
+    finally:
+        stop.set()
+        watcher.join()
+    assert printed.strip() == "* Your timer is done."
+
+
+def test_serve_says_it_serves_only_once_the_port_is_its_own(trained_model, tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = runner.invoke(
+            app, ["serve", str(trained_model), "--port", str(port), "--db", f"sqlite:///{tmp_path / 's.db'}"]
+        )
+    assert r.exit_code == 1 and f"cannot listen on 127.0.0.1:{port}" in r.output, r.output
+    assert "serving" not in r.output  # no banner for a server that never listened
 
 
 def test_serve_rejects_a_missing_model(tmp_path):

@@ -82,3 +82,83 @@ def test_chat_page_shows_reply_and_parse_in_two_languages(server, tmp_path):
         finally:
             browser.close()
     assert (shots / "web_chat.png").stat().st_size > 10_000
+
+
+@pytest.fixture()
+def keyed_server(trained_model, tmp_path):
+    import uvicorn
+
+    from kiloglot.nlu import load
+    from kiloglot.server import ServerConfig, create_app
+
+    db = f"sqlite:///{tmp_path / 'web.db'}"
+    config = ServerConfig(database=db, api_keys=("page-key",), scheduler=False, scheduler_interval=0.2)
+    app = create_app(load(trained_model), config, clock=lambda: NOW)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not srv.started:
+        assert time.time() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", db
+    srv.should_exit = True
+    thread.join(10)
+
+
+def test_page_keeps_key_out_of_urls_speaks_the_language_keeps_the_chat_and_rings(keyed_server):
+    from datetime import UTC, datetime
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from kiloglot.assistant import Store
+    from kiloglot.assistant.scheduler import Scheduler
+
+    base, db = keyed_server
+    assert CHROMIUM, "chromium is required (KILOGLOT_REQUIRE_SERVICES=1) but not installed"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        try:
+            page = browser.new_page(locale="en-US", timezone_id="Europe/Berlin")
+            page.goto(base + "/?key=page-key")  # a key in the URL is not read
+            expect(page.locator("#status")).to_contain_text("API key")
+            page.fill("#apikey", "page-key")
+            page.dispatch_event("#apikey", "change")
+            expect(page.locator("#status")).to_contain_text("model: linear, 3 locale(s)")
+            assert page.evaluate("sessionStorage.getItem('kiloglot-key')") == "page-key"
+            page.fill("#text", "wake me up at seven am tomorrow")
+            page.press("#text", "Enter")
+            expect(page.locator("#log li").nth(0).locator(".bot")).to_contain_text("Alarm set")
+
+            page.select_option("#locale", "ja-JP")  # the page's own words follow the language
+            expect(page.locator("#send")).to_have_text("送信")
+            expect(page.locator("[data-word=language]")).to_have_text("言語")
+            expect(page.locator("#status")).to_contain_text("モデル")
+
+            page.fill("#text", "あ" * 5 + "x" * 300)  # one unbroken word stays inside its bubble
+            page.press("#text", "Enter")
+            bubble = page.locator("#log li").nth(1).locator(".user")
+            expect(bubble).to_be_visible()
+            widths = bubble.evaluate("e => [e.scrollWidth, e.clientWidth, document.documentElement.scrollWidth, innerWidth]")
+            assert widths[0] <= widths[1] and widths[2] <= widths[3], widths
+
+            page.reload()  # the conversation and the language survive a reload
+            expect(page.locator("#log li")).to_have_count(2)
+            expect(page.locator("#send")).to_have_text("送信")
+            assert page.locator("#locale").input_value() == "ja-JP"
+
+            # the alarm (07:00 Berlin on 25 November = 06:00 UTC) fires: the page shows it as it happens
+            Scheduler(Store(db), clock=lambda: datetime(2026, 11, 25, 6, 0, 5, tzinfo=UTC)).fire_due()
+            note = page.locator("#log li.note")
+            expect(note).to_have_count(1, timeout=10_000)
+            expect(note).to_contain_text("7:00")
+            page.reload()  # once shown, a reload does not show it twice
+            expect(page.locator("#log li.note")).to_have_count(1)
+            page.wait_for_timeout(800)
+            expect(page.locator("#log li.note")).to_have_count(1)
+            assert "page-key" not in page.url
+        finally:
+            browser.close()

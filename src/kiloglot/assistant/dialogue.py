@@ -311,10 +311,6 @@ class _Turn:
         skill = self.a.arbiter.skill_for(frame.intent)
         if skill is None:
             return self.reply("fallback", "fallback", frame)
-        missing = skill.missing(frame)
-        if missing:
-            self.state.pending = PendingQuestion(frame, missing[0])
-            return self.ask(missing[0], frame)
         ctx = SkillContext(
             self.session_id,
             self.locale,
@@ -326,6 +322,11 @@ class _Turn:
             skill.scenario,
             writes=self.writes,
         )
+        frame = skill.complete(frame, ctx)
+        missing = skill.missing(frame)
+        if missing:
+            self.state.pending = PendingQuestion(frame, missing[0])
+            return self.ask(missing[0], frame)
         try:
             result: SkillResult = skill.handle(frame, ctx)
         except NotConfigured as exc:

@@ -77,6 +77,15 @@ def has_catalogue(locale: str) -> bool:
     return bool(_catalogue(locale))
 
 
+def page_strings(locale: str) -> dict[str, str]:
+    """The chat page's own words (labels, buttons) in ``locale``'s language, English where it has none."""
+    language = locale.split("-")[0].lower()
+    match = next((r for r in REPLY_LOCALES if r.lower() == locale.lower()), None) or next(
+        (r for r in REPLY_LOCALES if r.split("-")[0] == language), FALLBACK
+    )
+    return {**_catalogue(FALLBACK).get("page", {}), **_catalogue(match).get("page", {})}
+
+
 @cache
 def babel_locale(locale: str) -> Locale:
     try:

@@ -169,6 +169,11 @@ class Skill:
         handler: Callable[[Frame, SkillContext], SkillResult] = getattr(self, name)
         return handler(frame, ctx)
 
+    def complete(self, frame: Frame, ctx: SkillContext) -> Frame:
+        """The frame with what the parser mis-tagged set right before required slots are checked (a time
+        tagged as another slot); by default the frame as it is."""
+        return frame
+
     def missing(self, frame: Frame) -> list[str]:
         spec = self.intents.get(frame.intent, IntentSpec())
         return [s for s in spec.required if not frame.get(s)]

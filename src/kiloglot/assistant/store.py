@@ -344,7 +344,8 @@ class TurnTransaction:
                 )
             )
         }
-        wanted = {i["item"]: i for i in items}
+        # in UTC: SQLite keeps no offset, and comparisons must compare like with like
+        wanted = {i["item"]: {**i, "due": i["due"].astimezone(UTC)} for i in items}
         for item, row in rows.items():
             if item not in wanted and row.fired is None:
                 self.s.delete(row)

@@ -1,17 +1,42 @@
-"""``kiloglot chat``: talk to the assistant in the terminal."""
+"""``kiloglot chat``: talk to the assistant in the terminal; alarms, timers and reminders ring in it."""
 
 from __future__ import annotations
 
+import secrets
 import sys
-import uuid
+import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kiloglot.cli.common import DbOpt, TzOpt, err, friendly, out, settings
 from kiloglot.data import locale_info
 from kiloglot.errors import InputError
+
+if TYPE_CHECKING:
+    from kiloglot.assistant import Assistant, Store
+    from kiloglot.nlu.contract import Parser
+
+
+def checked_locale(locale: str, parser: Parser) -> str:
+    """The MASSIVE code of ``locale`` (any case) when the model reads it, else an error naming both."""
+    code = locale_info(locale).locale
+    if not parser.supports(code):
+        raise InputError(f"locale {locale!r}: this model reads {', '.join(parser.locales)}")
+    return code
+
+
+def ring(store: Store, session_id: str, stop: threading.Event, interval: float = 1.0) -> None:
+    """Print what fires for the session from now on (a line each), until ``stop``."""
+    seen = max((n.id for n in store.notifications(session_id, 0, limit=10_000)), default=0)
+    while not stop.wait(interval):
+        try:
+            for note in store.notifications(session_id, seen):
+                seen = note.id
+                out.print(f"[bold yellow]* {note.message}[/]", highlight=False)
+        except Exception as exc:  # the database went away: say so once a tick, keep the chat going
+            err.print(f"[red]notifications unavailable: {exc}[/]", highlight=False)
 
 
 @friendly
@@ -22,22 +47,46 @@ def chat(
     db: DbOpt = None,
     timezone: TzOpt = "UTC",
     show_parse: Annotated[bool, typer.Option("--parse/--no-parse", help="show intent, confidence and slots")] = True,
+    scheduler: Annotated[
+        bool, typer.Option("--scheduler/--no-scheduler", help="fire alarms, timers and reminders in this process")
+    ] = True,
 ) -> None:
-    """Talk to the assistant in the terminal; '/locale xx-YY' switches language, '/quit' or Ctrl-D ends."""
+    """Talk to the assistant in the terminal; '/locale xx-YY' switches language, '/quit' or Ctrl-D ends.
+
+    Alarms, timers and reminders set in the chat ring as a line when due (one process leads the firing
+    when several share the database, e.g. a running `kiloglot serve`).
+    """
     from kiloglot.assistant import Assistant, Providers, Store
+    from kiloglot.assistant.scheduler import Scheduler
     from kiloglot.nlu import load
 
     locale_info(locale)
     s = settings()
-    assistant = Assistant(
-        load(model_dir),
-        Store(db or s.database_url()),
-        providers=Providers.offline(s.maildir, s.media),
-        default_timezone=timezone,
-    )
-    session_id = session or uuid.uuid4().hex[:12]
+    parser = load(model_dir)
+    locale = checked_locale(locale, parser)
+    store = Store(db or s.database_url())
+    assistant = Assistant(parser, store, providers=Providers.offline(s.maildir, s.media), default_timezone=timezone)
+    session_id = session or secrets.token_hex(16)  # 128 bits, like the server's
+    stop = threading.Event()
+    watcher = threading.Thread(target=ring, args=(store, session_id, stop), name="kiloglot-ring", daemon=True)
+    watcher.start()
+    firing = Scheduler(store) if scheduler else None
+    if firing is not None:
+        firing.start()
     err.print(f"session {session_id}, {locale}; /locale xx-YY to switch language, /quit to end")
     interactive = sys.stdin.isatty()
+    try:
+        converse_loop(assistant, session_id, locale, timezone, interactive=interactive, show_parse=show_parse)
+    finally:
+        stop.set()
+        if firing is not None:
+            firing.stop()
+        watcher.join(2)
+
+
+def converse_loop(
+    assistant: Assistant, session_id: str, locale: str, timezone: str, *, interactive: bool, show_parse: bool
+) -> None:
     while True:
         try:
             line = input("> " if interactive else "")
@@ -48,13 +97,17 @@ def chat(
             continue
         if line in ("/quit", "/exit"):
             break
-        if line.startswith("/locale"):
-            locale = line.split(maxsplit=1)[1] if " " in line else locale
-            locale_info(locale)
-            out.print(f"[dim]locale: {locale}[/]")
-            continue
         if not interactive:
             out.print(f"> {line}", highlight=False)
+        if line.startswith("/locale"):
+            wanted = line.partition(" ")[2].strip()
+            try:
+                locale = checked_locale(wanted, assistant.parser) if wanted else locale
+            except InputError as exc:  # a typo must not end the conversation
+                err.print(f"[bold red]error:[/] {exc}", highlight=False)
+                continue
+            out.print(f"[dim]locale: {locale}[/]")
+            continue
         try:
             result = assistant.converse(session_id, line, locale, timezone)
         except InputError as exc:

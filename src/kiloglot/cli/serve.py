@@ -17,9 +17,11 @@ def serve(
     port: Annotated[int, typer.Option("--port")] = 8000,
     db: DbOpt = None,
     api_key: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
-            "--api-key", help="require this key (X-API-Key or Bearer) on the API (default: $KILOGLOT_API_KEY)"
+            "--api-key",
+            help="require this key (X-API-Key or Bearer) on the API; repeat for one key per client, whose "
+            "sessions only it can read (default: $KILOGLOT_API_KEY, comma-separated)",
         ),
     ] = None,
     rate_limit: Annotated[int, typer.Option("--rate-limit", help="requests per minute per client; 0 = none")] = 0,
@@ -38,7 +40,7 @@ def serve(
 
     config = ServerConfig(
         database=db or settings().database_url(),
-        api_key=api_key or settings().api_key,
+        api_keys=tuple(k.strip() for k in (api_key or (settings().api_key or "").split(",")) if k.strip()),
         rate_limit_per_minute=rate_limit,
         max_body_bytes=max_body,
         default_timezone=timezone,
@@ -47,5 +49,8 @@ def serve(
     )
     processes = f" with {workers} processes" if workers > 1 else ""
     state = make_url(config.database).render_as_string(hide_password=True)
-    err.print(f"serving {model_dir} on http://{host}:{port}/{processes} (API docs: /docs; state: {state})")
-    run_server(model_dir, config, host=host, port=port, workers=workers, log_level=log_level)
+
+    def banner() -> None:
+        err.print(f"serving {model_dir} on http://{host}:{port}/{processes} (API docs: /docs; state: {state})")
+
+    run_server(model_dir, config, host=host, port=port, workers=workers, log_level=log_level, on_bound=banner)

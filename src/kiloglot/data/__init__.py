@@ -2,7 +2,15 @@
 
 from kiloglot.data.codec import AnnotationError, SlotCodec, spans_from_word_labels
 from kiloglot.data.example import OUTSIDE, Example, Span
-from kiloglot.data.locales import ALL_LOCALES, DEFAULT_LOCALES, LOCALES, LocaleInfo, locale_info, parse_locales
+from kiloglot.data.locales import (
+    ALL_LOCALES,
+    DEFAULT_LOCALES,
+    LOCALES,
+    LocaleInfo,
+    locale_info,
+    normalize_locale,
+    parse_locales,
+)
 from kiloglot.data.massive import MassiveReader, read_massive, resolve_massive_source, use_massive_source
 from kiloglot.data.segmentation import segment, splits_characters, word_offsets
 from kiloglot.data.summary import CorpusSummary, summarize
@@ -20,6 +28,7 @@ __all__ = [
     "SlotCodec",
     "Span",
     "locale_info",
+    "normalize_locale",
     "parse_locales",
     "read_massive",
     "resolve_massive_source",

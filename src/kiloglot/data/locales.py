@@ -85,9 +85,18 @@ ALL_LOCALES: tuple[str, ...] = tuple(sorted(LOCALES))
 DEFAULT_LOCALES: tuple[str, ...] = ("en-US", "ru-RU", "ar-SA", "hi-IN", "ja-JP", "th-TH", "sw-KE")
 
 
+_BY_FOLDED = {code.casefold(): code for code in LOCALES}
+
+
+def normalize_locale(locale: str) -> str:
+    """``en-us``, ``EN_US`` -> ``en-US``: the MASSIVE code, whatever the case or separator; anything else
+    is returned as it is (for an error that names it)."""
+    return _BY_FOLDED.get(locale.strip().replace("_", "-").casefold(), locale)
+
+
 def locale_info(locale: str) -> LocaleInfo:
     try:
-        return LOCALES[locale]
+        return LOCALES[normalize_locale(locale)]
     except KeyError:
         raise InputError(
             f"unknown locale {locale!r}: expected one of the 52 MASSIVE locales such as en-US, de-DE, ja-JP"
@@ -110,7 +119,7 @@ def parse_locales(
         return list(default)
     seen: list[str] = []
     for item in items:
-        locale_info(item)
-        if item not in seen:
-            seen.append(item)
+        code = locale_info(item).locale
+        if code not in seen:
+            seen.append(code)
     return seen

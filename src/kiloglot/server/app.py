@@ -2,72 +2,96 @@
 
 - ``POST /v1/parse``: stateless, batched parsing;
 - ``POST /v1/converse``: one dialogue turn (session id in; reply, parse and state out);
-- ``GET /v1/models``, ``/healthz``, ``/metrics`` (Prometheus), ``/docs`` (OpenAPI);
+- ``GET /v1/sessions/{id}/notifications`` and ``/events`` (Server-Sent Events): what fired for a session;
+- ``GET /v1/models``, ``/healthz``, ``/metrics`` (Prometheus), ``/docs`` (OpenAPI, served offline);
 - ``/``: the chat page.
 
 Errors are JSON ``{"error": {"code": ..., "message": ...}}`` with stable codes: ``invalid_input``,
-``unauthorized``, ``payload_too_large``, ``rate_limited``, ``not_found``, ``internal``.
+``unauthorized``, ``not_found``, ``method_not_allowed``, ``payload_too_large``, ``unsupported_media_type``,
+``rate_limited``, ``http_error``, ``internal``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import secrets
 import threading
-import time
-import uuid
-from collections import defaultdict
-from collections.abc import MutableMapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiloglot.assistant import Assistant, ConfidencePolicy, Providers, Store
-from kiloglot.assistant.nlg import REPLY_LOCALES
-from kiloglot.errors import InputError, KiloglotError
+from kiloglot.assistant.dialogue import MAX_TEXT, check_text
+from kiloglot.assistant.nlg import REPLY_LOCALES, page_strings
+from kiloglot.assistant.scheduler import Scheduler
+from kiloglot.data.locales import normalize_locale
+from kiloglot.errors import KiloglotError, NotFound
 from kiloglot.nlu.contract import Parser
 from kiloglot.nlu.parse import Parse
+from kiloglot.server.guard import ApiError, Guard, GuardConfig, error_response
 
-PUBLIC_PATHS = ("/healthz", "/docs", "/openapi.json", "/static/", "/favicon.ico")
+ERROR_CODES = (
+    "invalid_input", "unauthorized", "not_found", "method_not_allowed", "payload_too_large",
+    "unsupported_media_type", "rate_limited", "http_error", "internal",
+)  # fmt: skip
 
 
 @dataclass
 class ServerConfig:
     database: str = "sqlite:///assistant.db"
-    api_key: str | None = None
+    api_key: str | None = None  # required on the API when set (X-API-Key or Authorization: Bearer)
+    api_keys: tuple[str, ...] = ()  # more keys, one per client: a session is bound to the key that made it
     max_body_bytes: int = 64 * 1024
     max_batch: int = 256
     rate_limit_per_minute: int = 0  # 0: no limit; else requests per client (API key or address) per minute
+    auth_failures_per_minute: int = 10  # failed API keys per client address before it is refused for a while
     default_timezone: str = "UTC"
     policy: ConfidencePolicy = field(default_factory=ConfidencePolicy)
     maildir: str | None = None  # offline providers (Providers.offline)
     media: str | None = None
+    scheduler: bool = True  # fire alarms, timers and reminders from this process (one leader across workers)
+    scheduler_interval: float = 1.0
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+class ErrorDetail(BaseModel):
+    code: str = Field(..., description="one of: " + ", ".join(ERROR_CODES))
+    message: str
 
 
-def _json(payload: dict[str, Any]) -> Response:
-    """Plain JSON: our payloads are JSON types already, so FastAPI's generic encoder pass is skipped."""
-    return Response(
-        json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode(), media_type="application/json"
-    )
+class ErrorBody(BaseModel):
+    error: ErrorDetail
 
 
-def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    what = {
+        400: "the input is not acceptable (a bad locale, an empty or too long text)",
+        401: "a missing or wrong API key",
+        404: "no such session for this client",
+        413: "the body or the batch is too large",
+        415: "the body is not application/json",
+        422: "the body does not match the schema",
+        429: "too many requests, or too many failed API keys (see Retry-After)",
+    }
+    return {s: {"model": ErrorBody, "description": what[s]} for s in statuses}
+
+
+API_ERRORS = _errors(400, 401, 413, 415, 422, 429)
 
 
 class ParseRequest(BaseModel):
@@ -80,6 +104,12 @@ class ConverseRequest(BaseModel):
     locale: str | None = Field(None, description="required on a session's first turn", examples=["en-US"])
     session_id: str | None = Field(None, description="omit to start a new session")
     timezone: str | None = Field(None, description="IANA time zone, e.g. Europe/Berlin")
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    """Plain JSON: our payloads are JSON types already, so FastAPI's generic encoder pass is skipped."""
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(body, status_code=status, media_type="application/json")
 
 
 class LockedParser(Parser):
@@ -121,108 +151,6 @@ class LockedParser(Parser):
             return parses
 
 
-class RateLimiter:
-    """A token bucket per client: ``per_minute`` requests, refilled continuously."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.rate = per_minute / 60.0
-        self.capacity = float(per_minute)
-        self.buckets: dict[str, tuple[float, float]] = {}
-        self.lock = threading.Lock()
-
-    def take(self, client: str) -> float:
-        """0 when allowed, else seconds to wait."""
-        now = time.monotonic()
-        with self.lock:
-            tokens, last = self.buckets.get(client, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            if tokens >= 1:
-                self.buckets[client] = (tokens - 1, now)
-                return 0.0
-            self.buckets[client] = (tokens, now)
-            return (1 - tokens) / self.rate
-
-
-class Guard:
-    """Pure ASGI middleware (cheaper than Starlette's BaseHTTPMiddleware): body-size limit, API key,
-    rate limit, and request metrics. Rejections are the same JSON errors as everywhere else."""
-
-    def __init__(
-        self, app: Any, *, config: ServerConfig, limiter: RateLimiter | None, requests: Counter, latency: Histogram
-    ) -> None:
-        self.app, self.config, self.limiter = app, config, limiter
-        self.requests, self.latency = requests, latency
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope["path"]
-        route = path if path.startswith("/v1/") or path in ("/healthz", "/metrics", "/") else "other"
-        started = time.perf_counter()
-        status = [500]
-        too_big = [False]
-
-        async def send_status(message: MutableMapping[str, Any]) -> None:
-            if too_big[0]:
-                return  # the app's reply to a cut-off body is replaced by the 413 below
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-            await send(message)
-
-        try:
-            self.check(scope, path)
-            limit = self.config.max_body_bytes
-            seen = [0]
-
-            async def limited_receive() -> dict[str, Any]:
-                message = await receive()
-                seen[0] += len(message.get("body", b""))
-                if seen[0] > limit:  # bodies sent without a (truthful) content-length
-                    too_big[0] = True
-                    raise ApiError(413, "payload_too_large", f"request body over {limit} bytes")
-                return message
-
-            await self.app(scope, limited_receive, send_status)
-            if too_big[0]:
-                too_big[0] = False
-                raise ApiError(413, "payload_too_large", f"request body over {limit} bytes")
-        except ApiError as exc:
-            too_big[0] = False
-            await _error(exc.status, exc.code, exc.message, exc.headers)(scope, receive, send_status)
-        finally:
-            self.requests.labels(route, str(status[0])).inc()
-            self.latency.labels(route).observe(time.perf_counter() - started)
-
-    def check(self, scope: dict[str, Any], path: str) -> None:
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        length = headers.get("content-length")
-        limit = self.config.max_body_bytes
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            raise ApiError(413, "payload_too_large", f"request body over {limit} bytes")
-        public = path == "/" or any(path.startswith(p) for p in PUBLIC_PATHS)
-        client = scope["client"][0] if scope.get("client") else "unknown"
-        if self.config.api_key and not public:
-            given = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ").strip()
-            if not given or not secrets.compare_digest(given, self.config.api_key):
-                raise ApiError(
-                    401,
-                    "unauthorized",
-                    "missing or wrong API key (send X-API-Key or Authorization: Bearer)",
-                    {"WWW-Authenticate": "Bearer"},
-                )
-            client = "key:" + given[:8]
-        if self.limiter and not public:
-            wait = self.limiter.take(client)
-            if wait:
-                raise ApiError(
-                    429,
-                    "rate_limited",
-                    f"over {self.config.rate_limit_per_minute} requests per minute",
-                    {"Retry-After": str(max(1, round(wait)))},
-                )
-
-
 def create_app(
     parser: Parser,
     config: ServerConfig | None = None,
@@ -230,91 +158,150 @@ def create_app(
     model_info: dict[str, Any] | None = None,
     providers: Providers | None = None,
     store: Store | None = None,
-    clock: Any = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:
     config = config or ServerConfig()
     locked = LockedParser(parser)
     store = store or Store(config.database)
     assistant = Assistant(
-        locked,
-        store,
-        policy=config.policy,
-        providers=providers or Providers.offline(config.maildir, config.media),
-        default_timezone=config.default_timezone,
-        clock=clock,
-    )
-    limiter = RateLimiter(config.rate_limit_per_minute) if config.rate_limit_per_minute > 0 else None
-    session_locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
+        locked, store, policy=config.policy, providers=providers or Providers.offline(config.maildir, config.media),
+        default_timezone=config.default_timezone, clock=clock,
+    )  # fmt: skip
+    scheduler = Scheduler(store, clock=clock) if config.scheduler else None
     registry = CollectorRegistry()
     requests = Counter("kiloglot_requests_total", "HTTP requests", ["path", "status"], registry=registry)
     latency = Histogram(
-        "kiloglot_request_seconds",
-        "HTTP request latency",
-        ["path"],
-        registry=registry,
+        "kiloglot_request_seconds", "HTTP request latency", ["path"], registry=registry,
         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
-    )
+    )  # fmt: skip
     turns = Counter("kiloglot_turns_total", "dialogue turns by action", ["action", "locale"], registry=registry)
     parsed = Counter("kiloglot_parsed_utterances_total", "utterances parsed by /v1/parse", registry=registry)
     info = dict(model_info or {})
     info.setdefault("kind", parser.kind)
     info["locales"] = list(parser.locales)
 
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if scheduler is not None:
+            scheduler.start(config.scheduler_interval)
+        yield
+        if scheduler is not None:
+            scheduler.stop()
+
     app = FastAPI(
         title="kiloglot",
         version=_version(),
         description="Multilingual intent and slot parsing, dialogue, and replies in the user's language.",
+        docs_url=None,  # served below from local files: /docs works offline
+        redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.assistant = assistant
     app.state.config = config
-
-    app.add_middleware(Guard, config=config, limiter=limiter, requests=requests, latency=latency)
+    app.state.scheduler = scheduler
+    app.add_middleware(
+        Guard,
+        config=GuardConfig(
+            tuple(k for k in (config.api_key, *config.api_keys) if k), config.max_body_bytes,
+            config.rate_limit_per_minute, config.auth_failures_per_minute,
+        ),
+        routes=lambda: app.router.routes,
+        requests=requests,
+        latency=latency,
+    )  # fmt: skip
 
     @app.exception_handler(ApiError)
-    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return _error(exc.status, exc.code, exc.message, exc.headers)
+    async def api_error(_: Request, exc: ApiError) -> Response:
+        return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, exc: NotFound) -> Response:
+        return error_response(404, "not_found", str(exc))
 
     @app.exception_handler(KiloglotError)
-    async def kiloglot_error(_: Request, exc: KiloglotError) -> JSONResponse:
-        return _error(400, "invalid_input", str(exc))
+    async def kiloglot_error(_: Request, exc: KiloglotError) -> Response:
+        return error_response(400, "invalid_input", str(exc))
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(_: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        return _error(422, "invalid_input", f"{where or 'body'}: {first.get('msg', 'invalid request')}")
+        return error_response(422, "invalid_input", f"{where or 'body'}: {first.get('msg', 'invalid request')}")
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _error(exc.status_code, code, str(exc.detail))
+        return error_response(exc.status_code, code, str(exc.detail), dict(exc.headers or {}))  # Allow on 405
 
     @app.exception_handler(Exception)
-    async def internal_error(_: Request, exc: Exception) -> JSONResponse:  # pragma: no cover - last resort
-        return _error(500, "internal", f"internal error ({type(exc).__name__})")
+    async def internal_error(_: Request, exc: Exception) -> Response:  # pragma: no cover - last resort
+        return error_response(500, "internal", f"internal error ({type(exc).__name__})")
 
-    # async: parsing is CPU-bound and sub-millisecond for the linear parser, so it runs on the event loop
-    # rather than paying a thread hand-off; converse stays in the thread pool (it waits on the database).
-    @app.post("/v1/parse", summary="Parse a batch of utterances (stateless)")
-    async def parse_endpoint(req: ParseRequest) -> Response:
+    def client_of(request: Request) -> str | None:
+        return getattr(request.state, "client", None)
+
+    # Sync handlers: FastAPI runs them in its thread pool, so that model code and the database never
+    # hold up the event loop (and /healthz stays quick under load).
+    @app.post("/v1/parse", summary="Parse a batch of utterances (stateless)", responses=API_ERRORS)
+    def parse_endpoint(req: ParseRequest) -> Response:
         if len(req.texts) > config.max_batch:
             raise ApiError(413, "payload_too_large", f"{len(req.texts)} texts, at most {config.max_batch} per call")
-        if any(not isinstance(t, str) or not t.strip() for t in req.texts):
-            raise InputError("texts: every text must be a non-empty string")
-        locked.check_request(req.texts, req.locale)
-        parses = locked.parse(req.texts, req.locale)
+        for i, t in enumerate(req.texts):
+            check_text(f"text #{i + 1}", t, MAX_TEXT)
+        locale = normalize_locale(req.locale)
+        locked.check_request(req.texts, locale)
+        parses = locked.parse(req.texts, locale)
         parsed.inc(len(parses))
-        return _json({"locale": req.locale, "parses": [p.to_dict() for p in parses]})
+        return _json({"locale": locale, "parses": [p.to_dict() for p in parses]})
 
-    @app.post("/v1/converse", summary="One dialogue turn")
-    def converse_endpoint(req: ConverseRequest) -> Response:
-        session_id = req.session_id or uuid.uuid4().hex
-        with session_locks[session_id]:
-            result = assistant.converse(session_id, req.text, req.locale, req.timezone)
+    @app.post("/v1/converse", summary="One dialogue turn", responses={**API_ERRORS, **_errors(404)})
+    def converse_endpoint(req: ConverseRequest, request: Request) -> Response:
+        session_id = req.session_id if req.session_id is not None else secrets.token_hex(16)  # 128 bits
+        locale = normalize_locale(req.locale) if req.locale is not None else None
+        result = assistant.converse(session_id, req.text, locale, req.timezone, owner=client_of(request))
         turns.labels(result.action, result.locale).inc()
         return _json(result.to_dict())
 
-    @app.get("/v1/models", summary="The model being served")
+    def session_of(session_id: str, request: Request) -> str:
+        check_text("session id", session_id, 128)
+        row = store.load_session(session_id)
+        if row is None or (row.owner is not None and row.owner != client_of(request)):
+            raise NotFound(f"no session {session_id!r} for this client")
+        return session_id
+
+    @app.get(
+        "/v1/sessions/{session_id}/notifications",
+        summary="What fired for a session (alarms, timers, reminders)",
+        responses={**API_ERRORS, **_errors(404)},
+    )
+    def notifications_endpoint(session_id: str, request: Request, after: int = Query(0, ge=0)) -> Response:
+        sid = session_of(session_id, request)
+        return _json({"notifications": [_note(n) for n in store.notifications(sid, after)]})
+
+    @app.get(
+        "/v1/sessions/{session_id}/events",
+        summary="Server-Sent Events: what fires for a session, as it fires",
+        response_class=StreamingResponse,
+        responses={200: {"content": {"text/event-stream": {}}}, **API_ERRORS, **_errors(404)},
+    )
+    async def events_endpoint(session_id: str, request: Request, after: int = Query(0, ge=0)) -> StreamingResponse:
+        sid = await run_in_threadpool(session_of, session_id, request)
+        last = request.headers.get("last-event-id")
+        start = int(last) if last and last.isdigit() else after
+
+        async def stream() -> AsyncIterator[bytes]:
+            seen = start
+            yield b": connected\n\n"
+            while not await request.is_disconnected():
+                for n in await run_in_threadpool(store.notifications, sid, seen):
+                    seen = n.id
+                    data = json.dumps(_note(n), ensure_ascii=False)
+                    yield f"id: {n.id}\nevent: notification\ndata: {data}\n\n".encode()
+                await asyncio.sleep(config.scheduler_interval)
+
+        return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/v1/models", summary="The model being served", responses=_errors(401, 429))
     def models_endpoint() -> dict[str, Any]:
         return {"models": [info], "reply_locales": list(REPLY_LOCALES)}
 
@@ -325,14 +312,15 @@ def create_app(
             db = "ok"
         except Exception as exc:
             db = f"error: {type(exc).__name__}"
-        return {
-            "status": "ok" if db == "ok" else "degraded",
-            "model": info.get("kind"),
-            "locales": len(info["locales"]),
-            "database": db,
-        }
+        return {"status": "ok" if db == "ok" else "degraded", "model": info.get("kind"),
+                "locales": len(info["locales"]), "database": db}  # fmt: skip
 
-    @app.get("/metrics", summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}, **_errors(401, 429)},
+    )
     def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -349,7 +337,37 @@ def create_app(
         kind = "text/javascript" if name.endswith(".js") else "text/css"
         return FileResponse(str(static.joinpath(name)), media_type=kind)
 
+    @app.get("/static/page/{locale}", include_in_schema=False)
+    def page_words(locale: str) -> dict[str, str]:
+        return page_strings(locale)  # any string: unknown locales get English
+
+    swagger = _swagger_assets()
+    if swagger is not None:
+        app.mount("/static/swagger", StaticFiles(directory=swagger), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        if swagger is None:  # pragma: no cover - swagger-ui-bundle is a dependency
+            return HTMLResponse("<p>API schema: <a href='/openapi.json'>/openapi.json</a></p>")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="kiloglot API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js", swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )  # fmt: skip
+
     return app
+
+
+def _note(n: Any) -> dict[str, Any]:
+    return {"id": n.id, "kind": n.kind, "message": n.message, "created": n.created.isoformat(), **(n.data or {})}
+
+
+def _swagger_assets() -> str | None:
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:  # pragma: no cover
+        return None
+    return str(swagger_ui_path)
 
 
 def _version() -> str:
@@ -364,10 +382,11 @@ def create_app_from_model(model: str | Path, config: ServerConfig | None = None)
     manifest = read_manifest(model)
     parser = load(model)
     info = {
-        "path": str(model),
-        "kind": manifest.get("kind"),
-        "intents": len(manifest.get("intents", [])),
-        "slots": len(manifest.get("slots", [])),
+        "name": Path(model).name,  # not the path: where the server keeps its models is its own business
+        "kind": manifest["kind"],
+        "runtime": manifest["runtime"],
+        "intents": len(manifest["intents"]),
+        "slots": len(manifest["slots"]),
         "created": manifest.get("created"),
         "metrics": manifest.get("metrics"),
     }

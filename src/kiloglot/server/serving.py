@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import socket
+from collections.abc import Callable
 from pathlib import Path
 
 from kiloglot.assistant import Store, resolve_timezone
@@ -28,6 +30,20 @@ def check(model: str | Path, config: ServerConfig, workers: int = 1) -> None:
     resolve_timezone(config.default_timezone)
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, or one clear error naming the address (a port in use, a host not ours)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
 def serve(
     model: str | Path,
     config: ServerConfig,
@@ -36,17 +52,20 @@ def serve(
     port: int = 8000,
     workers: int = 1,
     log_level: str = "warning",
+    on_bound: Callable[[], None] | None = None,
 ) -> None:
-    """Serve ``model`` until interrupted; ``workers`` processes share the port."""
+    """Serve ``model`` until interrupted; ``workers`` processes share the port. ``on_bound`` runs once the
+    port is ours (a banner printed before would announce a server that may never listen)."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
     check(model, config, workers)
     factory = functools.partial(create_app_from_model, str(model), config)
     server_config = uvicorn.Config(factory, factory=True, host=host, port=port, workers=workers, log_level=log_level)
-    server = uvicorn.Server(server_config)
+    sock = bind(host, port)
+    if on_bound is not None:
+        on_bound()
     if workers == 1:
-        server.run()
+        uvicorn.Server(server_config).run(sockets=[sock])
         return
-    sock = server_config.bind_socket()
     Multiprocess(server_config, sockets=[sock]).run()

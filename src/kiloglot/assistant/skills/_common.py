@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 
 from kiloglot.assistant.skill import Frame, SkillContext
-from kiloglot.assistant.values import next_datetime, read_date, read_duration, read_time
+from kiloglot.assistant.values import When, read_when
 
 
-def when(frame: Frame, ctx: SkillContext) -> tuple[datetime | None, date | None]:
-    """The moment a frame's time/date/timeofday slots name, and the day alone when no time is given."""
-    day = read_date(" ".join(frame.all("date")), ctx.loc, ctx.now.date()) if frame.get("date") else None
-    at: time | None = (
-        read_time(" ".join(frame.all("time") + frame.all("timeofday")), ctx.loc) if frame.get("time") else None
-    )
-    if at is None and frame.get("timeofday"):
-        at = read_time(frame.get("timeofday") or "", ctx.loc)
-    if at is None:
-        return None, day
-    return next_datetime(at, day, ctx.now), day or (ctx.now + timedelta(0)).date()
+def when(frame: Frame, ctx: SkillContext) -> When:
+    """What a frame's time/timeofday and date slots name (the utterance's words around a duration too)."""
+    time_text = " ".join(frame.all("time") + frame.all("timeofday"))
+    date_text = " ".join(frame.all("date"))
+    if not time_text and not date_text:
+        return When()
+    return read_when(time_text, ctx.loc, ctx.now, utterance=ctx.text, date_text=date_text)
 
 
-def duration(frame: Frame, ctx: SkillContext) -> float | None:
-    text = " ".join(frame.all("time") + frame.all("change_amount")) or ctx.text
-    return read_duration(text, ctx.loc)
+def time_in_other_slots(frame: Frame, ctx: SkillContext, slot: str = "time") -> Frame:
+    """A frame whose ``slot`` is missing gets it from another slot that reads as a time ("٧:٣٠" tagged
+    as change_amount), else from the utterance itself when that names one."""
+    if frame.get(slot):
+        return frame
+    for values in frame.slots.values():
+        found = read_when(" ".join(values), ctx.loc, ctx.now)
+        if found.at is not None or found.seconds is not None:
+            return frame.with_slots({slot: values})
+    found = read_when("", ctx.loc, ctx.now, utterance=ctx.text)
+    if found.at is not None or found.seconds is not None:
+        return frame.with_slots({slot: [ctx.text]})
+    return frame
 
 
 def show_when(moment: datetime, ctx: SkillContext) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from kiloglot.assistant.skill import Frame, Skill, SkillContext, SkillResult, handles
@@ -21,7 +21,9 @@ class CalendarSkill(Skill):
         optional=("date", "time", "timeofday", "person", "general_frequency", "place_name"),
     )
     def add(self, frame: Frame, ctx: SkillContext) -> SkillResult:
-        moment, day = when(frame, ctx)
+        found = when(frame, ctx)
+        moment = found.at or (ctx.now + timedelta(seconds=found.seconds) if found.seconds else None)
+        day = found.day
         name = frame.get("event_name") or ""
         day = moment.date() if moment else day or ctx.now.date()
         event = {
@@ -72,8 +74,8 @@ class CalendarSkill(Skill):
     @staticmethod
     def _what(frame: Frame, ctx: SkillContext) -> tuple[str, date | None]:
         """(the event name asked for, lower-cased; the day asked for, if any)."""
-        moment, day = when(frame, ctx)
-        return (frame.get("event_name") or "").lower(), day or (moment.date() if moment else None)
+        found = when(frame, ctx)
+        return (frame.get("event_name") or "").lower(), found.day or (found.at.date() if found.at else None)
 
     @staticmethod
     def _show(e: Event, ctx: SkillContext) -> str:

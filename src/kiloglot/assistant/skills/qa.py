@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from kiloglot.assistant.skill import Frame, Skill, SkillContext, SkillResult, handles
 from kiloglot.assistant.skills._service import ask_provider
-from kiloglot.assistant.values import latin_digits, number_words, word_pattern
+from kiloglot.assistant.values import latin_digits, with_digits, word_pattern
 
 _OPS: dict[type, Callable[..., float]] = {
     ast.Add: operator.add,
@@ -41,8 +41,7 @@ def arithmetic(text: str, ctx: SkillContext) -> tuple[str, float] | None:
     operators = ctx.loc.catalogue.get("lexicon", {}).get("operators") or ctx.loc.english["lexicon"]["operators"]
     for word, op in sorted(operators.items(), key=lambda kv: -len(kv[0])):
         t = re.sub(word_pattern(word.lower()), f" {op} ", t)
-    for word, number in sorted(number_words(ctx.loc).items(), key=lambda kv: -len(kv[0])):
-        t = re.sub(word_pattern(word), f" {number} ", t)
+    t = with_digits(t, ctx.loc)
     expr = " ".join(re.findall(r"\d+(?:[.,]\d+)?|\*\*|[-+*/()]", t)).replace(",", ".")
     if not re.search(r"\d.*[-+*/].*\d", expr):
         return None

@@ -1,13 +1,29 @@
-// The chat page: talks to /v1/converse, shows each turn's reply, intent, confidence and slots.
+// The chat page: talks to /v1/converse, shows each turn's reply, intent, confidence and slots, and what
+// fires for the session (alarms, timers, reminders) as it fires.
+// The API key lives in sessionStorage (typed into the page, never read from or put in a URL); the
+// conversation (session id and shown turns) survives a reload of the tab.
 "use strict";
 const RTL = new Set(["ar", "he", "fa", "ur"]);
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
-let session = null;
+if (params.has("key")) {  // a key in a URL ends up in history, logs and bookmarks: never read it, drop it
+  params.delete("key");
+  history.replaceState(null, "", location.pathname + (params.toString() ? "?" + params : "") + location.hash);
+}
+const saved = JSON.parse(sessionStorage.getItem("kiloglot") || "{}");
+let session = saved.session || null;
+let turns = saved.turns || [];          // [{kind: "turn"|"note", ...}] as shown, to redraw after a reload
+let lastNote = saved.lastNote || 0;     // the last notification id shown
+let words = {};                          // the page's own words in the chosen language
+let listening = null;                    // AbortController of the open event stream
 
-function headers() {
-  const h = { "Content-Type": "application/json" };
-  const key = $("apikey").value || params.get("key");
+function save() {
+  sessionStorage.setItem("kiloglot", JSON.stringify({ session, turns: turns.slice(-200), lastNote, locale: saved.locale }));
+}
+
+function headers(json) {
+  const h = json ? { "Content-Type": "application/json" } : {};
+  const key = sessionStorage.getItem("kiloglot-key");
   if (key) h["X-API-Key"] = key;
   return h;
 }
@@ -21,40 +37,110 @@ function el(tag, cls, text) {
 
 function dir(locale) { return RTL.has(locale.split("-")[0]) ? "rtl" : "ltr"; }
 
-async function loadModels() {
-  const res = await fetch("/v1/models", { headers: headers() });
-  const body = await res.json();
-  if (!res.ok) { $("status").textContent = body.error ? body.error.message : res.statusText; return; }
-  const locales = body.models[0].locales;
-  const select = $("locale");
-  select.innerHTML = "";
-  for (const l of locales) select.append(new Option(l, l));
-  const wanted = params.get("locale") || navigator.language;
-  select.value = locales.includes(wanted) ? wanted : (locales.includes("en-US") ? "en-US" : locales[0]);
-  $("status").textContent = `model: ${body.models[0].kind}, ${locales.length} locale(s)`;
+async function localize(locale) {
+  document.documentElement.lang = locale;
+  document.documentElement.dir = dir(locale);
+  try {
+    const res = await fetch("/static/page/" + encodeURIComponent(locale));
+    if (!res.ok) return;
+    words = await res.json();
+  } catch (e) { return; }
+  for (const node of document.querySelectorAll("[data-word]")) node.textContent = words[node.dataset.word] || node.textContent;
+  for (const node of document.querySelectorAll("[data-placeholder]")) node.placeholder = words[node.dataset.placeholder] || node.placeholder;
+  for (const node of document.querySelectorAll("[data-title]")) node.title = words[node.dataset.title] || node.title;
+  showStatus();
 }
 
-function showTurn(text, locale, result, error) {
-  const li = el("li", "turn");
-  const user = el("div", "user", text);
-  user.dir = dir(locale);
-  li.append(user);
-  if (error) {
-    li.append(el("div", "bot error", error));
-  } else {
-    const bot = el("div", "bot", result.reply);
-    bot.dir = dir(locale);
-    bot.lang = result.reply_locale;
+let model = null;
+function showStatus() {
+  if (!model) return;
+  const template = words.status_model || "model: {kind}, {count} locale(s)";
+  $("status").textContent = template.replace("{kind}", model.kind).replace("{count}", model.locales.length);
+}
+
+async function loadModels() {
+  const res = await fetch("/v1/models", { headers: headers(false) });
+  const body = await res.json();
+  if (!res.ok) { $("status").textContent = body.error ? body.error.message : res.statusText; return; }
+  model = body.models[0];
+  const select = $("locale");
+  select.innerHTML = "";
+  for (const l of model.locales) select.append(new Option(l, l));
+  const wanted = saved.locale || params.get("locale") || navigator.language;
+  const match = model.locales.find((l) => l.toLowerCase() === String(wanted).toLowerCase());
+  select.value = match || (model.locales.includes("en-US") ? "en-US" : model.locales[0]);
+  await localize(select.value);
+  if (session) listen();
+}
+
+function draw(item) {
+  const li = el("li", item.kind === "note" ? "turn note" : "turn");
+  if (item.kind === "note") {
+    const bot = el("div", "bot notification", item.message);
+    bot.dir = dir(item.locale || "en");
+    if (item.late) bot.append(el("span", "late", " " + (words.late || "late")));
     li.append(bot);
-    const p = el("div", "parse");
-    p.append(el("span", "intent", result.parse.intent));
-    p.append(el("span", "confidence", (100 * result.parse.confidence).toFixed(0) + "%"));
-    p.append(el("span", "action action-" + result.action, result.action));
-    for (const s of result.parse.slots) p.append(el("span", "slot", `${s.name}: ${s.value}`));
-    li.append(p);
+  } else {
+    const user = el("div", "user", item.text);
+    user.dir = dir(item.locale);
+    li.append(user);
+    if (item.error) {
+      li.append(el("div", "bot error", item.error));
+    } else {
+      const bot = el("div", "bot", item.reply);
+      bot.dir = dir(item.locale);
+      bot.lang = item.reply_locale;
+      li.append(bot);
+      const p = el("div", "parse");
+      p.append(el("span", "intent", item.intent));
+      p.append(el("span", "confidence", (100 * item.confidence).toFixed(0) + "%"));
+      p.append(el("span", "action action-" + item.action, item.action));
+      for (const s of item.slots) p.append(el("span", "slot", `${s.name}: ${s.value}`));
+      li.append(p);
+    }
   }
   $("log").append(li);
   li.scrollIntoView({ block: "end" });
+}
+
+function remember(item) { turns.push(item); save(); draw(item); }
+
+// Server-Sent Events read with fetch (EventSource cannot send the API key header); reconnects from the
+// last id shown, so nothing fires twice on the page and nothing is missed across a reload.
+async function listen() {
+  if (listening) listening.abort();
+  const controller = new AbortController();
+  listening = controller;
+  const id = session;
+  while (!controller.signal.aborted && id === session) {
+    try {
+      const res = await fetch(`/v1/sessions/${encodeURIComponent(id)}/events?after=${lastNote}`,
+                              { headers: headers(false), signal: controller.signal });
+      if (!res.ok) return;
+      const reader = res.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let cut;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          const data = block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+          if (!data) continue;
+          const note = JSON.parse(data);
+          if (note.id <= lastNote) continue;
+          lastNote = note.id;
+          remember({ kind: "note", message: note.message, late: Boolean(note.late), locale: note.locale });
+        }
+      }
+    } catch (e) {
+      if (controller.signal.aborted) return;
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+  }
 }
 
 async function send(ev) {
@@ -66,16 +152,20 @@ async function send(ev) {
   $("send").disabled = true;
   try {
     const res = await fetch("/v1/converse", {
-      method: "POST", headers: headers(),
+      method: "POST", headers: headers(true),
       body: JSON.stringify({ text, locale, session_id: session,
                              timezone: Intl.DateTimeFormat().resolvedOptions().timeZone }),
     });
     const body = await res.json();
-    if (!res.ok) { showTurn(text, locale, null, body.error ? body.error.message : res.statusText); return; }
+    if (!res.ok) { remember({ kind: "turn", text, locale, error: body.error ? body.error.message : res.statusText }); return; }
+    const fresh = session !== body.session_id;
     session = body.session_id;
-    showTurn(text, locale, body, null);
+    remember({ kind: "turn", text, locale, reply: body.reply, reply_locale: body.reply_locale,
+               intent: body.parse.intent, confidence: body.parse.confidence, action: body.action,
+               slots: body.parse.slots });
+    if (fresh) listen();
   } catch (e) {
-    showTurn(text, locale, null, String(e));
+    remember({ kind: "turn", text, locale, error: String(e) });
   } finally {
     $("send").disabled = false;
     $("text").focus();
@@ -83,7 +173,20 @@ async function send(ev) {
 }
 
 $("ask").addEventListener("submit", send);
-$("reset").addEventListener("click", () => { session = null; $("log").innerHTML = ""; });
-$("locale").addEventListener("change", () => { document.documentElement.lang = $("locale").value; });
-$("apikey").addEventListener("change", loadModels);
+$("reset").addEventListener("click", () => {
+  if (listening) listening.abort();
+  session = null; turns = []; lastNote = 0; save();
+  $("log").innerHTML = "";
+});
+$("locale").addEventListener("change", () => {
+  saved.locale = $("locale").value;
+  save();
+  localize(saved.locale);
+});
+$("apikey").value = sessionStorage.getItem("kiloglot-key") || "";
+$("apikey").addEventListener("change", () => {
+  sessionStorage.setItem("kiloglot-key", $("apikey").value);
+  loadModels();
+});
+for (const item of turns) draw(item);
 loadModels();
