@@ -48,8 +48,13 @@ demo: install
 
 # Starts a throwaway PostgreSQL server (and installs it and Chromium from Debian when missing) for the
 # integration tests; CI sets KILOGLOT_REQUIRE_SERVICES=1 so that they fail rather than skip without them.
+# The suite with a throwaway PostgreSQL server (and Chromium) from scripts/test_services.sh, which says
+# what it installs; the server it started is stopped afterwards. Bring your own: KILOGLOT_TEST_POSTGRES_URL.
 test: install
-	KILOGLOT_TEST_POSTGRES_URL="$${KILOGLOT_TEST_POSTGRES_URL:-$$(scripts/test_services.sh || true)}" $(PYTEST)
+	@if [ -n "$$KILOGLOT_TEST_POSTGRES_URL" ]; then $(PYTEST); exit $$?; fi; \
+	url="$$(scripts/test_services.sh || true)"; \
+	KILOGLOT_TEST_POSTGRES_URL="$$url" $(PYTEST); status=$$?; \
+	scripts/test_services.sh stop; exit $$status
 
 test-fast: install
 	$(PYTEST) -m "not slow" -q

@@ -164,6 +164,37 @@ def drive_wrk(base: str, endpoint: str, utterances: list[tuple[str, str]], clien
     }
 
 
+def write_integrity(db: str, answered: int) -> dict:
+    """Lost writes after the run: every session's turns numbered 1..n with no gap or repeat, its state at
+    turn n, and at least as many logged turns as answered requests (a few more may have been answered
+    after the client stopped counting)."""
+    from sqlalchemy import select
+
+    from kiloglot.assistant import Store
+    from kiloglot.assistant.store import SessionRow, TurnRow
+
+    store = Store(db)
+    with store.engine.connect() as c:
+        turns = c.execute(select(TurnRow.session_id, TurnRow.turn)).all()
+        states = dict(c.execute(select(SessionRow.id, SessionRow.state)).all())
+    store.close()
+    by_session: dict[str, list[int]] = {}
+    for session, turn in turns:
+        by_session.setdefault(session, []).append(turn)
+    broken = [
+        sid
+        for sid, ns in by_session.items()
+        if sorted(ns) != list(range(1, len(ns) + 1)) or (states.get(sid) or {}).get("turn") != len(ns)
+    ]
+    return {
+        "logged_turns": len(turns),
+        "answered": answered,
+        "sessions": len(by_session),
+        "sessions_with_lost_or_repeated_turns": len(broken),
+        "lost_writes": max(0, answered - len(turns)),
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
@@ -228,9 +259,12 @@ def main() -> int:
             server.wait(20)
         except subprocess.TimeoutExpired:
             server.kill()
+    converse = next(r for r in runs if r["endpoint"] == "/v1/converse")
+    integrity = write_integrity(db, converse["requests"] - converse["errors"])
     result = {
         **header("load_server"),
-        "note": "server (1 uvicorn process) and load generator share this machine's cores on loopback",
+        "writes": integrity,
+        "note": "server and load generator share this machine's cores on loopback",
         "model": args.model,
         "locales": locales,
         "clients": args.clients,
@@ -252,6 +286,11 @@ def main() -> int:
             f"{r['errors']} |"
         )
     lines.append(f"\nServer peak RSS: {mem_after.get('VmHWM', 0) / 1024:.0f} MB")
+    lines.append(
+        f"Writes ({db.split('://')[0]}, {args.workers} worker(s)): {integrity['logged_turns']:,} turns logged for "
+        f"{integrity['answered']:,} answered; {integrity['sessions_with_lost_or_repeated_turns']} of "
+        f"{integrity['sessions']} sessions with a lost or repeated turn"
+    )
     write_result(args.name, result, lines)
     return 0
 

@@ -114,6 +114,18 @@ def test_errors_are_one_clear_line_and_nonzero_exit(trained_model, tmp_path, arg
     assert "Traceback" not in r.output and len(r.stderr.strip().splitlines()) == 1
 
 
+def test_parse_input_lines_up_with_its_file_and_drops_a_byte_order_mark(trained_model, tmp_path):
+    inp = tmp_path / "in.txt"
+    inp.write_bytes("\ufeffwake me up at seven am\r\n\nplay some jazz\n   \nwhat time is it\n".encode())
+    r = run("parse", str(trained_model), "--input", str(inp), "--locale", "en-US")
+    assert r.exit_code == 0, r.output
+    out = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [o["text"] for o in out] == ["wake me up at seven am", "", "play some jazz", "   ", "what time is it"]
+    assert out[1] == {"text": "", "error": "blank line"} and "intent" in out[2]
+    time_slot = next(s for s in out[0]["slots"] if s["name"] == "time")
+    assert out[0]["text"][time_slot["start"] : time_slot["end"]] == time_slot["value"]  # offsets not shifted
+
+
 def test_installed_command_prints_no_traceback(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "kiloglot", "parse", str(tmp_path / "none"), "hi"], capture_output=True, text=True

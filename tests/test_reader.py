@@ -94,3 +94,17 @@ def test_missing_or_wrong_source_is_a_clear_error(tmp_path):
         read_massive(tmp_path / "x.csv")
     with pytest.raises(DataError, match="unknown partition"):
         MassiveReader(tmp_path, partitions=["valid"])
+
+
+def test_summaries_count_what_a_full_read_counts_and_check_the_same_things(massive_path, tmp_path):
+    from kiloglot.data import summarize
+
+    full = summarize(read_massive(massive_path, ["sw-KE", "th-TH"]))
+    files: list[str] = []
+    light = summarize(MassiveReader(massive_path, ["sw-KE", "th-TH"]).summaries(files.append))
+    assert light.to_dict() == full.to_dict()
+    assert [Path(f.rsplit(":", 1)[-1]).name for f in files] == ["sw-KE.jsonl", "th-TH.jsonl"]
+    bad_annot = {**REC, "id": "4", "annot_utt": "wake me up at [time : nine am"}
+    path = _write_jsonl(tmp_path / "en-US.jsonl", [REC, bad_annot])
+    with pytest.raises(DataError, match=r"line 2: bad annot_utt: slot opened at character 14 is never closed"):
+        list(MassiveReader(path).summaries())

@@ -67,7 +67,10 @@ def test_errors_are_json_with_stable_codes(client):
         422,
         "invalid_input",
     )
-    assert err(client.post("/v1/converse", json={"text": "hello"})) == (400, "invalid_input")  # new session, no locale
+    # a new session without a locale takes the best match of Accept-Language, else en-US
+    assert client.post("/v1/converse", json={"text": "hello"}).json()["locale"] == "en-US"
+    r = client.post("/v1/converse", json={"text": "hallo"}, headers={"Accept-Language": "fr;q=0.9, de-AT"})
+    assert r.json()["locale"] == "de-DE"
     assert err(client.post("/v1/converse", json={"text": "hi", "locale": "en-US", "timezone": "Nowhere/X"})) == (
         400,
         "invalid_input",

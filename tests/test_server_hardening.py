@@ -70,14 +70,15 @@ def test_metrics_are_labelled_by_route_template_and_unknown_paths_share_one_seri
 
 
 def test_nul_characters_and_over_long_texts_are_invalid_input_everywhere(tmp_path):
-    with app(tmp_path) as c:
-        assert err(c.post("/v1/parse", json={"texts": ["wake\x00me"], "locale": "en-US"})) == (400, "invalid_input")
-        assert err(c.post("/v1/converse", json={"text": "hi\x00", "locale": "en-US"})) == (400, "invalid_input")
+    with app(tmp_path) as c:  # the schema declares them (422), the endpoints check again (400)
+        assert err(c.post("/v1/parse", json={"texts": ["wake\x00me"], "locale": "en-US"})) == (422, "invalid_input")
+        assert err(c.post("/v1/converse", json={"text": "hi\x00", "locale": "en-US"})) == (422, "invalid_input")
         bad_session = {"text": "wake me up at 7:00", "locale": "en-US", "session_id": "a\x00b"}
-        assert err(c.post("/v1/converse", json=bad_session)) == (400, "invalid_input")
+        assert err(c.post("/v1/converse", json=bad_session)) == (422, "invalid_input")
+        assert err(c.get("/v1/sessions/a%00b/notifications")) == (422, "invalid_input")
         long = {"texts": ["x" * 1001], "locale": "en-US"}  # the same limit as /v1/converse
         r = c.post("/v1/parse", json=long)
-        assert err(r) == (400, "invalid_input") and "at most 1000" in r.json()["error"]["message"]
+        assert err(r) == (422, "invalid_input") and "at most 1000" in r.json()["error"]["message"]
 
 
 @pytest.mark.skipif(
@@ -85,13 +86,19 @@ def test_nul_characters_and_over_long_texts_are_invalid_input_everywhere(tmp_pat
     reason="no PostgreSQL server: run scripts/test_services.sh (make test does)",
 )
 def test_nul_characters_are_invalid_input_on_postgresql(tmp_path):
+    from kiloglot.assistant import Assistant
+    from kiloglot.errors import InputError
+
     url = os.environ["KILOGLOT_TEST_POSTGRES_URL"]
-    with app(tmp_path, database=url) as c:
-        assert err(c.post("/v1/converse", json={"text": "hi\x00", "locale": "en-US"})) == (400, "invalid_input")
-        assert err(c.post("/v1/converse", json={"text": "hi", "locale": "en-US", "session_id": "\x00"})) == (
-            400,
-            "invalid_input",
-        )
+    with app(tmp_path, database=url) as c:  # was a 500: PostgreSQL cannot store NUL
+        assert err(c.post("/v1/converse", json={"text": "hi\x00", "locale": "en-US"})) == (422, "invalid_input")
+        body = {"text": "hi", "locale": "en-US", "session_id": "\x00"}
+        assert err(c.post("/v1/converse", json=body)) == (422, "invalid_input")
+    assistant = Assistant(parser(), Store(url), clock=lambda: NOW)  # the library (and kiloglot chat) too
+    with pytest.raises(InputError, match="NUL"):
+        assistant.converse("nul-test", "wake me up\x00", "en-US")
+    with pytest.raises(InputError, match="NUL"):
+        assistant.converse("nul\x00test", "wake me up at 7:00", "en-US")
 
 
 def test_sessions_are_unguessable_and_bound_to_the_key_that_made_them(tmp_path):

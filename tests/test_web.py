@@ -142,7 +142,9 @@ def test_page_keeps_key_out_of_urls_speaks_the_language_keeps_the_chat_and_rings
             page.press("#text", "Enter")
             bubble = page.locator("#log li").nth(1).locator(".user")
             expect(bubble).to_be_visible()
-            widths = bubble.evaluate("e => [e.scrollWidth, e.clientWidth, document.documentElement.scrollWidth, innerWidth]")
+            widths = bubble.evaluate(
+                "e => [e.scrollWidth, e.clientWidth, document.documentElement.scrollWidth, innerWidth]"
+            )
             assert widths[0] <= widths[1] and widths[2] <= widths[3], widths
 
             page.reload()  # the conversation and the language survive a reload

@@ -9,8 +9,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kiloglot.cli.common import DataOpt, LocalesOpt, SkipBadOpt, err, friendly, out, read_examples, settings
-from kiloglot.data import LOCALES, parse_locales, summarize, use_massive_source
+from kiloglot.cli.common import (
+    DataOpt,
+    LocalesOpt,
+    SkipBadOpt,
+    err,
+    friendly,
+    massive_source,
+    out,
+    progress_bar,
+    settings,
+)
+from kiloglot.data import LOCALES, MassiveReader, parse_locales, summarize, use_massive_source
 
 
 @friendly
@@ -20,8 +30,26 @@ def info(
     skip_bad: SkipBadOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
 ) -> None:
-    """Locales, partitions, counts, intents and slots of a MASSIVE source."""
-    summary = summarize(read_examples(data, parse_locales(locales), None, skip_bad))
+    """Locales, partitions, counts, intents and slots of a MASSIVE source (streamed: memory stays flat)."""
+    wanted = parse_locales(locales)
+    reader = MassiveReader(massive_source(data), wanted, None, skip_bad)
+    with progress_bar("reading MASSIVE", len(wanted)) as advance:
+        seen: list[str] = []
+
+        def on_file(name: str) -> None:
+            if seen:
+                advance(1, note=seen[-1])
+            seen.append(Path(name.rsplit(":", 1)[-1]).stem)
+
+        summary = summarize(reader.summaries(on_file))
+        if seen:
+            advance(1, note=seen[-1])
+    if reader.skipped:
+        first = reader.skipped[0]
+        err.print(
+            f"[yellow]skipped {len(reader.skipped)} malformed record(s)[/]; first: "
+            f"{first.source}, line {first.line}: {first.problem}"
+        )
     if as_json:
         out.print_json(json.dumps(summary.to_dict(), ensure_ascii=False))
         return

@@ -1,4 +1,4 @@
-"""``kiloglot parse``: parse a text or a file of utterances; JSON out."""
+"""``kiloglot parse``: parse a text or a file of utterances; JSON out (JSON Lines for a file, one per line)."""
 
 from __future__ import annotations
 
@@ -40,8 +40,13 @@ def parse(
         return
     assert input_file is not None
     lines = read_lines(input_file)
-    if not lines:
+    if not any(line.strip() for line in lines):
         raise InputError(f"input {input_file} holds no utterances")
+    # one JSON line per input line, blank ones included, so that output line N answers input line N
     for i in range(0, len(lines), CHUNK):
-        for p in parser.parse(lines[i : i + CHUNK], locale):
-            typer.echo(json.dumps(p.to_dict(), ensure_ascii=False))
+        chunk = lines[i : i + CHUNK]
+        texts = [line for line in chunk if line.strip()]
+        parses = iter(parser.parse(texts, locale) if texts else [])
+        for line in chunk:
+            record = next(parses).to_dict() if line.strip() else {"text": line, "error": "blank line"}
+            typer.echo(json.dumps(record, ensure_ascii=False))

@@ -102,6 +102,12 @@ class SlotCodec:
     """Decode ``annot_utt`` into an :class:`Example` and encode it back, losslessly."""
 
     @staticmethod
+    def spans(annot_utt: str) -> tuple[Span, ...]:
+        """The slots of ``annot_utt`` with offsets into its plain text; the markup is checked as in
+        ``decode``, the text is not segmented."""
+        return _strip_markup(annot_utt).spans
+
+    @staticmethod
     def decode(
         annot_utt: str,
         locale: str,
@@ -154,6 +160,17 @@ class SlotCodec:
 def _end_offset(mapping: list[int], span: Span, text: str) -> int:
     # The last character of the value maps exactly; the end is one past it.
     return mapping[span.end - 1] + 1 if span.end > span.start else mapping[span.start]
+
+
+def massive_word_labels(
+    text: str, locale: str, offsets: list[tuple[int, int]], labels: list[str] | tuple[str, ...]
+) -> tuple[str, ...]:
+    """Labels given to the words at ``offsets`` (a parser's own segmentation of ``text``), as labels of
+    MASSIVE's words, which evaluation compares: the same when the two segmentations agree."""
+    official = word_offsets(text, locale)
+    if list(offsets) == official:
+        return tuple(labels)
+    return tuple(labels_for_words(official, tuple(spans_from_word_labels(offsets, labels))))
 
 
 def spans_from_word_labels(

@@ -38,6 +38,14 @@ class BadRecord:
     problem: str
 
 
+@dataclass(frozen=True, slots=True)
+class RecordSummary:
+    locale: str
+    partition: str
+    intent: str
+    slots: tuple[str, ...]
+
+
 @dataclass
 class MassiveReader:
     """Iterate :class:`Example` s of chosen locales and partitions from a MASSIVE source."""
@@ -131,7 +139,8 @@ class MassiveReader:
             if ex is not None:
                 yield ex
 
-    def _record(self, name: str, line_no: int, line: str) -> Example | None:
+    def _fields(self, name: str, line_no: int, line: str) -> dict[str, str] | None:
+        """The record's fields when it is well-formed and wanted; else None (bad ones reported)."""
         try:
             rec = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -157,19 +166,47 @@ class MassiveReader:
         if utt is not None and not isinstance(utt, str):
             self._bad(name, line_no, "field utt is not a string")
             return None
+        return rec
+
+    def _record(self, name: str, line_no: int, line: str) -> Example | None:
+        rec = self._fields(name, line_no, line)
+        if rec is None:
+            return None
         try:
             return SlotCodec.decode(
                 rec["annot_utt"],
-                locale,
-                utt,
+                rec["locale"],
+                rec.get("utt"),
                 id=rec["id"],
                 intent=rec["intent"],
                 scenario=rec.get("scenario") or rec["intent"].split("_", 1)[0],
-                partition=partition,
+                partition=rec["partition"],
             )
         except (AnnotationError, ValueError) as exc:
             self._bad(name, line_no, f"bad annot_utt: {exc}")
             return None
+
+    def summaries(self, on_file: Callable[[str], None] | None = None) -> Iterator[RecordSummary]:
+        """What ``data info`` needs of each record (locale, partition, intent, slot names), streamed and
+        checked like a full read (JSON, fields, markup) but without segmenting text into words."""
+        for name, handle in self._files():
+            if on_file is not None:
+                on_file(name)
+            for line_no, raw in enumerate(handle, start=1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    self._bad(name, line_no, f"not valid UTF-8 ({exc.reason} at byte {exc.start})")
+                    continue
+                rec = self._fields(name, line_no, line) if line.strip() else None
+                if rec is None:
+                    continue
+                try:
+                    slots = tuple(span.name for span in SlotCodec.spans(rec["annot_utt"]))
+                except AnnotationError as exc:
+                    self._bad(name, line_no, f"bad annot_utt: {exc}")
+                    continue
+                yield RecordSummary(rec["locale"], rec["partition"], rec["intent"], slots)
 
     def _bad(self, name: str, line_no: int, problem: str) -> None:
         """Stop at a malformed record, or count it and go on (``skip_bad``)."""

@@ -3,11 +3,17 @@
 ja-JP, zh-CN and zh-TW are split into characters, keeping runs of Latin letters and digits whole
 (so ``iPhone13`` stays one word); every other locale, Thai, Khmer and Burmese included, is split on
 whitespace. Slot F1 and exact match are computed over these words, so this must not change.
+
+What a user types is read with ``input_word_offsets``: the same, except that Thai, Khmer, Lao and Burmese
+written without spaces are cut into words first (see below).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 CHARACTER_LOCALES = frozenset({"ja-JP", "zh-CN", "zh-TW"})
 
@@ -31,3 +37,87 @@ def word_offsets(text: str, locale: str) -> list[tuple[int, int]]:
 def segment(text: str, locale: str) -> list[str]:
     """The words of ``text`` as MASSIVE's evaluation sees them."""
     return [text[s:e] for s, e in word_offsets(text, locale)]
+
+
+# -- input typed without spaces -----------------------------------------------------------------------
+# MASSIVE's Thai, Khmer and Burmese text is spaced between phrases ("ปลุกฉัน ตอน เก้าโมงเช้า"), and the
+# parsers learn from those pieces; people often type these scripts with no space at all, and one long
+# piece gets no slots. Such input is cut into words by a segmenter for the language (a dictionary or a
+# CRF: PyThaiNLP, khmer-nltk, LaoNLP), before parsing, with offsets into the text.
+# Burmese is not cut: syllables (the unit a rule can find without a dictionary) lost exact match on
+# unspaced MASSIVE dev (25.0 -> 22.4, benchmarks/results/unspaced_input.md); ``split_words`` still offers them.
+UNSPACED_LANGUAGES = frozenset({"th", "km", "lo"})
+LONG_PIECE = 10  # characters: MASSIVE's pieces are mostly shorter; longer ones in one- or two-piece input are cut
+
+# A Burmese syllable starts at a consonant, an independent vowel, a digit or a sign, unless the consonant
+# is stacked under the previous one (U+1039 before it) or closes the syllable (asat U+103A or U+1039 after)
+_MY_BREAK = re.compile(r"(?<!\u1039)(?=[\u1000-\u102a\u103f-\u104f])(?![\u1000-\u1021][\u103a\u1039])")
+
+
+def _burmese_syllables(text: str) -> list[str]:
+    return [piece for piece in _MY_BREAK.split(text) if piece]
+
+
+def _segmenter(language: str) -> Callable[[str], list[str]]:
+    if language == "th":
+        from pythainlp.tokenize import word_tokenize as thai
+
+        return lambda text: thai(text, engine="newmm", keep_whitespace=False)
+    if language == "km":
+        from khmernltk import word_tokenize as khmer
+
+        return lambda text: khmer(text)
+    if language == "lo":
+        from laonlp.tokenize import word_tokenize as lao
+
+        return lambda text: lao(text)
+    return _burmese_syllables
+
+
+_SEGMENTERS: dict[str, Callable[[str], list[str]]] = {}
+
+
+def split_words(piece: str, language: str) -> list[tuple[int, int]]:
+    """Offsets (within ``piece``) of the words a segmenter finds in text written without spaces."""
+    if language not in _SEGMENTERS:
+        _SEGMENTERS[language] = _segmenter(language)
+    offsets, at = [], 0
+    for word in _SEGMENTERS[language](piece):
+        start = piece.find(word, at) if word.strip() else -1
+        if start < 0:  # a segmenter that normalised a character: keep the rest as one word
+            break
+        offsets.append((start, start + len(word)))
+        at = start + len(word)
+    if at < len(piece):
+        offsets.append((at, len(piece)))
+    return [(s, e) for s, e in offsets if piece[s:e].strip()]
+
+
+_OFFICIAL: ContextVar[bool] = ContextVar("kiloglot_official_segmentation", default=False)
+
+
+@contextmanager
+def official_segmentation() -> Iterator[None]:
+    """Within: parsers read text exactly as MASSIVE's evaluation segments it (``evaluate`` uses this, so
+    that scores stay comparable with the paper's); outside, ``input_word_offsets`` may cut unspaced text."""
+    token = _OFFICIAL.set(True)
+    try:
+        yield
+    finally:
+        _OFFICIAL.reset(token)
+
+
+def input_word_offsets(text: str, locale: str) -> list[tuple[int, int]]:
+    """The words of text a user typed: ``word_offsets``, except that in Thai, Khmer and Lao an input of
+    one or two pieces has its long pieces cut into words (offsets stay those of ``text``)."""
+    offsets = word_offsets(text, locale)
+    language = locale.split("-")[0]
+    if language not in UNSPACED_LANGUAGES or len(offsets) > 2 or _OFFICIAL.get():
+        return offsets
+    out: list[tuple[int, int]] = []
+    for s, e in offsets:
+        if e - s >= LONG_PIECE and not text[s:e].isascii():
+            out.extend((s + a, s + b) for a, b in split_words(text[s:e], language))
+        else:
+            out.append((s, e))
+    return out

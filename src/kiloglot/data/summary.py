@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiloglot.data.example import Example
+from kiloglot.data.massive import RecordSummary
 
 _PARTITION_ORDER = ("train", "dev", "test")
 
@@ -38,12 +39,14 @@ class CorpusSummary:
         }
 
 
-def summarize(examples: Iterable[Example]) -> CorpusSummary:
+def summarize(records: Iterable[Example | RecordSummary]) -> CorpusSummary:
+    """Counts of examples, or of the lighter summaries ``MassiveReader.summaries`` streams."""
     summary = CorpusSummary()
-    for ex in examples:
+    for rec in records:
         summary.records += 1
-        summary.counts.setdefault(ex.locale, Counter())[ex.partition] += 1
-        summary.intents[ex.intent] += 1
-        for s in ex.spans:
-            summary.slots[s.name] += 1
+        summary.counts.setdefault(rec.locale, Counter())[rec.partition] += 1
+        summary.intents[rec.intent] += 1
+        names = rec.slots if isinstance(rec, RecordSummary) else (s.name for s in rec.spans)
+        for name in names:
+            summary.slots[name] += 1
     return summary

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiloglot.data.example import Example
+from kiloglot.data.segmentation import official_segmentation
 from kiloglot.errors import DataError, InputError
 from kiloglot.evaluation.report import Report, build_report
 from kiloglot.nlu.contract import Parser
@@ -61,13 +62,14 @@ def evaluate(
         raise DataError(f"no examples for {', '.join(order)}")
     parses: list[Parse] = []
     started = time.perf_counter()
-    for loc in order:
-        group = by_locale.get(loc, [])
-        for i in range(0, len(group), batch_size):
-            batch = group[i : i + batch_size]
-            parses.extend(parser.parse([e.text for e in batch], loc))
-            if progress:
-                progress(len(batch), loc)
+    with official_segmentation():  # words as the paper's evaluation counts them, whatever users type
+        for loc in order:
+            group = by_locale.get(loc, [])
+            for i in range(0, len(group), batch_size):
+                batch = group[i : i + batch_size]
+                parses.extend(parser.parse([e.text for e in batch], loc))
+                if progress:
+                    progress(len(batch), loc)
     seconds = time.perf_counter() - started
     return Evaluation(build_report(ordered, parses, meta), ordered, parses, seconds, dict(meta or {}))
 

@@ -23,7 +23,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -33,7 +32,7 @@ from typing import Any, NotRequired, Required, TypedDict
 from kiloglot import __version__
 from kiloglot.data.example import Example
 from kiloglot.errors import ModelError
-from kiloglot.fileio import new_sibling
+from kiloglot.fileio import new_sibling, sweep_stale
 
 log = logging.getLogger(__name__)
 
@@ -138,13 +137,14 @@ def atomic_directory(path: str | Path) -> Iterator[Path]:
     """Yield a temporary sibling directory; on success it replaces ``path`` in one rename."""
     final = Path(path).resolve()
     final.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(final)
     tmp = new_sibling(final, ".tmp", directory=True)
     try:
         yield tmp
         if final.exists():
             if not (final / MANIFEST_FILE).is_file() and any(final.iterdir()):
                 raise ModelError(f"{final} exists and is not a kiloglot model: refusing to overwrite it")
-            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+            old = new_sibling(final, ".old", directory=True)
             os.replace(final, old / "model")
             os.replace(tmp, final)
             shutil.rmtree(old, ignore_errors=True)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, runtime_checkab
 
 from kiloglot.data.example import Example
 from kiloglot.data.locales import LOCALES
+from kiloglot.data.segmentation import official_segmentation
 from kiloglot.errors import InputError
 from kiloglot.nlu.parse import Parse
 
@@ -64,9 +65,10 @@ class Parser(ABC):
         for i, ex in enumerate(examples):
             by_locale.setdefault(ex.locale, []).append(i)
         out: list[Parse | None] = [None] * len(examples)
-        for locale, idx in by_locale.items():
-            for i, p in zip(idx, self.parse([examples[i].text for i in idx], locale)):
-                out[i] = p
+        with official_segmentation():  # labelled examples are read with MASSIVE's words
+            for locale, idx in by_locale.items():
+                for i, p in zip(idx, self.parse([examples[i].text for i in idx], locale)):
+                    out[i] = p
         return [p for p in out if p is not None]
 
     def check_request(self, texts: Sequence[str], locale: str) -> None:

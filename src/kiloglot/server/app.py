@@ -24,11 +24,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+from zoneinfo import available_timezones
 
 from fastapi import FastAPI, Query, Request
+from fastapi import Path as FastApiPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
@@ -94,16 +97,49 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 API_ERRORS = _errors(400, 401, 413, 415, 422, 429)
 
 
+# What a text may be, declared in the schema as it is checked (check_text): some non-space character,
+# no NUL (PostgreSQL cannot store it), at most MAX_TEXT characters.
+_TEXT = r"^[^\x00]*[^\s\x00][^\x00]*$"
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT, pattern=_TEXT)]
+SessionId = Annotated[str, Field(min_length=1, max_length=128, pattern=_TEXT)]
+AFTER = Query(0, ge=0, le=2**63 - 1, description="only what fired after this notification id")
+SessionPath = Annotated[str, FastApiPath(min_length=1, max_length=128, pattern=_TEXT)]
+
+
 class ParseRequest(BaseModel):
-    texts: list[str] = Field(..., description="utterances, parsed as one batch", min_length=1)
-    locale: str = Field(..., examples=["en-US"])
+    texts: list[Text] = Field(..., description="utterances, parsed as one batch (at most 256 by default)",
+                              min_length=1)  # fmt: skip
+    locale: str = Field(..., description="one of the model's locales, in any case", examples=["en-US"])
 
 
 class ConverseRequest(BaseModel):
-    text: str = Field(..., examples=["wake me up at seven tomorrow"])
-    locale: str | None = Field(None, description="required on a session's first turn", examples=["en-US"])
-    session_id: str | None = Field(None, description="omit to start a new session")
-    timezone: str | None = Field(None, description="IANA time zone, e.g. Europe/Berlin")
+    text: Text = Field(..., examples=["wake me up at seven tomorrow"])
+    locale: str | None = Field(
+        None, description="the conversation's locale; on a new session without one, the best match of the "
+        "Accept-Language header among the model's locales", examples=["en-US"],
+    )  # fmt: skip
+    session_id: SessionId | None = Field(None, description="omit to start a new session")
+    timezone: str | None = Field(None, description="IANA time zone, e.g. Europe/Berlin", min_length=1)
+
+
+def best_locale(accept_language: str | None, locales: Sequence[str]) -> str:
+    """The model locale an ``Accept-Language`` header prefers (exact, then same language), else en-US
+    when the model has it, else its first locale."""
+    wanted: list[tuple[float, str]] = []
+    for item in (accept_language or "").split(","):
+        tag, _, q = item.strip().partition(";q=")
+        try:
+            wanted.append((float(q) if q else 1.0, tag.strip()))
+        except ValueError:
+            continue
+    for _, tag in sorted(wanted, key=lambda w: -w[0]):
+        code = normalize_locale(tag)
+        if code in locales:
+            return code
+        same = [loc for loc in locales if loc.split("-")[0].lower() == tag.split("-")[0].lower()]
+        if same and tag:
+            return same[0]
+    return "en-US" if "en-US" in locales else locales[0]
 
 
 def _json(payload: Any, status: int = 200) -> Response:
@@ -258,6 +294,8 @@ def create_app(
     def converse_endpoint(req: ConverseRequest, request: Request) -> Response:
         session_id = req.session_id if req.session_id is not None else secrets.token_hex(16)  # 128 bits
         locale = normalize_locale(req.locale) if req.locale is not None else None
+        if locale is None and (req.session_id is None or store.load_session(session_id) is None):
+            locale = best_locale(request.headers.get("accept-language"), parser.locales)
         result = assistant.converse(session_id, req.text, locale, req.timezone, owner=client_of(request))
         turns.labels(result.action, result.locale).inc()
         return _json(result.to_dict())
@@ -274,7 +312,7 @@ def create_app(
         summary="What fired for a session (alarms, timers, reminders)",
         responses={**API_ERRORS, **_errors(404)},
     )
-    def notifications_endpoint(session_id: str, request: Request, after: int = Query(0, ge=0)) -> Response:
+    def notifications_endpoint(session_id: SessionPath, request: Request, after: int = AFTER) -> Response:
         sid = session_of(session_id, request)
         return _json({"notifications": [_note(n) for n in store.notifications(sid, after)]})
 
@@ -284,7 +322,7 @@ def create_app(
         response_class=StreamingResponse,
         responses={200: {"content": {"text/event-stream": {}}}, **API_ERRORS, **_errors(404)},
     )
-    async def events_endpoint(session_id: str, request: Request, after: int = Query(0, ge=0)) -> StreamingResponse:
+    async def events_endpoint(session_id: SessionPath, request: Request, after: int = AFTER) -> StreamingResponse:
         sid = await run_in_threadpool(session_of, session_id, request)
         last = request.headers.get("last-event-id")
         start = int(last) if last and last.isdigit() else after
@@ -340,6 +378,21 @@ def create_app(
     @app.get("/static/page/{locale}", include_in_schema=False)
     def page_words(locale: str) -> dict[str, str]:
         return page_strings(locale)  # any string: unknown locales get English
+
+    def openapi() -> dict[str, Any]:
+        """The generated schema with what only this app knows: its model's locales, the time zones."""
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)  # fmt: skip
+            props = schema["components"]["schemas"]
+            props["ParseRequest"]["properties"]["locale"]["enum"] = list(parser.locales)
+            converse = props["ConverseRequest"]["properties"]
+            converse["locale"]["anyOf"][0]["enum"] = list(parser.locales)
+            converse["timezone"]["anyOf"][0]["enum"] = sorted(available_timezones())
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     swagger = _swagger_assets()
     if swagger is not None:

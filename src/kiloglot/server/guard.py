@@ -100,19 +100,21 @@ class Guard:
         self.failures = RateLimiter(config.auth_failures_per_minute)
         self.keys = [k.encode("utf-8") for k in config.api_keys if k]
 
-    def route_of(self, scope: MutableMapping[str, Any]) -> str:
-        """The route template a path matches (``/v1/sessions/{session_id}/events``), else ``other``: unknown
-        paths make no new metric series."""
+    def route_of(self, scope: MutableMapping[str, Any]) -> tuple[str, bool]:
+        """The route template a path matches (``/v1/sessions/{session_id}/events``), else ``other`` (unknown
+        paths make no new metric series), and whether the route takes the request's method."""
         for route in self.routes():  # PARTIAL: the path matches, the method does not (a 405): still its route
-            if isinstance(route, Route) and route.matches(scope)[0] != Match.NONE:
-                return route.path
-        return "other"
+            if isinstance(route, Route):
+                match = route.matches(scope)[0]
+                if match != Match.NONE:
+                    return route.path, match == Match.FULL
+        return "other", False
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        route = self.route_of(scope)
+        route, takes_method = self.route_of(scope)
         started = time.perf_counter()
         status = [500]
         too_big = [False]
@@ -125,7 +127,7 @@ class Guard:
             await send(message)
 
         try:
-            self.check(scope)
+            self.check(scope, takes_method)
             limit = self.config.max_body_bytes
             seen = [0]
 
@@ -148,14 +150,14 @@ class Guard:
             self.requests.labels(route, str(status[0])).inc()
             self.latency.labels(route).observe(time.perf_counter() - started)
 
-    def check(self, scope: MutableMapping[str, Any]) -> None:
+    def check(self, scope: MutableMapping[str, Any], takes_method: bool) -> None:
         headers = {k.lower(): v for k, v in scope["headers"]}
         length = headers.get(b"content-length")
         limit = self.config.max_body_bytes
         if length is not None and (not length.isdigit() or int(length) > limit):
             raise ApiError(413, "payload_too_large", f"request body over {limit} bytes")
         path: str = scope["path"]
-        if scope["method"] in ("POST", "PUT", "PATCH") and path.startswith("/v1/"):
+        if takes_method and scope["method"] in ("POST", "PUT", "PATCH") and path.startswith("/v1/"):
             media = headers.get(b"content-type", b"").split(b";")[0].strip().decode("latin-1").lower()
             if media not in JSON_TYPES:
                 raise ApiError(

@@ -24,6 +24,11 @@ class LinearOptions:
     # same labels but for quantisation near-ties) instead of crfsuite's model: what makes the weak-L1 CRF
     # fit the compact configuration.
     compact_slots: bool = False
+    # Thai, Khmer and Lao examples also train as typed without spaces, cut into words by the language's
+    # segmenter (data/unspaced.py). Unspaced dev input: exact match th-TH 40.8 -> 57.4, km-KH 40.8 -> 54.8;
+    # MASSIVE's spaced dev: 69.0 -> 66.2 and 65.0 -> 62.9 (benchmarks/results/unspaced_input*.md). Off by
+    # default, which keeps the numbers comparable with the paper's; on for users who type without spaces.
+    unspaced_copies: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 < self.intent_density <= 1.0:

@@ -17,9 +17,10 @@ from typing import Any, Self
 import numpy as np
 
 from kiloglot import options as opt
-from kiloglot.data.codec import spans_from_word_labels
+from kiloglot.data.codec import massive_word_labels, spans_from_word_labels
 from kiloglot.data.example import OUTSIDE, Example
-from kiloglot.data.segmentation import splits_characters, word_offsets
+from kiloglot.data.segmentation import input_word_offsets, splits_characters
+from kiloglot.data.unspaced import unspaced_copy
 from kiloglot.errors import InputError, ModelError
 from kiloglot.nlu.artifact import (
     LOCALES_DIR,
@@ -38,6 +39,7 @@ from kiloglot.nlu.linear.options import LinearOptions, LinearRuntime
 from kiloglot.nlu.linear.slots import CompactTagger, SlotTagger, train_crf
 from kiloglot.nlu.linear.storage import LocaleModel, load_locale, locale_files, save_locale, storage_of
 from kiloglot.nlu.parse import Parse, SlotValue
+from kiloglot.processes import die_with_parent
 
 
 class LinearParser(StoredLabels, TrainableParser):
@@ -79,6 +81,9 @@ class LinearParser(StoredLabels, TrainableParser):
         by_locale: dict[str, list[Example]] = {}
         for ex in train:
             by_locale.setdefault(ex.locale, []).append(ex)
+        if self.options.unspaced_copies:
+            for examples in by_locale.values():
+                examples.extend(c for c in map(unspaced_copy, list(examples)) if c is not None)
         dev_by_locale: dict[str, list[Example]] = {}
         for ex in dev or ():
             dev_by_locale.setdefault(ex.locale, []).append(ex)
@@ -94,7 +99,8 @@ class LinearParser(StoredLabels, TrainableParser):
                 if progress:
                     progress(locale, secs)
         else:
-            with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+            workers = min(jobs, len(tasks))
+            with ProcessPoolExecutor(workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
                 futures = [pool.submit(_train_locale_packed, t) for t in tasks]
                 for fut in as_completed(futures):
                     locale, packed, secs = fut.result()
@@ -140,7 +146,7 @@ class LinearParser(StoredLabels, TrainableParser):
         intents = model.intent.intents
         out = []
         for n, text in enumerate(texts):
-            offsets = word_offsets(text, locale)
+            offsets = input_word_offsets(text, locale)
             words = [text[s:e] for s, e in offsets]
             probs = model.intent.probabilities(model.intent.scores(intent_features(text, words, chars)))
             top = np.argsort(-probs)[:k]
@@ -155,7 +161,8 @@ class LinearParser(StoredLabels, TrainableParser):
                 for s in spans_from_word_labels(offsets, labels)
             )
             alternatives = tuple((intents[int(j)], float(probs[j])) for j in top)
-            out.append(Parse(text, locale, best, confidence, slots, alternatives, tuple(labels)))
+            word_labels = massive_word_labels(text, locale, offsets, labels)
+            out.append(Parse(text, locale, best, confidence, slots, alternatives, word_labels))
         return out
 
     def compacted(self, intent_density: float = 1.0, compact_slots: bool = False) -> LinearParser:

@@ -10,15 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from kiloglot.data.codec import spans_from_word_labels
+from kiloglot.data.codec import massive_word_labels, spans_from_word_labels
 from kiloglot.data.example import OUTSIDE
-from kiloglot.data.segmentation import word_offsets
+from kiloglot.data.segmentation import input_word_offsets
 from kiloglot.nlu.parse import Parse, SlotValue
 
 
 def prepare(tokenizer: Any, texts: Sequence[str], locale: str) -> tuple[list, list, list]:
     """(word offsets, words, encodings) for a batch of texts."""
-    offsets = [word_offsets(t, locale) for t in texts]
+    offsets = [input_word_offsets(t, locale) for t in texts]
     words = [[t[s:e] for s, e in off] for t, off in zip(texts, offsets)]
     encs = tokenizer.encode_batch(words)
     return offsets, words, encs
@@ -108,7 +108,7 @@ def to_parse(
         float(probs[top[0]]),
         slots,
         tuple((intents[int(j)], float(probs[j])) for j in top),
-        tuple(labels),
+        massive_word_labels(text, locale, offsets, labels),
     )
 
 
