@@ -4,9 +4,9 @@
     python -m benchmarks write_benchmarks_md
 
 Topics: accuracy on MASSIVE dev (full data, then zero-shot), speed and size, deployment runtimes,
-distillation (which recipe stage bought how much), serving load. Each row names the result file it
-comes from; each file holds the command, machine and date of its run. How the figures were reached
-(and the runs that led nowhere) is told in docs/experiments.md.
+distillation (which recipe stage bought how much), serving load, reading values, unspaced input. Each
+row names the result file it comes from; each file holds the command, machine and date of its run. How the
+figures were reached (and the runs that led nowhere) is told in docs/experiments.md.
 """
 
 from __future__ import annotations
@@ -231,22 +231,75 @@ def serving() -> list[str]:
     out = [
         "## Serving load",
         "",
-        "`kiloglot serve` (N worker processes) and the clients (wrk, one connection each, no think time) share "
-        "the 2 cores on loopback. `/v1/parse`: one dev utterance per request; `/v1/converse`: turns spread over 50 "
-        "sessions, SQLite state, one transaction per turn.",
+        "`kiloglot serve` (N worker processes) and the clients (closed loop, one connection each, no think time; "
+        "wrk or aiohttp) share the 2 cores on loopback. `/v1/parse`: one dev utterance per request; "
+        "`/v1/converse`: turns spread over 50 sessions, one transaction per turn, serialised per session across "
+        "workers. Lost writes: after the run, every session's turns must be numbered 1..n with its state at n, "
+        "and no answered turn missing from the log.",
         "",
-        "| model | workers | endpoint | clients | req/s | p50 ms | p99 ms | errors | server RSS | source |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---|",
+        "| model | workers | database | client | endpoint | clients | req/s | p50 ms | p99 ms | errors "
+        "| lost writes | server RSS | source |",
+        "|---|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for path in runs:
         r = json.loads(path.read_text(encoding="utf-8"))
         rss = r["server_memory_kb"]["after_load"].get("VmHWM", 0) / 1024
+        writes = r.get("writes")
         for run in r["runs"]:
+            lost = "-"
+            if writes and run["endpoint"] == "/v1/converse":
+                lost = str(writes["lost_writes"] + writes["sessions_with_lost_or_repeated_turns"])
             out.append(
-                f"| {Path(r['model']).name} | {r.get('server_workers', 1)} | {run['endpoint']} | {r['clients']} | "
+                f"| {Path(r['model']).name} | {r.get('server_workers', 1)} | {r.get('database', 'sqlite')} | "
+                f"{run.get('client', r.get('client', 'wrk'))} | {run['endpoint']} | {r['clients']} | "
                 f"{run['throughput_per_s']:,.0f} | {run['latency_ms']['p50']:.1f} | {run['latency_ms']['p99']:.1f} | "
-                f"{run['errors']} | {rss:.0f} MB | {source(path.stem)} |"
+                f"{run['errors']} | {lost} | {rss:.0f} MB | {source(path.stem)} |"
             )
+    return [*out, ""]
+
+
+def assistant_values() -> list[str]:
+    r = load("values_agreement")
+    if r is None:
+        return []
+    out = [
+        "## Reading times, dates and durations",
+        "",
+        "MASSIVE translates each English utterance into every locale: the time slots of the alarm and calendar "
+        "intents are read in each reply locale and compared with the reading of the English original (the same "
+        'clock time, moment from now or length). English is the reference; a translator\'s own choice ("3 pm" '
+        f'written "three o\'clock") counts as a miss. Mean agreement of the 11 other locales: '
+        f"**{r['mean_agreement']:.1f} %**, {r['ms_per_reading']:.2f} ms a reading.",
+        "",
+        "| locale | pairs | agrees with English % | source |",
+        "|---|---:|---:|---|",
+    ]
+    for locale, row in r["locales"].items():
+        out.append(f"| {locale} | {row['pairs']} | {row['agreement']:.1f} | {source('values_agreement')} |")
+    return [*out, ""]
+
+
+def unspaced() -> list[str]:
+    rows = [(name, load(name)) for name in ("unspaced_input", "unspaced_input_copies")]
+    rows = [(n, r) for n, r in rows if r is not None]
+    if not rows:
+        return []
+    out = [
+        "## Thai, Khmer and Burmese typed without spaces",
+        "",
+        "MASSIVE dev utterances with the spaces between non-Latin characters removed, parsed as one piece (as "
+        "before) or cut into words by the language's segmenter; exact match / slot F1 on (name, value). "
+        '"copies": the model also trained on unspaced copies (`-o unspaced_copies=true`).',
+        "",
+        "| model | locale | as written | unspaced, one piece | unspaced, cut into words | kiloglot reads it | source |",
+        "|---|---|---:|---:|---:|---|---|",
+    ]
+    for name, r in rows:
+        label = "linear" + (", copies" if name.endswith("copies") else "")
+        for locale, row in r["locales"].items():
+            cells = [row[k] for k in ("as_written", "unspaced_one_piece", "unspaced_segmented")]
+            shown = " | ".join(f"{c['exact_match']:.1f} / {c['slot_f1']:.1f}" for c in cells)
+            out.append(f"| {label} | {locale} | {shown} | {row['kiloglot_reads_unspaced_as']} | {source(name)} |")
     return [*out, ""]
 
 
@@ -264,6 +317,8 @@ def main() -> int:
         *deployment(),
         *distillation(),
         *serving(),
+        *assistant_values(),
+        *unspaced(),
     ]
     write_text_atomic(ROOT / "BENCHMARKS.md", "\n".join(lines).rstrip() + "\n")
     print(f"wrote {ROOT / 'BENCHMARKS.md'} ({len(lines)} lines)")

@@ -17,7 +17,6 @@ turn's writes.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import threading
@@ -26,6 +25,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+try:  # POSIX: server workers queue on a file lock; elsewhere on SQLite's own busy handler
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import (
     JSON,
@@ -175,6 +179,8 @@ class Store:
         kwargs: dict[str, Any] = {"pool_pre_ping": True}
         if self.sqlite:
             kwargs["connect_args"] = {"check_same_thread": False}
+        else:  # a turn waiting for its session's lock holds a connection: room for the server's threads
+            kwargs.update(pool_size=16, max_overflow=16)
         self.url = parsed
         self.engine: Engine = create_engine(parsed, **kwargs)
         if self.sqlite:
@@ -189,11 +195,30 @@ class Store:
                 f"({str(exc.orig).strip().splitlines()[0]})"
             ) from None
         self._session = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite has one writer at a time and its busy handler sleeps in growing steps: threads of one
-        # process queue on a lock instead, which keeps the tail latency of concurrent turns short.
-        self._write_lock: threading.Lock | contextlib.nullcontext[None] = (
-            threading.Lock() if self.sqlite else contextlib.nullcontext()
+        # SQLite has one writer at a time and its busy handler sleeps in growing steps: writers queue on a
+        # lock instead, which the kernel hands over at once: a thread lock within the process and, for a
+        # database file, an exclusive lock on a file beside it across processes (server workers).
+        self._thread_lock = threading.Lock()
+        self._lock_file = (
+            Path(f"{parsed.database}.lock") if self.sqlite and parsed.database not in (None, "", ":memory:") else None
         )
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        """Held around every write transaction on SQLite; nothing on PostgreSQL (row and advisory locks)."""
+        if not self.sqlite:
+            yield
+            return
+        with self._thread_lock:
+            if self._lock_file is None or fcntl is None:
+                yield
+                return
+            with open(self._lock_file, "a+b") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _add_missing_columns(self) -> None:
         columns = {t: {c["name"] for c in inspect(self.engine).get_columns(t)} for t in _ADDED_COLUMNS}
@@ -211,7 +236,7 @@ class Store:
     def turn(self, session_id: str) -> Iterator[TurnTransaction]:
         """One turn of ``session_id``: everything read and written through the yielded transaction
         commits together, and no other turn of the session runs in between."""
-        with self._write_lock, self.engine.connect() as conn:
+        with self._write_lock(), self.engine.connect() as conn:
             if self.sqlite:
                 conn = conn.execution_options(sqlite_begin="IMMEDIATE")
             with Session(bind=conn, expire_on_commit=False) as s, s.begin():
@@ -235,7 +260,7 @@ class Store:
             return int(s.scalar(select(func.count()).select_from(TurnRow)) or 0)
 
     def forget(self, session_id: str) -> None:
-        with self._write_lock, self._session.begin() as s:
+        with self._write_lock(), self._session.begin() as s:
             s.execute(delete(NotificationRow).where(NotificationRow.session_id == session_id))
             s.execute(delete(ScheduleRow).where(ScheduleRow.owner == session_id))
             s.execute(delete(TurnRow).where(TurnRow.session_id == session_id))
@@ -250,7 +275,7 @@ class Store:
 
     def put(self, owner: str, skill: str, key: str, value: Any) -> None:
         value = json.loads(json.dumps(value))  # only JSON goes in; fails here, not half-way through a write
-        with self._write_lock, self._session.begin() as s:
+        with self._write_lock(), self._session.begin() as s:
             row = s.get(SkillDataRow, (owner, skill, key))
             if row is None:
                 s.add(SkillDataRow(owner=owner, skill=skill, key=key, value=value))

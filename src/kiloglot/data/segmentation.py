@@ -107,6 +107,13 @@ def official_segmentation() -> Iterator[None]:
         _OFFICIAL.reset(token)
 
 
+def warm_up(locales: list[str]) -> None:
+    """Load the segmenters these locales use now (a dictionary or a CRF model: about a second each), so
+    that the first unspaced request does not pay for it while others wait."""
+    for language in sorted({loc.split("-")[0] for loc in locales} & UNSPACED_LANGUAGES):
+        split_words("ทดสอบ" if language == "th" else "test", language)
+
+
 def input_word_offsets(text: str, locale: str) -> list[tuple[int, int]]:
     """The words of text a user typed: ``word_offsets``, except that in Thai, Khmer and Lao an input of
     one or two pieces has its long pieces cut into words (offsets stay those of ``text``)."""

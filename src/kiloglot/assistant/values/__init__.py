@@ -14,6 +14,20 @@ from kiloglot.assistant.values.moments import When, next_datetime, read_when
 from kiloglot.assistant.values.numbers import number_table, read_number, with_digits
 from kiloglot.assistant.values.text import latin_digits, normalise, word_pattern
 
+
+def warm_up(locales: list[str]) -> None:
+    """Load what reading values in these locales needs (dateparser's languages, number tables, CLDR
+    patterns), so that a server's first turns do not pay for it while others wait."""
+    from datetime import UTC, datetime
+
+    from kiloglot.assistant.nlg import Localizer
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    for locale in locales:
+        loc = Localizer(locale)
+        read_when("7:30", loc, now, utterance="in 10 minutes", date_text="1 january")
+
+
 __all__ = [
     "When",
     "latin_digits",
@@ -25,6 +39,7 @@ __all__ = [
     "read_number",
     "read_time",
     "read_when",
+    "warm_up",
     "with_digits",
     "word_pattern",
 ]
