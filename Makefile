@@ -23,7 +23,7 @@ $(BIN)/kiloglot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet '$(TORCH_SPEC)'
-	$(BIN)/python -m pip install --quiet -e '.[neural,onnx,test,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[neural,onnx,speech,test,dev]'
 	@touch $@
 
 install: $(BIN)/kiloglot

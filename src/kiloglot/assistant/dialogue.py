@@ -32,6 +32,7 @@ from kiloglot.assistant.skills import default_skills
 from kiloglot.assistant.state import DialogueState, HistoryEntry, LastAction, PendingQuestion
 from kiloglot.assistant.store import Store
 from kiloglot.errors import InputError, NotFound
+from kiloglot.langid.contract import LanguageIdentifier
 from kiloglot.nlu.contract import Parser
 from kiloglot.nlu.parse import Parse
 
@@ -95,6 +96,8 @@ class Assistant:
         default_timezone: str = "UTC",
         history: int = 10,
         followup_turns: int = 3,
+        identifier: LanguageIdentifier | None = None,
+        switch_confidence: float = 0.95,
     ) -> None:
         self.parser = parser
         self.store = store
@@ -104,6 +107,20 @@ class Assistant:
         self.default_timezone = resolve_timezone(default_timezone).key
         self.history = history
         self.followup_turns = followup_turns
+        self.identifier = identifier  # names the locale of a turn that comes without one
+        self.switch_confidence = switch_confidence  # a session leaves its locale only on evidence this strong
+
+    def choose_locale(self, text: str, session_locale: str | None, fallback: str | None = None) -> str | None:
+        """The locale of a turn that came without one: the session's (sticky), unless the identifier is
+        sure the text is in another of the model's locales; for a new session, the identified one, or
+        ``fallback`` (the client's Accept-Language) when the identifier is unsure."""
+        if self.identifier is None:
+            return session_locale or fallback
+        guess = self.identifier.identify(text, self.parser.locales)
+        if session_locale is not None:
+            strong = guess.confidence >= self.switch_confidence and len(text.strip()) >= 8
+            return guess.locale if strong and guess.locale != session_locale else session_locale
+        return guess.locale if guess.confidence >= 0.5 or fallback is None else fallback
 
     # -- one turn ------------------------------------------------------------------------------
     def converse(
@@ -114,15 +131,17 @@ class Assistant:
         timezone_name: str | None = None,
         *,
         owner: str | None = None,
+        fallback_locale: str | None = None,
     ) -> TurnResult:
         """One turn. ``owner`` (a hash of the client, see ``store.client_hash``) binds a new session to its
-        client; a session bound to another client is not found."""
+        client; a session bound to another client is not found. Without ``locale``, ``choose_locale``
+        decides (the session's, the identified one, or ``fallback_locale``)."""
         check_text("session id", session_id, 128)
         check_text("text", text, MAX_TEXT)
         peek = self.store.load_session(session_id)  # no lock: to parse before taking the session's lock
         if peek is not None and peek.owner is not None and peek.owner != owner:
             raise NotFound(f"no session {session_id!r} for this client")
-        locale = locale or (peek.locale if peek else None)
+        locale = locale or self.choose_locale(text, peek.locale if peek else None, fallback_locale)
         if not locale:
             raise InputError(f"session {session_id!r} is new: a locale is needed (for example en-US)")
         self.parser.check_request([text], locale)

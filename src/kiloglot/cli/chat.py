@@ -16,7 +16,10 @@ from kiloglot.errors import InputError
 
 if TYPE_CHECKING:
     from kiloglot.assistant import Assistant, Store
+    from kiloglot.assistant.dialogue import TurnResult
+    from kiloglot.assistant.spoken import VoicePipeline
     from kiloglot.nlu.contract import Parser
+    from kiloglot.speech.audio import Audio
 
 
 def checked_locale(locale: str, parser: Parser) -> str:
@@ -50,6 +53,20 @@ def chat(
     scheduler: Annotated[
         bool, typer.Option("--scheduler/--no-scheduler", help="fire alarms, timers and reminders in this process")
     ] = True,
+    voice: Annotated[
+        bool,
+        typer.Option(
+            "--voice",
+            help="spoken turns: a line naming an audio file (WAV, FLAC, OGG, WebM, MP3) is heard, '/mic [SECONDS]' "
+            "records from a microphone (needs sounddevice), and each reply is spoken into --reply-dir",
+        ),
+    ] = False,
+    reply_dir: Annotated[Path, typer.Option("--reply-dir", help="where spoken replies go (--voice)")] = Path(
+        "runs/chat-replies"
+    ),
+    asr_model: Annotated[
+        str | None, typer.Option("--asr-model", help="Whisper model (see kiloglot transcribe)")
+    ] = None,
 ) -> None:
     """Talk to the assistant in the terminal; '/locale xx-YY' switches language, '/quit' or Ctrl-D ends.
 
@@ -75,8 +92,19 @@ def chat(
         firing.start()
     err.print(f"session {session_id}, {locale}; /locale xx-YY to switch language, /quit to end")
     interactive = sys.stdin.isatty()
+    pipeline = None
+    if voice:
+        from kiloglot.assistant.spoken import VoicePipeline
+        from kiloglot.speech import create_recognizer, create_synthesizer
+
+        recognizer = create_recognizer("whisper", model=asr_model or "", locales=tuple(parser.locales))
+        pipeline = VoicePipeline(assistant, recognizer, create_synthesizer())
+        err.print(f"voice: type an audio file's path, or /mic [seconds]; replies are spoken into {reply_dir}/")
     try:
-        converse_loop(assistant, session_id, locale, timezone, interactive=interactive, show_parse=show_parse)
+        converse_loop(
+            assistant, session_id, locale, timezone, interactive=interactive, show_parse=show_parse,
+            voice=pipeline, reply_dir=reply_dir,
+        )  # fmt: skip
     finally:
         stop.set()
         if firing is not None:
@@ -84,9 +112,56 @@ def chat(
         watcher.join(2)
 
 
+def record_microphone(seconds: float) -> Audio:
+    try:
+        import sounddevice  # type: ignore[import-not-found]
+    except (ImportError, OSError) as exc:
+        raise InputError("/mic needs a microphone and the sounddevice package (pip install sounddevice)") from exc
+    from kiloglot.speech.audio import SAMPLE_RATE, Audio
+
+    out.print(f"[dim]recording {seconds:g} s ...[/]")
+    frames = sounddevice.rec(int(seconds * SAMPLE_RATE), samplerate=SAMPLE_RATE, channels=1, dtype="float32")
+    sounddevice.wait()
+    return Audio(frames.reshape(-1), SAMPLE_RATE)
+
+
+def spoken_turn(
+    voice: VoicePipeline, session_id: str, line: str, locale: str, timezone: str, reply_dir: Path, turn: int
+) -> TurnResult | None:
+    """A line naming an audio file, or /mic: hear it, run the turn, speak the reply into ``reply_dir``."""
+    from kiloglot.fileio import atomic_write
+    from kiloglot.speech import decode
+
+    if line.startswith("/mic"):
+        seconds = float(line.partition(" ")[2] or 5)
+        audio = record_microphone(seconds)
+    else:
+        audio = decode(Path(line).expanduser())
+    spoken = voice.converse(session_id, audio, locale, timezone)
+    heard = spoken.transcript
+    out.print(f"[cyan]heard ({heard.locale}, {heard.confidence:.2f}): {heard.text}[/]", highlight=False)
+    if spoken.reply_audio is not None:
+        target = reply_dir / f"{session_id[:8]}-{turn:03d}.wav"
+        reply_audio = spoken.reply_audio
+        atomic_write(target, lambda tmp: tmp.write_bytes(reply_audio.to_wav()))
+        out.print(f"[dim]  spoken reply: {target}[/]", highlight=False)
+    elif spoken.note:
+        out.print(f"[dim]  {spoken.note}[/]", highlight=False)
+    return spoken.result
+
+
 def converse_loop(
-    assistant: Assistant, session_id: str, locale: str, timezone: str, *, interactive: bool, show_parse: bool
+    assistant: Assistant,
+    session_id: str,
+    locale: str,
+    timezone: str,
+    *,
+    interactive: bool,
+    show_parse: bool,
+    voice: VoicePipeline | None = None,
+    reply_dir: Path = Path("runs/chat-replies"),
 ) -> None:
+    turn = 0
     while True:
         try:
             line = input("> " if interactive else "")
@@ -108,8 +183,15 @@ def converse_loop(
                 continue
             out.print(f"[dim]locale: {locale}[/]")
             continue
+        turn += 1
         try:
-            result = assistant.converse(session_id, line, locale, timezone)
+            if voice is not None and (line.startswith("/mic") or Path(line).expanduser().is_file()):
+                heard = spoken_turn(voice, session_id, line, locale, timezone, reply_dir, turn)
+                if heard is None:
+                    continue
+                result = heard
+            else:
+                result = assistant.converse(session_id, line, locale, timezone)
         except InputError as exc:
             err.print(f"[bold red]error:[/] {exc}", highlight=False)
             continue

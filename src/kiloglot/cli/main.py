@@ -4,7 +4,22 @@ from __future__ import annotations
 
 import typer
 
-from kiloglot.cli import chat, compact, data, distill, ensemble, evaluate, export, models, parse, pretrain, serve, train
+from kiloglot.cli import (
+    chat,
+    compact,
+    data,
+    distill,
+    ensemble,
+    evaluate,
+    export,
+    models,
+    parse,
+    pretrain,
+    serve,
+    speech,
+    train,
+    wyoming,
+)
 
 app = typer.Typer(
     help="kiloglot: massively multilingual NLU for voice assistants.",
@@ -28,6 +43,10 @@ app.command()(chat.chat)
 app.command()(serve.serve)
 app.command()(models.options)
 app.command()(models.upgrade)
+app.command()(speech.say)
+app.command()(speech.transcribe)
+app.command()(speech.langid)
+app.command()(wyoming.wyoming)
 
 
 def main() -> None:  # pragma: no cover

@@ -10,6 +10,22 @@ import typer
 from kiloglot.cli.common import DbOpt, TzOpt, err, friendly, settings
 
 
+def speech_backend(choice: str, what: str) -> str | None:
+    """'auto': what is installed (the packaged Whisper; espeak-ng), else None; 'none': None; else the choice."""
+    from importlib.util import find_spec
+
+    if choice == "none":
+        return None
+    if choice != "auto":
+        return choice
+    if what == "asr":
+        from kiloglot.speech.packaged import installed
+
+        ready = find_spec("faster_whisper") is not None and installed()
+        return f"packaged:{installed()[0].name}" if ready else None
+    return "espeak-ng" if find_spec("espeakng_loader") is not None else None
+
+
 @friendly
 def serve(
     model_dir: Annotated[Path, typer.Argument(help="model directory")],
@@ -31,6 +47,17 @@ def serve(
         int, typer.Option("--workers", help="server processes (each loads the model); rate limits are per process")
     ] = 1,
     log_level: Annotated[str, typer.Option("--log-level")] = "warning",
+    asr: Annotated[
+        str,
+        typer.Option(
+            "--asr",
+            help="speech recognition for /v1/asr and /v1/converse/audio: 'auto' (the packaged Whisper when "
+            "installed), 'none', or a Whisper model (packaged:whisper-base, base, a CTranslate2 folder)",
+        ),
+    ] = "auto",
+    tts: Annotated[
+        str, typer.Option("--tts", help="speech synthesis for /v1/tts and spoken replies: 'auto', 'none', espeak-ng")
+    ] = "auto",
 ) -> None:
     """Serve the HTTP API (/v1/parse, /v1/converse, /v1/models, /healthz, /metrics, /docs) and the chat page (/)."""
     from sqlalchemy.engine import make_url
@@ -46,6 +73,8 @@ def serve(
         default_timezone=timezone,
         maildir=str(settings().maildir) if settings().maildir else None,
         media=str(settings().media) if settings().media else None,
+        asr=speech_backend(asr, "asr"),
+        tts=speech_backend(tts, "tts"),
     )
     processes = f" with {workers} processes" if workers > 1 else ""
     state = make_url(config.database).render_as_string(hide_password=True)

@@ -53,6 +53,13 @@ def train(
     evaluate_dev: Annotated[
         bool, typer.Option("--dev/--no-dev", help="score dev after training and store it in the manifest")
     ] = True,
+    langid: Annotated[
+        bool,
+        typer.Option(
+            "--langid/--no-langid",
+            help="also train a language identifier over the locales (MODEL/langid), for turns without a locale",
+        ),
+    ] = True,
 ) -> None:
     """Train a parser on MASSIVE train and save it (with its dev scores) to --out."""
     from kiloglot.learn.training import is_main_process, train_parser
@@ -93,6 +100,10 @@ def train(
         )
     if outcome.path is None:
         return  # under torchrun only the first process scores and saves
+    if langid and len(chosen) > 1:
+        from kiloglot.langid import NgramIdentifier
+
+        NgramIdentifier.fit([e.text for e in train_set], [e.locale for e in train_set]).save(outcome.path / "langid")
     err.print(
         f"saved {parser_kind} parser for {len(chosen)} locale(s) to {outcome.path} "
         f"({time.perf_counter() - started:.0f}s in all)"

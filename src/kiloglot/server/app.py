@@ -3,19 +3,23 @@
 - ``POST /v1/parse``: stateless, batched parsing;
 - ``POST /v1/converse``: one dialogue turn (session id in; reply, parse and state out);
 - ``GET /v1/sessions/{id}/notifications`` and ``/events`` (Server-Sent Events): what fired for a session;
+- ``POST /v1/asr`` (audio in, transcript out), ``POST /v1/tts`` (text in, WAV out), ``POST /v1/converse/audio``
+  (a spoken turn: audio in; transcript, detected locale, parse, reply text and reply audio out);
 - ``GET /v1/models``, ``/healthz``, ``/metrics`` (Prometheus), ``/docs`` (OpenAPI, served offline);
 - ``/``: the chat page.
 
 Errors are JSON ``{"error": {"code": ..., "message": ...}}`` with stable codes: ``invalid_input``,
 ``unauthorized``, ``not_found``, ``method_not_allowed``, ``payload_too_large``, ``unsupported_media_type``,
-``rate_limited``, ``http_error``, ``internal``.
+``rate_limited``, ``not_configured``, ``http_error``, ``internal``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import gc
 import json
+import logging
 import secrets
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -43,17 +47,24 @@ from kiloglot.assistant import Assistant, ConfidencePolicy, Providers, Store
 from kiloglot.assistant.dialogue import MAX_TEXT, check_text
 from kiloglot.assistant.nlg import REPLY_LOCALES, page_strings
 from kiloglot.assistant.scheduler import Scheduler
+from kiloglot.assistant.spoken import SpokenTurn, VoicePipeline
 from kiloglot.assistant.values import warm_up as warm_up_values
 from kiloglot.data.locales import normalize_locale
 from kiloglot.data.segmentation import warm_up as warm_up_segmenters
 from kiloglot.errors import KiloglotError, NotFound
+from kiloglot.langid.contract import LanguageIdentifier
 from kiloglot.nlu.contract import Parser
 from kiloglot.nlu.parse import Parse
 from kiloglot.server.guard import ApiError, Guard, GuardConfig, error_response
+from kiloglot.speech.audio import decode
+from kiloglot.speech.contract import Recognizer, Synthesizer
+from kiloglot.speech.registry import create_recognizer, create_synthesizer
+
+log = logging.getLogger(__name__)
 
 ERROR_CODES = (
     "invalid_input", "unauthorized", "not_found", "method_not_allowed", "payload_too_large",
-    "unsupported_media_type", "rate_limited", "http_error", "internal",
+    "unsupported_media_type", "rate_limited", "not_configured", "http_error", "internal",
 )  # fmt: skip
 
 
@@ -72,6 +83,10 @@ class ServerConfig:
     media: str | None = None
     scheduler: bool = True  # fire alarms, timers and reminders from this process (one leader across workers)
     scheduler_interval: float = 1.0
+    asr: str | None = None  # a Whisper model (packaged:whisper-base, base, a folder); None: no /v1/asr
+    tts: str | None = None  # a synthesiser back-end (espeak-ng); None: no spoken replies
+    max_audio_bytes: int = 8 * 1024 * 1024
+    max_audio_seconds: float = 30.0
 
 
 class ErrorDetail(BaseModel):
@@ -89,6 +104,7 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "a missing or wrong API key",
         404: "no such session for this client",
         413: "the body or the batch is too large",
+        503: "the server has no speech recogniser or synthesiser configured",
         415: "the body is not application/json",
         422: "the body does not match the schema",
         429: "too many requests, or too many failed API keys (see Retry-After)",
@@ -106,12 +122,24 @@ Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT, pattern=_TEXT)]
 SessionId = Annotated[str, Field(min_length=1, max_length=128, pattern=_TEXT)]
 AFTER = Query(0, ge=0, le=2**63 - 1, description="only what fired after this notification id")
 SessionPath = Annotated[str, FastApiPath(min_length=1, max_length=128, pattern=_TEXT)]
+LocaleQuery = Annotated[str | None, Query(description="the language spoken; omit or 'auto' to detect it")]
+SessionQuery = Annotated[
+    str | None, Query(min_length=1, max_length=128, pattern=_TEXT, description="omit to start a new session")
+]
+TimezoneQuery = Annotated[str | None, Query(min_length=1, description="IANA time zone, e.g. Europe/Berlin")]
+AUDIO_MEDIA = ("audio/wav", "audio/webm", "audio/ogg", "audio/flac", "audio/mpeg", "application/octet-stream")
 
 
 class ParseRequest(BaseModel):
     texts: list[Text] = Field(..., description="utterances, parsed as one batch (at most 256 by default)",
                               min_length=1)  # fmt: skip
     locale: str = Field(..., description="one of the model's locales, in any case", examples=["en-US"])
+
+
+class SpeakRequest(BaseModel):
+    text: Text = Field(..., examples=["Your alarm is set for 7:30 AM"])
+    locale: str = Field(..., description="the language to speak", examples=["en-US"])
+    voice: str | None = Field(None, description="a voice of the synthesiser (GET /v1/models lists them)")
 
 
 class ConverseRequest(BaseModel):
@@ -203,14 +231,23 @@ def create_app(
     providers: Providers | None = None,
     store: Store | None = None,
     clock: Callable[[], datetime] | None = None,
+    identifier: LanguageIdentifier | None = None,
+    recognizer: Recognizer | None = None,
+    synthesizer: Synthesizer | None = None,
 ) -> FastAPI:
     config = config or ServerConfig()
     locked = LockedParser(parser)
     store = store or Store(config.database)
     assistant = Assistant(
         locked, store, policy=config.policy, providers=providers or Providers.offline(config.maildir, config.media),
-        default_timezone=config.default_timezone, clock=clock,
+        default_timezone=config.default_timezone, clock=clock, identifier=identifier,
     )  # fmt: skip
+    if recognizer is None and config.asr:
+        recognizer = create_recognizer("whisper", model=config.asr, locales=tuple(parser.locales))
+    if synthesizer is None and config.tts:
+        synthesizer = create_synthesizer(config.tts)
+    voice = VoicePipeline(assistant, recognizer, synthesizer, max_seconds=config.max_audio_seconds)
+    speech_lock = threading.Lock()  # one recognition at a time: CTranslate2 already uses the cores it is given
     scheduler = Scheduler(store, clock=clock) if config.scheduler else None
     registry = CollectorRegistry()
     requests = Counter("kiloglot_requests_total", "HTTP requests", ["path", "status"], registry=registry)
@@ -229,6 +266,8 @@ def create_app(
         # what loads on first use loads now: one request paying a second for it stalls all the others
         await run_in_threadpool(warm_up_segmenters, list(parser.locales))
         await run_in_threadpool(warm_up_values, list(parser.locales))
+        if recognizer is not None and hasattr(recognizer, "loaded"):
+            await run_in_threadpool(recognizer.loaded)  # 145 MB of Whisper: at start, not in the first request
         if scheduler is not None:
             scheduler.start(config.scheduler_interval)
         yield
@@ -250,7 +289,7 @@ def create_app(
         Guard,
         config=GuardConfig(
             tuple(k for k in (config.api_key, *config.api_keys) if k), config.max_body_bytes,
-            config.rate_limit_per_minute, config.auth_failures_per_minute,
+            config.rate_limit_per_minute, config.auth_failures_per_minute, config.max_audio_bytes,
         ),
         routes=lambda: app.router.routes,
         requests=requests,
@@ -311,9 +350,10 @@ def create_app(
     def converse_endpoint(req: ConverseRequest, request: Request) -> Response:
         session_id = req.session_id if req.session_id is not None else secrets.token_hex(16)  # 128 bits
         locale = normalize_locale(req.locale) if req.locale is not None else None
-        if locale is None and (req.session_id is None or store.load_session(session_id) is None):
-            locale = best_locale(request.headers.get("accept-language"), parser.locales)
-        result = assistant.converse(session_id, req.text, locale, req.timezone, owner=client_of(request))
+        fallback = best_locale(request.headers.get("accept-language"), parser.locales)
+        result = assistant.converse(
+            session_id, req.text, locale, req.timezone, owner=client_of(request), fallback_locale=fallback
+        )
         turns.labels(result.action, result.locale).inc()
         return _json(result.to_dict())
 
@@ -356,9 +396,95 @@ def create_app(
 
         return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
-    @app.get("/v1/models", summary="The model being served", responses=_errors(401, 429))
+    audio_body = {
+        "requestBody": {
+            "required": True,
+            "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in AUDIO_MEDIA},
+        }
+    }
+
+    def audio_locale(locale: str | None) -> str | None:
+        if locale is None or locale.strip().lower() in ("", "auto"):
+            return None
+        code = normalize_locale(locale)
+        if code not in parser.locales:
+            raise ApiError(400, "invalid_input", f"locale {locale!r}: the model has {', '.join(parser.locales)}")
+        return code
+
+    @app.post(
+        "/v1/asr", summary="Speech to text (any audio container; 16 kHz mono inside)", openapi_extra=audio_body,
+        responses={**API_ERRORS, **_errors(503)},
+    )  # fmt: skip
+    async def asr_endpoint(request: Request, locale: LocaleQuery = None) -> Response:
+        body = await request.body()
+        code = audio_locale(locale)
+
+        def run() -> dict[str, Any]:
+            audio = decode(body)
+            with speech_lock:
+                return voice.hear(audio, code).to_json()
+
+        if recognizer is None:
+            raise ApiError(503, "not_configured", "this server has no speech recogniser (serve --asr MODEL)")
+        return _json(await run_in_threadpool(run))
+
+    @app.post(
+        "/v1/tts", summary="Text to speech (WAV out)", response_class=Response,
+        responses={200: {"content": {"audio/wav": {}}}, **API_ERRORS, **_errors(503)},
+    )  # fmt: skip
+    def tts_endpoint(req: SpeakRequest) -> Response:
+        if synthesizer is None:
+            raise ApiError(503, "not_configured", "this server has no speech synthesiser (serve --tts espeak-ng)")
+        locale = normalize_locale(req.locale)
+        if not synthesizer.supports(locale) and req.voice is None:
+            raise ApiError(400, "invalid_input", f"locale {req.locale!r}: no voice for it; GET /v1/models lists them")
+        audio = synthesizer.synthesize(req.text, locale, req.voice)
+        return Response(audio.to_wav(), media_type="audio/wav")
+
+    @app.post(
+        "/v1/converse/audio", summary="One spoken dialogue turn: audio in, reply text and audio out",
+        openapi_extra=audio_body, responses={**API_ERRORS, **_errors(404, 503)},
+    )  # fmt: skip
+    async def converse_audio_endpoint(
+        request: Request,
+        locale: LocaleQuery = None,
+        session_id: SessionQuery = None,
+        timezone: TimezoneQuery = None,
+        speak: bool = Query(True, description="speak the reply (reply_audio: base64 WAV)"),
+    ) -> Response:
+        if recognizer is None:
+            raise ApiError(503, "not_configured", "this server has no speech recogniser (serve --asr MODEL)")
+        body = await request.body()
+        code = audio_locale(locale)
+        sid = session_id if session_id is not None else secrets.token_hex(16)
+        owner = client_of(request)
+
+        def run() -> SpokenTurn:
+            audio = decode(body)
+            with speech_lock:
+                return voice.converse(sid, audio, code, timezone, owner=owner, speak=speak)
+
+        spoken = await run_in_threadpool(run)
+        if spoken.result is not None:
+            turns.labels(spoken.result.action, spoken.result.locale).inc()
+        payload = spoken.to_dict()
+        payload["session_id"] = sid
+        payload["reply_audio"] = base64.b64encode(spoken.reply_audio.to_wav()).decode() if spoken.reply_audio else None
+        return _json(payload)
+
+    def speech_info() -> dict[str, Any]:
+        voices = synthesizer.voices() if synthesizer else []
+        voiced = {v.locale for v in voices}
+        return {
+            "asr": recognizer.describe() if recognizer else None,
+            "tts": {"backend": synthesizer.name, "voices": [v.__dict__ for v in voices]} if synthesizer else None,
+            "locales_without_voice": [loc for loc in parser.locales if loc not in voiced],
+            "language_identifier": identifier.name if identifier else None,
+        }
+
+    @app.get("/v1/models", summary="The model being served, its voices and recogniser", responses=_errors(401, 429))
     def models_endpoint() -> dict[str, Any]:
-        return {"models": [info], "reply_locales": list(REPLY_LOCALES)}
+        return {"models": [info], "reply_locales": list(REPLY_LOCALES), "speech": speech_info()}
 
     @app.get("/healthz", summary="Liveness and readiness")
     def healthz() -> dict[str, Any]:
@@ -460,4 +586,15 @@ def create_app_from_model(model: str | Path, config: ServerConfig | None = None)
         "created": manifest.get("created"),
         "metrics": manifest.get("metrics"),
     }
-    return create_app(parser, config, model_info=info)
+    return create_app(parser, config, model_info=info, identifier=_identifier(model))
+
+
+def _identifier(model: str | Path) -> LanguageIdentifier | None:
+    """The model's own language identifier, else py3langid when installed, else none (turns need a locale)."""
+    from kiloglot.langid import load_identifier
+
+    try:
+        return load_identifier(model)
+    except KiloglotError as exc:
+        log.warning("no language identifier: %s", exc)
+        return None

@@ -22,6 +22,9 @@ from kiloglot.assistant.store import client_hash
 
 PUBLIC_PATHS = ("/healthz", "/docs", "/openapi.json", "/static/", "/favicon.ico")
 JSON_TYPES = ("application/json",)
+# Routes whose body is audio (any container FFmpeg reads), with their own, larger, size limit.
+AUDIO_ROUTES = ("/v1/asr", "/v1/converse/audio")
+AUDIO_TYPES = ("audio/", "video/webm", "video/ogg", "application/octet-stream")
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -73,6 +76,7 @@ class GuardConfig:
     max_body_bytes: int
     rate_limit_per_minute: int
     auth_failures_per_minute: int = 10
+    max_audio_bytes: int = 8 * 1024 * 1024
 
 
 def api_key_of(headers: dict[bytes, bytes]) -> bytes | None:
@@ -127,8 +131,8 @@ class Guard:
             await send(message)
 
         try:
-            self.check(scope, takes_method)
-            limit = self.config.max_body_bytes
+            self.check(scope, takes_method, route)
+            limit = self.limit_of(route)
             seen = [0]
 
             async def limited_receive() -> dict[str, Any]:
@@ -150,16 +154,25 @@ class Guard:
             self.requests.labels(route, str(status[0])).inc()
             self.latency.labels(route).observe(time.perf_counter() - started)
 
-    def check(self, scope: MutableMapping[str, Any], takes_method: bool) -> None:
+    def limit_of(self, route: str) -> int:
+        return self.config.max_audio_bytes if route in AUDIO_ROUTES else self.config.max_body_bytes
+
+    def check(self, scope: MutableMapping[str, Any], takes_method: bool, route: str = "other") -> None:
         headers = {k.lower(): v for k, v in scope["headers"]}
         length = headers.get(b"content-length")
-        limit = self.config.max_body_bytes
+        limit = self.limit_of(route)
         if length is not None and (not length.isdigit() or int(length) > limit):
             raise ApiError(413, "payload_too_large", f"request body over {limit} bytes")
         path: str = scope["path"]
         if takes_method and scope["method"] in ("POST", "PUT", "PATCH") and path.startswith("/v1/"):
             media = headers.get(b"content-type", b"").split(b";")[0].strip().decode("latin-1").lower()
-            if media not in JSON_TYPES:
+            if route in AUDIO_ROUTES:
+                if not media.startswith(AUDIO_TYPES):
+                    raise ApiError(
+                        415, "unsupported_media_type",
+                        f"content type {media or 'none'!r}: expected audio (audio/wav, audio/webm, audio/ogg, ...)",
+                    )  # fmt: skip
+            elif media not in JSON_TYPES:
                 raise ApiError(
                     415, "unsupported_media_type", f"content type {media or 'none'!r}: expected application/json"
                 )

@@ -1,0 +1,86 @@
+"""Recogniser output in the written style the parser learned from MASSIVE: lower case, numbers as words,
+no sentence punctuation. Whisper writes "Wake me up at 7:30 a.m."; MASSIVE writes
+"wake me up at seven thirty am". Number words come from num2words in the locale's language."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from functools import cache
+
+log = logging.getLogger(__name__)
+
+# num2words' language code where it differs from the MASSIVE locale's language
+_NUM2WORDS_LANGUAGE = {"nb": "no", "zh": "zh", "pt": "pt", "he": "he", "jv": "id", "ms": "id"}
+_PERCENT = {
+    "en": "percent", "de": "prozent", "fr": "pour cent", "es": "por ciento", "it": "per cento", "pt": "por cento",
+    "nl": "procent", "sv": "procent", "da": "procent", "nb": "prosent", "pl": "procent", "ru": "процентов",
+}  # fmt: skip
+_AND = {"en": "and", "de": "und", "fr": "et", "es": "y", "it": "e", "pt": "e", "nl": "en"}
+_UNSPACED = {"ja", "zh", "th", "km", "lo", "my"}
+_SENTENCE_PUNCTUATION = re.compile(r"[,!?;:\"“”„«»¿¡…()\[\]{}。、？！，；：「」『』·・―—–]")
+_TIME = re.compile(r"\b(\d{1,2})[:.](\d{2})\b")
+_ORDINAL_EN = re.compile(r"\b(\d+)(st|nd|rd|th)\b", re.IGNORECASE)
+_AMPM = re.compile(r"\b([ap])\.\s?m\.?(?=[\s!?,;]|$)", re.IGNORECASE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+@cache
+def _speller(language: str) -> object | None:
+    try:
+        from num2words import num2words
+
+        num2words(7, lang=language)
+    except (ImportError, NotImplementedError, KeyError, OverflowError):
+        return None
+    return num2words
+
+
+def number_words(value: str, locale: str, *, ordinal: bool = False) -> str:
+    """``"7"`` -> ``"seven"`` in the locale's language; the digits unchanged where num2words lacks it."""
+    language = locale.split("-")[0].lower()
+    language = _NUM2WORDS_LANGUAGE.get(language, language)
+    speller = _speller(language)
+    if speller is None:
+        return value
+    try:
+        number: float = float(value.replace(",", ".")) if re.search(r"[.,]", value) else int(value)
+        words = speller(number, lang=language, to="ordinal" if ordinal else "cardinal")  # type: ignore[operator]
+    except (NotImplementedError, ValueError, OverflowError, TypeError):
+        return value
+    return str(words).replace("-", " ").replace(",", "")
+
+
+def _time(match: re.Match[str], locale: str) -> str:
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if hour > 24 or minute > 59:
+        return match.group(0)
+    words = number_words(str(hour), locale)
+    if minute == 0:
+        return words
+    if minute < 10 and locale.startswith("en"):
+        return f"{words} oh {number_words(str(minute), locale)}"
+    return f"{words} {number_words(str(minute), locale)}"
+
+
+def to_written_style(text: str, locale: str) -> str:
+    """What the parser expects to read: see the module's docstring. Idempotent."""
+    language = locale.split("-")[0].lower()
+    text = unicodedata.normalize("NFKC", text)
+    text = _TIME.sub(lambda m: _time(m, locale), text)
+    if language == "en":
+        text = _AMPM.sub(lambda m: f"{m.group(1).lower()}m", text)
+        text = _ORDINAL_EN.sub(lambda m: number_words(m.group(1), locale, ordinal=True), text)
+        text = re.sub(r"\$(\d+)", r"\1 dollars", text)
+    if language in _PERCENT:
+        text = re.sub(r"(\d)\s?%", rf"\1 {_PERCENT[language]}", text)
+    if language in _AND:
+        text = text.replace("&", f" {_AND[language]} ")
+    if language == "fr":
+        text = re.sub(r"\b(\d{1,2})\s?h\s?(\d{2})?\b", lambda m: f"{m.group(1)} heures {m.group(2) or ''}", text)
+    pad = "" if language in _UNSPACED else " "
+    text = _NUMBER.sub(lambda m: f"{pad}{number_words(m.group(0), locale)}{pad}", text)
+    text = _SENTENCE_PUNCTUATION.sub(" ", text)
+    text = re.sub(r"(?<!\b\w)\.(?=\s|$)", " ", text)  # a full stop, not the one in "p. m." or "b. b. c."
+    return " ".join(text.lower().split())

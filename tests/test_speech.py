@@ -1,0 +1,147 @@
+"""Hearing and speaking: audio decoding and its errors, espeak-ng voices, the packaged Whisper, recogniser
+output in MASSIVE's written style. Audio is made in the tests (espeak-ng, tones, silence); nothing is
+downloaded."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pytest
+
+pytest.importorskip("faster_whisper", reason="the speech extra: pip install -e '.[speech]'")
+
+from kiloglot.speech import Audio, AudioError, check_speech, create_recognizer, create_synthesizer, decode
+from kiloglot.speech.espeak import reading
+from kiloglot.speech.normalize import to_written_style
+from kiloglot.speech.packaged import installed, packaged_model
+
+
+def tone(seconds: float = 1.0, rate: int = 44_100, hz: float = 440.0) -> Audio:
+    t = np.arange(int(seconds * rate)) / rate
+    return Audio((0.3 * np.sin(2 * math.pi * hz * t)).astype(np.float32), rate)
+
+
+def encode(audio: Audio, container: str, codec: str) -> bytes:
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format=container) as out:
+        stream = out.add_stream(codec, rate=audio.sample_rate, layout="mono")
+        frame = av.AudioFrame.from_ndarray(audio.samples.reshape(1, -1), format="flt", layout="mono")
+        frame.sample_rate = audio.sample_rate
+        for packet in stream.encode(frame):
+            out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def synthesizer():
+    return create_synthesizer("espeak-ng")
+
+
+@pytest.fixture(scope="module")
+def recognizer():
+    r = create_recognizer("whisper", locales=("en-US", "de-DE", "ja-JP", "sw-KE"))
+    r.loaded()
+    return r
+
+
+def test_wav_round_trip_resamples_to_16k_mono():
+    audio = decode(tone(1.0, 44_100).to_wav())
+    assert audio.sample_rate == 16_000
+    assert abs(audio.seconds - 1.0) < 0.01
+    assert 0.25 < audio.peak < 0.35
+
+
+@pytest.mark.parametrize(("container", "codec"), [("flac", "flac"), ("ogg", "libopus"), ("mp3", "mp3"),
+                                                  ("webm", "libopus")])  # fmt: skip
+def test_compressed_containers_decode(container, codec):
+    source = tone(1.0, 48_000 if codec == "libopus" else 44_100)
+    audio = decode(encode(source, container, codec), name=f"tone.{container}")
+    assert audio.sample_rate == 16_000
+    assert abs(audio.seconds - 1.0) < 0.1
+    assert audio.peak > 0.1
+
+
+def test_bad_audio_is_refused_with_a_message_naming_it(tmp_path):
+    with pytest.raises(AudioError, match=r"req\.wav: the audio is empty"):
+        decode(b"", name="req.wav")
+    with pytest.raises(AudioError, match=r"junk\.bin: cannot decode the audio"):
+        decode(b"this is not audio at all" * 10, name="junk.bin")
+    with pytest.raises(AudioError, match="cannot read the audio file"):
+        decode(tmp_path / "missing.wav")
+    with pytest.raises(AudioError, match="silent"):
+        check_speech(Audio(np.zeros(16_000, np.float32)), name="quiet")
+    with pytest.raises(AudioError, match=r"31\.0 s long; at most 30 s"):
+        check_speech(tone(31.0, 16_000), name="long")
+    assert check_speech(tone(1.0, 16_000)).seconds == pytest.approx(1.0)
+
+
+def test_espeak_speaks_48_massive_locales_and_says_which_it_lacks(synthesizer):
+    voiced = {v.locale for v in synthesizer.voices()}
+    assert len(voiced) == 48
+    assert {"jv-ID", "km-KH", "mn-MN", "tl-PH"}.isdisjoint(voiced)
+    audio = synthesizer.synthesize("wake me up at seven thirty", "en-US")
+    assert 1.0 < audio.seconds < 4.0 and audio.peak > 0.1
+    assert synthesizer.synthesize("weck mich um sieben", "de-DE").seconds > 0.8
+    from kiloglot.errors import InputError
+
+    with pytest.raises(InputError, match="km-KH.*no voice"):
+        synthesizer.synthesize("hello", "km-KH")
+
+
+def test_japanese_is_read_as_kana_before_speaking():
+    kana = reading("明日の朝七時に起こして", "ja-JP")
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in kana)  # no kanji left
+    assert kana.startswith("あした")
+    assert reading("hello", "en-US") == "hello"
+
+
+def test_the_packaged_whisper_is_assembled_once_from_its_pypi_parts(tmp_path, monkeypatch):
+    assert installed(), "the speech extra brings a packaged Whisper"
+    monkeypatch.setenv("KILOGLOT_CACHE", str(tmp_path))
+    folder = packaged_model("whisper-base")
+    model = folder / "model.bin"
+    from importlib import resources
+
+    parts = [resources.files(p) / "data" / f"model.bin.part{i}" for i, p in enumerate(installed()[0].parts, 1)]
+    assert model.stat().st_size == sum(p.stat().st_size for p in parts)  # type: ignore[attr-defined]
+    assert (folder / "config.json").is_file() and (folder / "tokenizer.json").is_file()
+    stamp = model.stat().st_mtime_ns
+    assert packaged_model("whisper-base") == folder and model.stat().st_mtime_ns == stamp  # not rebuilt
+    assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+def test_speech_round_trip_and_spoken_language_guess(synthesizer, recognizer):
+    audio = synthesizer.synthesize("wake me up at seven thirty tomorrow morning", "en-US").resampled()
+    heard = recognizer.transcribe(audio)  # no locale: Whisper names it among the four
+    assert heard.locale == "en-US" and heard.language_confidence > 0.5
+    text = to_written_style(heard.text, "en-US")
+    assert "wake me up at seven thirty" in text
+    assert 0.3 < heard.confidence <= 1.0
+    assert heard.segments and heard.segments[0].end > heard.segments[0].start
+    ranked = recognizer.detect(audio, ["de-DE", "en-US"])
+    assert [loc for loc, _ in ranked] == ["en-US", "de-DE"] and sum(p for _, p in ranked) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("raw", "locale", "written"),
+    [
+        ("Wake me up at 7:30 a.m.", "en-US", "wake me up at seven thirty am"),
+        ("Set an alarm for 6:05 p.m.!", "en-US", "set an alarm for six oh five pm"),
+        ("Turn the volume to 40%", "en-US", "turn the volume to forty percent"),
+        ("What's on the 3rd?", "en-US", "what's on the third"),
+        ("Weck mich um 7 Uhr auf.", "de-DE", "weck mich um sieben uhr auf"),
+        ("Réveille-moi à 7h30, s'il te plaît", "fr-FR", "réveille-moi à sept heures trente s'il te plaît"),
+        ("明日の朝7時に起こして。", "ja-JP", "明日の朝七時に起こして"),
+        ("Pon una alarma a las 8", "es-ES", "pon una alarma a las ocho"),
+        ("tell me b. b. c. news", "en-US", "tell me b. b. c. news"),
+    ],
+)
+def test_transcripts_are_written_as_massive_writes(raw, locale, written):
+    assert to_written_style(raw, locale) == written
+    assert to_written_style(written, locale) == written  # idempotent
