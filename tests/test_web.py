@@ -164,3 +164,69 @@ def test_page_keeps_key_out_of_urls_speaks_the_language_keeps_the_chat_and_rings
             assert "page-key" not in page.url
         finally:
             browser.close()
+
+
+@pytest.fixture()
+def voice_server(trained_model, tmp_path):
+    """A server that hears and speaks, started like the others."""
+    pytest.importorskip("faster_whisper", reason="the speech extra")
+    import uvicorn
+
+    from kiloglot.nlu import load
+    from kiloglot.server import ServerConfig, create_app
+
+    config = ServerConfig(database=f"sqlite:///{tmp_path / 'voice.db'}", asr="packaged:whisper-base", tts="espeak-ng")
+    app = create_app(load(trained_model), config, clock=lambda: NOW)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 60
+    while not srv.started:
+        assert time.time() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+def test_speaking_into_the_page_shows_the_transcript_the_reply_and_the_parse(voice_server, tmp_path):
+    """Chromium's fake capture device plays a WAV made here (espeak-ng) into the microphone."""
+    import numpy as np
+    from playwright.sync_api import expect, sync_playwright
+
+    from kiloglot.speech import Audio, create_synthesizer
+
+    assert CHROMIUM, "chromium is required (KILOGLOT_REQUIRE_SERVICES=1) but not installed"
+    speech = create_synthesizer().synthesize("wake me up at seven thirty tomorrow morning", "en-US")
+    quiet = np.zeros(int(2.5 * speech.sample_rate), np.float32)
+    wav = tmp_path / "request.wav"
+    wav.write_bytes(Audio(np.concatenate([quiet[:4000], speech.samples, quiet]), speech.sample_rate).to_wav())
+    shots = Path(os.environ.get("KILOGLOT_SCREENSHOT_DIR", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    fake_microphone = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                       f"--use-file-for-fake-audio-capture={wav}", "--autoplay-policy=no-user-gesture-required"]  # fmt: skip
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS + fake_microphone, headless=True)
+        try:
+            context = browser.new_context(locale="en-US", timezone_id="Europe/Berlin")
+            context.grant_permissions(["microphone"], origin=voice_server)
+            page = context.new_page()
+            page.goto(voice_server + "/?locale=en-US")
+            mic = page.locator("#mic")
+            expect(mic).to_be_visible()
+            mic.click()
+            expect(mic).to_have_attribute("aria-pressed", "true")
+            page.wait_for_timeout(3200)  # the file's speech, then silence
+            mic.click()
+            turn = page.locator("#log li").nth(0)
+            expect(turn.locator(".user.spoken")).to_contain_text("seven thirty", timeout=30_000)
+            expect(turn.locator(".intent")).to_have_text("alarm_set")
+            expect(turn.locator(".bot")).to_contain_text("Alarm set for")
+            assert turn.locator(".reply-audio").count() == 1
+            page.screenshot(path=str(shots / "web_voice.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (shots / "web_voice.png").stat().st_size > 10_000

@@ -124,7 +124,7 @@ def _open() -> _Library:
         for language in _languages(voice.languages):
             languages.setdefault(language, identifier)
         i += 1
-    log.info("espeak-ng %s: %d languages at %d Hz", path, len(languages), rate)
+    log.debug("espeak-ng %s: %d languages at %d Hz", path, len(languages), rate)
     return _Library(lib, rate, languages)
 
 

@@ -1,5 +1,8 @@
 // The chat page: talks to /v1/converse, shows each turn's reply, intent, confidence and slots, and what
-// fires for the session (alarms, timers, reminders) as it fires.
+// fires for the session (alarms, timers, reminders) as it fires. When the server hears and speaks
+// (/v1/models lists a recogniser), a microphone button records a request (MediaRecorder), sends it to
+// /v1/converse/audio, shows the transcript as the user's turn and plays the spoken reply; what fires
+// is spoken too (/v1/tts).
 // The API key lives in sessionStorage (typed into the page, never read from or put in a URL); the
 // conversation (session id and shown turns) survives a reload of the tab.
 "use strict";
@@ -16,6 +19,8 @@ let turns = saved.turns || [];          // [{kind: "turn"|"note", ...}] as shown
 let lastNote = saved.lastNote || 0;     // the last notification id shown
 let words = {};                          // the page's own words in the chosen language
 let listening = null;                    // AbortController of the open event stream
+let voice = { asr: false, tts: false };  // what the server can do with speech
+let recorder = null;                     // the MediaRecorder while the microphone is on
 
 function save() {
   sessionStorage.setItem("kiloglot", JSON.stringify({ session, turns: turns.slice(-200), lastNote, locale: saved.locale }));
@@ -63,6 +68,9 @@ async function loadModels() {
   const body = await res.json();
   if (!res.ok) { $("status").textContent = body.error ? body.error.message : res.statusText; return; }
   model = body.models[0];
+  const speech = body.speech || {};
+  voice = { asr: Boolean(speech.asr), tts: Boolean(speech.tts) };
+  $("mic").hidden = !(voice.asr && navigator.mediaDevices && window.MediaRecorder);
   const select = $("locale");
   select.innerHTML = "";
   for (const l of model.locales) select.append(new Option(l, l));
@@ -81,7 +89,7 @@ function draw(item) {
     if (item.late) bot.append(el("span", "late", " " + (words.late || "late")));
     li.append(bot);
   } else {
-    const user = el("div", "user", item.text);
+    const user = el("div", item.spoken ? "user spoken" : "user", item.text);
     user.dir = dir(item.locale);
     li.append(user);
     if (item.error) {
@@ -90,6 +98,12 @@ function draw(item) {
       const bot = el("div", "bot", item.reply);
       bot.dir = dir(item.locale);
       bot.lang = item.reply_locale;
+      if (item.audio) {  // the spoken reply, to play again (not kept across reloads: it is large)
+        const player = el("audio", "reply-audio");
+        player.controls = true;
+        player.src = item.audio;
+        bot.append(player);
+      }
       li.append(bot);
       const p = el("div", "parse");
       p.append(el("span", "intent", item.intent));
@@ -103,7 +117,25 @@ function draw(item) {
   li.scrollIntoView({ block: "end" });
 }
 
-function remember(item) { turns.push(item); save(); draw(item); }
+function remember(item) {
+  turns.push(item.audio ? { ...item, audio: undefined } : item);
+  save();
+  draw(item);
+}
+
+function play(src) {
+  const audio = new Audio(src);
+  audio.play().catch(() => {});  // a browser may refuse to play before the user has clicked: the player stays
+}
+
+async function speakNote(note) {
+  if (!voice.tts) return;
+  try {
+    const res = await fetch("/v1/tts", { method: "POST", headers: headers(true),
+                                         body: JSON.stringify({ text: note.message, locale: note.locale || $("locale").value }) });
+    if (res.ok) play(URL.createObjectURL(await res.blob()));
+  } catch (e) { /* the notification is shown either way */ }
+}
 
 // Server-Sent Events read with fetch (EventSource cannot send the API key header); reconnects from the
 // last id shown, so nothing fires twice on the page and nothing is missed across a reload.
@@ -134,6 +166,7 @@ async function listen() {
           if (note.id <= lastNote) continue;
           lastNote = note.id;
           remember({ kind: "note", message: note.message, late: Boolean(note.late), locale: note.locale });
+          speakNote(note);
         }
       }
     } catch (e) {
@@ -158,12 +191,7 @@ async function send(ev) {
     });
     const body = await res.json();
     if (!res.ok) { remember({ kind: "turn", text, locale, error: body.error ? body.error.message : res.statusText }); return; }
-    const fresh = session !== body.session_id;
-    session = body.session_id;
-    remember({ kind: "turn", text, locale, reply: body.reply, reply_locale: body.reply_locale,
-               intent: body.parse.intent, confidence: body.parse.confidence, action: body.action,
-               slots: body.parse.slots });
-    if (fresh) listen();
+    showTurn(body, text, locale, {});
   } catch (e) {
     remember({ kind: "turn", text, locale, error: String(e) });
   } finally {
@@ -172,7 +200,66 @@ async function send(ev) {
   }
 }
 
+function showTurn(body, text, locale, extra) {
+  const fresh = session !== body.session_id;
+  session = body.session_id;
+  remember({ kind: "turn", text, locale, reply: body.reply, reply_locale: body.reply_locale,
+             intent: body.parse.intent, confidence: body.parse.confidence, action: body.action,
+             slots: body.parse.slots, ...extra });
+  if (fresh) listen();
+}
+
+async function sendAudio(blob) {
+  const locale = $("locale").value;
+  const query = new URLSearchParams({ locale, timezone: Intl.DateTimeFormat().resolvedOptions().timeZone });
+  if (session) query.set("session_id", session);
+  $("status").textContent = "…";
+  try {
+    const res = await fetch("/v1/converse/audio?" + query, {
+      method: "POST", headers: { ...headers(false), "Content-Type": blob.type || "audio/webm" }, body: blob,
+    });
+    const body = await res.json();
+    if (!res.ok) { remember({ kind: "turn", text: "(audio)", locale, spoken: true, error: body.error ? body.error.message : res.statusText }); return; }
+    if (!body.turn) { remember({ kind: "turn", text: "(audio)", locale, spoken: true, error: body.note }); return; }
+    const audio = body.reply_audio ? "data:audio/wav;base64," + body.reply_audio : undefined;
+    showTurn({ ...body.turn, session_id: body.session_id }, body.transcript.text, body.transcript.locale || locale,
+             { spoken: true, audio });
+    if (audio) play(audio);
+  } catch (e) {
+    remember({ kind: "turn", text: "(audio)", locale, spoken: true, error: String(e) });
+  } finally {
+    showStatus();
+  }
+}
+
+async function toggleMic() {
+  if (recorder) { recorder.stop(); return; }
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  } catch (e) {
+    $("status").textContent = words.no_microphone || "no microphone";
+    return;
+  }
+  const chunks = [];
+  recorder = new MediaRecorder(stream);
+  recorder.addEventListener("dataavailable", (e) => { if (e.data.size) chunks.push(e.data); });
+  recorder.addEventListener("stop", () => {
+    stream.getTracks().forEach((t) => t.stop());
+    const type = recorder.mimeType;
+    recorder = null;
+    $("mic").textContent = words.speak || "Speak";
+    $("mic").setAttribute("aria-pressed", "false");
+    sendAudio(new Blob(chunks, { type }));
+  });
+  recorder.start();
+  $("mic").textContent = words.stop || "Stop";
+  $("mic").setAttribute("aria-pressed", "true");
+  $("status").textContent = words.listening || "listening…";
+}
+
 $("ask").addEventListener("submit", send);
+$("mic").addEventListener("click", toggleMic);
 $("reset").addEventListener("click", () => {
   if (listening) listening.abort();
   session = null; turns = []; lastNote = 0; save();
