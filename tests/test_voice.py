@@ -61,8 +61,8 @@ def test_asr_and_tts_endpoints(client, speech):
 
 
 def test_a_spoken_turn_returns_transcript_parse_reply_and_reply_audio(client, speech):
-    r = client.post("/v1/converse/audio?locale=auto", content=spoken(speech, "wake me up at seven thirty tomorrow morning"),
-                    headers={"Content-Type": "audio/wav"})  # fmt: skip
+    request = spoken(speech, "wake me up at seven thirty tomorrow morning")
+    r = client.post("/v1/converse/audio?locale=auto", content=request, headers={"Content-Type": "audio/wav"})
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["transcript"]["locale"] == "en-US" and "seven thirty" in body["transcript"]["text"]
@@ -71,8 +71,9 @@ def test_a_spoken_turn_returns_transcript_parse_reply_and_reply_audio(client, sp
     assert reply.seconds > 0.5
     assert set(body["timings"]) >= {"asr", "turn", "tts", "total"}
     sid = body["session_id"]
-    again = client.post(f"/v1/converse/audio?session_id={sid}&speak=false",
-                        content=spoken(speech, "what alarms do i have"), headers={"Content-Type": "audio/webm"})  # fmt: skip
+    follow_up = spoken(speech, "what alarms do i have")
+    path = f"/v1/converse/audio?session_id={sid}&speak=false"
+    again = client.post(path, content=follow_up, headers={"Content-Type": "audio/webm"})
     assert again.status_code == 200 and again.json()["reply_audio"] is None
     assert again.json()["turn"]["state"]["turn"] == 2
 
@@ -160,7 +161,9 @@ def test_wyoming_server_answers_home_assistant_s_events(trained_model, speech, t
                 await client.write_event(Transcribe(language="en").event())
                 await client.write_event(AudioStart(rate=16_000, width=2, channels=1).event())
                 for i in range(0, len(pcm), 2048):
-                    await client.write_event(AudioChunk(rate=16_000, width=2, channels=1, audio=pcm[i : i + 2048]).event())
+                    await client.write_event(
+                        AudioChunk(rate=16_000, width=2, channels=1, audio=pcm[i : i + 2048]).event()
+                    )
                 await client.write_event(AudioStop().event())
                 heard = Transcript.from_event(await client.read_event())
                 assert "time is it in london" in heard.text and heard.language == "en-US"
@@ -179,7 +182,9 @@ def test_wyoming_server_answers_home_assistant_s_events(trained_model, speech, t
                 intent = Intent.from_event(await client.read_event())
                 assert intent.name == "alarm_set" and intent.context["language"] == "en-US"
 
-                await client.write_event(Transcript(text="wake me up at seven thirty tomorrow morning", language="en").event())
+                await client.write_event(
+                    Transcript(text="wake me up at seven thirty tomorrow morning", language="en").event()
+                )
                 handled = Handled.from_event(await client.read_event())
                 assert handled.text and "7" in handled.text
         finally:

@@ -206,8 +206,12 @@ def test_speaking_into_the_page_shows_the_transcript_the_reply_and_the_parse(voi
     wav.write_bytes(Audio(np.concatenate([quiet[:4000], speech.samples, quiet]), speech.sample_rate).to_wav())
     shots = Path(os.environ.get("KILOGLOT_SCREENSHOT_DIR", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
-    fake_microphone = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                       f"--use-file-for-fake-audio-capture={wav}", "--autoplay-policy=no-user-gesture-required"]  # fmt: skip
+    fake_microphone = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}",
+        "--autoplay-policy=no-user-gesture-required",
+    ]
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS + fake_microphone, headless=True)
         try:
