@@ -57,6 +57,8 @@ class WhisperRecognizer(Recognizer):
     compute_type: str = "int8"
     cpu_threads: int = 1
     beam_size: int = 1  # greedy: 2-3x faster than beam 5 on the CPU, close on short commands
+    max_new_tokens: int = 120  # a spoken command is short; a runaway repetition is cut here
+    temperature_fallback: bool = False  # Whisper's re-decoding at higher temperatures: up to 6x the time
     locales: tuple[str, ...] = ()  # detection is restricted to these when given
     name: str = field(default="whisper", init=False)
     _model: Any = field(default=None, init=False, repr=False)

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""The spoken-MASSIVE loop: how much understanding survives the trip through speech, per locale.
+
+For the first N dev utterances (by id, so the same requests in every locale) of each locale with a voice:
+synthesize with espeak-ng, let Whisper guess the spoken language among the model's locales (spoken LID),
+transcribe in the gold locale, normalise to MASSIVE's written style, parse. Beside each, the same
+utterances parsed from their text. Exact match here compares the intent and the slots as (name, value)
+sets (the words of a transcript are not MASSIVE's, so word labels cannot be compared); computed the
+same way for text, so the two columns compare like with like. WER (CER for ja, zh, th, km, my) is on
+the normalised transcript. Synthetic speech is kinder than people are: clean, steady, no noise, no
+accent; but espeak-ng's voices are far from natural, which Whisper finds harder than a person's.
+
+    python benchmarks/spoken_loop.py --model models/linear-all --per-locale 20 --name spoken_loop
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from results_io import header, run_timed, write_result
+
+from kiloglot.data import read_massive
+from kiloglot.nlu import load
+from kiloglot.speech import create_recognizer, create_synthesizer, to_written_style
+
+CHARACTER_LOCALES = ("ja", "zh", "th", "km", "my")  # no spaces between words: CER, not WER
+
+
+def slot_set(slots: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    return sorted((name, re.sub(r"\s+", "", value.lower())) for name, value in slots)
+
+
+def understanding(golds: Sequence[Any], parses: Sequence[Any]) -> dict[str, float]:
+    n = len(golds) or 1
+    intent = sum(p.intent == g.intent for g, p in zip(golds, parses))
+    exact = sum(
+        p.intent == g.intent
+        and slot_set([(s.name, g.text[s.start : s.end]) for s in g.spans])
+        == slot_set([(s.name, s.value) for s in p.slots])
+        for g, p in zip(golds, parses)
+    )
+    return {"intent_accuracy": round(100 * intent / n, 2), "exact_match": round(100 * exact / n, 2)}
+
+
+def error_rate(references: list[str], hypotheses: list[str], locale: str) -> tuple[str, float]:
+    import jiwer
+
+    if locale.split("-")[0] in CHARACTER_LOCALES:
+        refs = [r.replace(" ", "") or "-" for r in references]
+        hyps = [h.replace(" ", "") for h in hypotheses]
+        return "cer", round(100 * jiwer.cer(refs, hyps), 2)
+    return "wer", round(100 * jiwer.wer([r or "-" for r in references], hypotheses), 2)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--locales", default=None, help="comma-separated; default: the model's locales with a voice")
+    ap.add_argument("--per-locale", type=int, default=20)
+    ap.add_argument("--asr-model", default="")
+    ap.add_argument("--data", default=None)
+    ap.add_argument("--name", default=None)
+    args = ap.parse_args()
+    parser = load(args.model)
+    synthesizer = create_synthesizer()
+    locales = args.locales.split(",") if args.locales else [l for l in parser.locales if synthesizer.supports(l)]
+    recognizer = create_recognizer("whisper", model=args.asr_model, locales=tuple(parser.locales))
+    recognizer.loaded()  # type: ignore[attr-defined]
+    dev = read_massive(args.data, locales, ["dev"])
+    by_locale: dict[str, list[Any]] = defaultdict(list)
+    for e in sorted(dev, key=lambda e: int(e.id)):
+        if len(by_locale[e.locale]) < args.per_locale:
+            by_locale[e.locale].append(e)
+    rows, per_locale = [], {}
+    for locale in locales:
+        golds = by_locale[locale]
+        started = time.perf_counter()
+        raw, written, lid_right, audio_seconds, asr_seconds = [], [], 0, 0.0, 0.0
+        for g in golds:
+            audio = synthesizer.synthesize(g.text, locale).resampled()
+            audio_seconds += audio.seconds
+            mark = time.perf_counter()
+            ranked = recognizer.detect(audio, parser.locales)
+            heard = recognizer.transcribe(audio, locale)
+            asr_seconds += time.perf_counter() - mark
+            lid_right += bool(ranked) and ranked[0][0] == locale
+            raw.append(heard.text)
+            written.append(to_written_style(heard.text, locale))
+        texts = understanding(golds, parser.parse([g.text for g in golds], locale))
+        spoken = understanding(golds, parser.parse(written, locale))
+        spoken_raw = understanding(golds, parser.parse([r or "-" for r in raw], locale))
+        measure, rate = error_rate([g.text for g in golds], written, locale)
+        _, rate_raw = error_rate([g.text for g in golds], [r.lower() for r in raw], locale)
+        ratio = spoken["exact_match"] / texts["exact_match"] if texts["exact_match"] else None
+        per_locale[locale] = {
+            "utterances": len(golds),
+            measure: rate,
+            f"{measure}_unnormalised": rate_raw,
+            "text": texts,
+            "speech": spoken,
+            "speech_unnormalised": spoken_raw,
+            "speech_to_text_em": ratio,
+            "spoken_lid_accuracy": round(100 * lid_right / len(golds), 2),
+            "audio_seconds": round(audio_seconds, 1),
+            "asr_real_time_factor": round(asr_seconds / audio_seconds, 3),
+            "examples": [{"text": g.text, "heard": h} for g, h in list(zip(golds, written))[:3]],
+        }
+        rows.append(
+            f"| {locale} | {measure.upper()} {rate:.1f} | {texts['exact_match']:.1f} | {spoken['exact_match']:.1f} | "
+            f"{spoken_raw['exact_match']:.1f} | {'' if ratio is None else f'{ratio:.2f}'} | "
+            f"{texts['intent_accuracy']:.1f} / {spoken['intent_accuracy']:.1f} | {100 * lid_right / len(golds):.0f} |"
+        )
+        print(f"{locale}: {measure} {rate:.1f}, EM text {texts['exact_match']:.1f} speech {spoken['exact_match']:.1f} "
+              f"({time.perf_counter() - started:.0f}s)", flush=True)  # fmt: skip
+    values = list(per_locale.values())
+
+    def mean(key: str, sub: str | None = None) -> float:
+        picked = [v[key][sub] if sub else v[key] for v in values if (v.get(key) is not None)]
+        return round(sum(picked) / len(picked), 2) if picked else 0.0
+
+    summary = {
+        "text_exact_match": mean("text", "exact_match"),
+        "speech_exact_match": mean("speech", "exact_match"),
+        "speech_unnormalised_exact_match": mean("speech_unnormalised", "exact_match"),
+        "text_intent_accuracy": mean("text", "intent_accuracy"),
+        "speech_intent_accuracy": mean("speech", "intent_accuracy"),
+        "spoken_lid_accuracy": mean("spoken_lid_accuracy"),
+        "locales_under_20_error": [l for l, v in per_locale.items() if v.get("wer", v.get("cer", 100)) < 20],
+    }
+    good = summary["locales_under_20_error"]
+    if good:
+        text_em = sum(per_locale[l]["text"]["exact_match"] for l in good) / len(good)
+        speech_em = sum(per_locale[l]["speech"]["exact_match"] for l in good) / len(good)
+        summary["under_20_speech_to_text_em"] = round(speech_em / text_em, 3) if text_em else None
+    result = {**header("spoken_loop"), "model": args.model, "asr": recognizer.describe(), "tts": "espeak-ng",
+              "per_locale_utterances": args.per_locale, "summary": summary, "locales": per_locale}  # fmt: skip
+    table = [
+        f"Spoken MASSIVE loop (model {args.model}; espeak-ng -> Whisper base int8 -> normalise -> parse; "
+        f"first {args.per_locale} dev utterances per locale)",
+        "",
+        "| locale | WER / CER | EM text | EM speech | EM speech, unnormalised | speech / text | intent text / speech "
+        "| spoken LID % |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        *rows,
+        f"| **mean** | | **{summary['text_exact_match']:.1f}** | **{summary['speech_exact_match']:.1f}** | "
+        f"{summary['speech_unnormalised_exact_match']:.1f} | | {summary['text_intent_accuracy']:.1f} / "
+        f"{summary['speech_intent_accuracy']:.1f} | {summary['spoken_lid_accuracy']:.0f} |",
+    ]
+    if args.name:
+        write_result(args.name, result, table)
+    else:
+        print("\n".join(table))
+    return 0
+
+
+if __name__ == "__main__":
+    run_timed(main)
