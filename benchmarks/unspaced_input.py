@@ -35,7 +35,7 @@ def unspaced(text: str) -> str:
     return _JOINED.sub("", text)
 
 
-def cut_every_piece(text: str, locale: str, language: str) -> list[tuple[int, int]]:
+def cut_every_piece(text: str, locale: str, *_: object, language: str) -> list[tuple[int, int]]:
     """Every piece cut into words, Burmese too (what ``input_word_offsets`` does for one- or two-piece input)."""
     return [(s + a, s + b) for s, e in word_offsets(text, locale) for a, b in split_words(text[s:e], language)]
 
@@ -83,7 +83,8 @@ def main() -> int:
         finally:
             linear_parser.input_word_offsets = segmenting
         seconds = time.perf_counter() - started
-        used = "cut" if language in UNSPACED_LANGUAGES else "one piece"
+        cut_languages = getattr(parser, "_cut_languages", UNSPACED_LANGUAGES)
+        used = "cut" if language in cut_languages else "one piece"
         result["locales"][locale] = {"utterances": len(examples), "unspaced_changed": changed, "as_written": spaced,
                                      "unspaced_one_piece": whole, "unspaced_segmented": cut,
                                      "kiloglot_reads_unspaced_as": used}  # fmt: skip

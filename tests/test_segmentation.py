@@ -67,3 +67,20 @@ def test_unspaced_copies_keep_each_words_label():
     assert dict(zip(copy.words, copy.word_labels)) == {"olly": "Other", "ตั้ง": "Other", "ปลุก": "Other",
         "เจ็ด": "time", "โมง": "time", "เช้า": "time", "พรุ่งนี้": "date"}  # fmt: skip
     assert unspaced_copy(SlotCodec.decode("wake me up at [time : seven]", "en-US")) is None
+
+
+def test_burmese_is_cut_into_syllables_only_for_models_trained_on_such_copies():
+    from kiloglot.data.codec import SlotCodec
+    from kiloglot.data.segmentation import SYLLABLE_LANGUAGES, UNSPACED_LANGUAGES, input_word_offsets
+    from kiloglot.data.unspaced import unspaced_copy
+
+    typed = "မနက်ဖြန်မနက်ခုနစ်နာရီနှိုးပါ"  # "wake me at seven tomorrow morning", no spaces
+    assert input_word_offsets(typed, "my-MM") == [(0, len(typed))]  # a model that saw MASSIVE's pieces only
+    cut = input_word_offsets(typed, "my-MM", UNSPACED_LANGUAGES | SYLLABLE_LANGUAGES)
+    assert len(cut) >= 8 and "".join(typed[s:e] for s, e in cut) == typed
+    assert typed[cut[0][0] : cut[0][1]] == "မ"
+    ex = SlotCodec.decode("[date : မနက်ဖြန်] [timeofday : မနက်] [time : ခုနစ်နာရီ] နှိုးပါ", "my-MM", id="3")
+    copy = unspaced_copy(ex)
+    assert copy is not None and copy.text == typed
+    assert [copy.text[s:e] for s, e in copy.word_offsets] == list(copy.words)
+    assert copy.word_labels[: len(copy.words) - 2].count("time") >= 2 and copy.word_labels[0] == "date"

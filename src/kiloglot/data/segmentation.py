@@ -44,9 +44,11 @@ def segment(text: str, locale: str) -> list[str]:
 # parsers learn from those pieces; people often type these scripts with no space at all, and one long
 # piece gets no slots. Such input is cut into words by a segmenter for the language (a dictionary or a
 # CRF: PyThaiNLP, khmer-nltk, LaoNLP), before parsing, with offsets into the text.
-# Burmese is not cut: syllables (the unit a rule can find without a dictionary) lost exact match on
-# unspaced MASSIVE dev (25.0 -> 22.4, benchmarks/results/unspaced_input.md); ``split_words`` still offers them.
+# Burmese is cut only for a model that learned from syllable-cut copies (``-o unspaced_copies=true``):
+# for a model that saw MASSIVE's pieces alone, syllables (the unit a rule can find without a dictionary)
+# lost exact match on unspaced MASSIVE dev (25.0 -> 22.4, benchmarks/results/unspaced_input.md).
 UNSPACED_LANGUAGES = frozenset({"th", "km", "lo"})
+SYLLABLE_LANGUAGES = frozenset({"my"})  # cut by rule, into syllables: only for models trained on such copies
 LONG_PIECE = 10  # characters: MASSIVE's pieces are mostly shorter; longer ones in one- or two-piece input are cut
 
 # A Burmese syllable starts at a consonant, an independent vowel, a digit or a sign, unless the consonant
@@ -114,12 +116,13 @@ def warm_up(locales: list[str]) -> None:
         split_words("ทดสอบ" if language == "th" else "test", language)
 
 
-def input_word_offsets(text: str, locale: str) -> list[tuple[int, int]]:
-    """The words of text a user typed: ``word_offsets``, except that in Thai, Khmer and Lao an input of
-    one or two pieces has its long pieces cut into words (offsets stay those of ``text``)."""
+def input_word_offsets(text: str, locale: str, languages: frozenset[str] = UNSPACED_LANGUAGES) -> list[tuple[int, int]]:
+    """The words of text a user typed: ``word_offsets``, except that in Thai, Khmer and Lao (and the
+    ``languages`` given: Burmese for a model trained on its syllable-cut copies) an input of one or two
+    pieces has its long pieces cut into words (offsets stay those of ``text``)."""
     offsets = word_offsets(text, locale)
     language = locale.split("-")[0]
-    if language not in UNSPACED_LANGUAGES or len(offsets) > 2 or _OFFICIAL.get():
+    if language not in languages or len(offsets) > 2 or _OFFICIAL.get():
         return offsets
     out: list[tuple[int, int]] = []
     for s, e in offsets:

@@ -1,5 +1,5 @@
-"""Copies of labelled examples as people type Thai, Khmer or Lao: without spaces, cut into words by the
-language's segmenter. A parser trained on MASSIVE's phrase-spaced pieces alone tags the words of unspaced
+"""Copies of labelled examples as people type Thai, Khmer, Lao or Burmese: without spaces, cut into words
+by the language's segmenter (syllables for Burmese). A parser trained on MASSIVE's phrase-spaced pieces alone tags the words of unspaced
 input poorly (the pieces it learned are not the words it is given); trained on these copies as well, it
 has seen both."""
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from kiloglot.data.example import Example
-from kiloglot.data.segmentation import UNSPACED_LANGUAGES, split_words
+from kiloglot.data.segmentation import SYLLABLE_LANGUAGES, UNSPACED_LANGUAGES, split_words
 
 _JOINED = re.compile(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])")  # a space between two non-Latin characters
 
@@ -17,7 +17,7 @@ def unspaced_copy(example: Example) -> Example | None:
     """``example`` written without the spaces between its non-Latin words, each word cut by the segmenter
     and keeping its label; None for a language typed with spaces or text with nothing to join."""
     language = example.locale.split("-")[0]
-    if language not in UNSPACED_LANGUAGES or not _JOINED.search(example.text):
+    if language not in UNSPACED_LANGUAGES | SYLLABLE_LANGUAGES or not _JOINED.search(example.text):
         return None
     offsets = example.word_offsets or ()
     if len(offsets) != len(example.words):

@@ -19,7 +19,12 @@ import numpy as np
 from kiloglot import options as opt
 from kiloglot.data.codec import massive_word_labels, spans_from_word_labels
 from kiloglot.data.example import OUTSIDE, Example
-from kiloglot.data.segmentation import input_word_offsets, splits_characters
+from kiloglot.data.segmentation import (
+    SYLLABLE_LANGUAGES,
+    UNSPACED_LANGUAGES,
+    input_word_offsets,
+    splits_characters,
+)
 from kiloglot.data.unspaced import unspaced_copy
 from kiloglot.errors import InputError, ModelError
 from kiloglot.nlu.artifact import (
@@ -137,6 +142,12 @@ class LinearParser(StoredLabels, TrainableParser):
             raise InputError(f"{len(intents)} intents for {len(texts)} texts: expected one intent per text")
         return self._parse(texts, locale, intents)
 
+    @property
+    def _cut_languages(self) -> frozenset[str]:
+        """Languages whose unspaced input is cut into words: Burmese too when the model learned from its
+        syllable-cut copies."""
+        return UNSPACED_LANGUAGES | SYLLABLE_LANGUAGES if self.options.unspaced_copies else UNSPACED_LANGUAGES
+
     def _parse(self, texts: Sequence[str], locale: str, given: Sequence[str] | None) -> list[Parse]:
         self.check_request(texts, locale)
         model = self._model(locale)
@@ -146,7 +157,7 @@ class LinearParser(StoredLabels, TrainableParser):
         intents = model.intent.intents
         out = []
         for n, text in enumerate(texts):
-            offsets = input_word_offsets(text, locale)
+            offsets = input_word_offsets(text, locale, self._cut_languages)
             words = [text[s:e] for s, e in offsets]
             probs = model.intent.probabilities(model.intent.scores(intent_features(text, words, chars)))
             top = np.argsort(-probs)[:k]
