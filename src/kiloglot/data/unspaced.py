@@ -1,7 +1,7 @@
 """Copies of labelled examples as people type Thai, Khmer, Lao or Burmese: without spaces, cut into words
-by the language's segmenter (syllables for Burmese). A parser trained on MASSIVE's phrase-spaced pieces alone tags the words of unspaced
-input poorly (the pieces it learned are not the words it is given); trained on these copies as well, it
-has seen both."""
+by the language's segmenter (syllables for Burmese). A parser trained on MASSIVE's phrase-spaced pieces
+alone tags the words of unspaced input poorly (the pieces it learned are not the words it is given);
+trained on these copies as well, it has seen both."""
 
 from __future__ import annotations
 
