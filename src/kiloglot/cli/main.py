@@ -11,6 +11,7 @@ from kiloglot.cli import (
     distill,
     ensemble,
     evaluate,
+    expand,
     export,
     models,
     parse,
@@ -47,6 +48,7 @@ app.command()(speech.say)
 app.command()(speech.transcribe)
 app.command()(speech.langid)
 app.command()(wyoming.wyoming)
+app.command()(expand.expand)
 
 
 def main() -> None:  # pragma: no cover
