@@ -59,3 +59,9 @@ def run_timed(main: Callable[[], int]) -> None:
     code = main()
     print(f"{time.perf_counter() - started:.0f}s", file=sys.stderr)
     raise SystemExit(code)
+
+
+def load_result(name: str) -> dict[str, Any] | None:
+    """A committed result file by name (``benchmarks/results/<name>.json``), None when absent."""
+    path = ROOT / "benchmarks" / "results" / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
