@@ -76,3 +76,30 @@ def use(
     """Use this local MASSIVE copy from now on, wherever a command would otherwise download it."""
     registered = use_massive_source(source, settings())
     err.print(f"MASSIVE: using {source.resolve()} (registered in {registered})")
+
+
+@friendly
+def languages(
+    lexicons: Annotated[
+        Path, typer.Option("--lexicons", help="a folder of en-<lang>.tsv lexicons (GATITOS, FreeDict under extra/)")
+    ],
+    data: DataOpt = None,
+    report: Annotated[Path | None, typer.Option("--report", help="write the table as JSON here too")] = None,
+) -> None:
+    """Every language kiloglot can build a parser for from a lexicon folder: its lexicon size and how much of
+    the en-US training words it covers (`kiloglot expand --to CODE` builds one)."""
+    from kiloglot.fileio import write_text_atomic
+    from kiloglot.learn.lexicon import lexicon_languages, reach
+
+    source = MassiveReader(massive_source(data), ["en-US"], ["train"], False).read()
+    codes = lexicon_languages(lexicons)
+    with progress_bar("reading lexicons", len(codes)) as advance:
+        rows = reach(lexicons, source, progress=lambda code: advance(1, note=code))
+    table = Table(title=f"{len(rows)} languages with a lexicon")
+    for col in ("code", "language", "script", "MASSIVE", "pairs", "coverage %"):
+        table.add_column(col, justify="right" if col in ("pairs", "coverage %") else "left")
+    for r in sorted(rows, key=lambda r: -r.coverage):
+        table.add_row(r.code, r.language, r.script, r.massive_locale or "", f"{r.pairs:,}", f"{100 * r.coverage:.1f}")
+    out.print(table)
+    if report is not None:
+        write_text_atomic(report, json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=1))

@@ -32,6 +32,7 @@ data_app = typer.Typer(help="Inspect MASSIVE, choose the copy to use.", no_args_
 app.add_typer(data_app, name="data")
 data_app.command("info")(data.info)
 data_app.command("use")(data.use)
+data_app.command("languages")(data.languages)
 app.command()(train.train)
 app.command()(evaluate.evaluate)
 app.command()(parse.parse)

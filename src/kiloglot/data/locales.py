@@ -1,11 +1,17 @@
-"""The 52 MASSIVE 1.1 locales: language, ISO 639 codes, script, family and genus.
+"""The locale catalogue: the 52 MASSIVE 1.1 locales (language, ISO 639 codes, script, family and genus),
+and any other language by its ISO 639 code (``sw``, ``yo``, ``quz``), for parsers built without labels.
 
-Language names, scripts (ISO 15924), families and genera follow the MASSIVE paper's language table
-(FitzGerald et al., 2022; genera after WALS). ca-ES arrived with MASSIVE 1.1.
+Language names, scripts (ISO 15924), families and genera of the MASSIVE locales follow the MASSIVE paper's
+language table (FitzGerald et al., 2022; genera after WALS). ca-ES arrived with MASSIVE 1.1. A language
+beyond MASSIVE takes its name and codes from ISO 639-3 (pycountry); its script is found from text in it
+(``script_of``, e.g. a lexicon's words) when registered with some, else unknown (``Zyyy``).
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
 from kiloglot.errors import InputError
@@ -88,19 +94,74 @@ DEFAULT_LOCALES: tuple[str, ...] = ("en-US", "ru-RU", "ar-SA", "hi-IN", "ja-JP",
 _BY_FOLDED = {code.casefold(): code for code in LOCALES}
 
 
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+_OTHER: dict[str, LocaleInfo] = {}  # languages beyond MASSIVE met so far (by their code)
+
+
 def normalize_locale(locale: str) -> str:
-    """``en-us``, ``EN_US`` -> ``en-US``: the MASSIVE code, whatever the case or separator; anything else
-    is returned as it is (for an error that names it)."""
-    return _BY_FOLDED.get(locale.strip().replace("_", "-").casefold(), locale)
+    """``en-us``, ``EN_US`` -> ``en-US``: the MASSIVE code, whatever the case or separator; a bare language
+    code lower-cased (``YO`` -> ``yo``); anything else is returned as it is (for an error that names it)."""
+    folded = locale.strip().replace("_", "-").casefold()
+    if folded in _BY_FOLDED:
+        return _BY_FOLDED[folded]
+    return folded if _LANGUAGE_CODE.match(folded) else locale
+
+
+def language_info(code: str, sample: str | None = None) -> LocaleInfo | None:
+    """A language beyond MASSIVE by its ISO 639-1 or 639-3 code; None when ISO 639 has no such code. With
+    ``sample`` text, its script is found from the text's letters and remembered."""
+    code = code.strip().casefold()
+    if not _LANGUAGE_CODE.match(code):
+        return None
+    known = _OTHER.get(code)
+    if known is not None and (sample is None or known.script != "Zyyy"):
+        return known
+    try:
+        import pycountry
+    except ImportError:  # pragma: no cover - a dependency
+        return None
+    found = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
+    if found is None:
+        return None
+    name = str(found.name).removesuffix(" (macrolanguage)")
+    script = script_of(sample) if sample else "Zyyy"
+    info = LocaleInfo(code, name, getattr(found, "alpha_2", ""), found.alpha_3, script, "", "")
+    _OTHER[code] = info
+    return info
 
 
 def locale_info(locale: str) -> LocaleInfo:
-    try:
-        return LOCALES[normalize_locale(locale)]
-    except KeyError:
-        raise InputError(
-            f"unknown locale {locale!r}: expected one of the 52 MASSIVE locales such as en-US, de-DE, ja-JP"
-        ) from None
+    code = normalize_locale(locale)
+    if code in LOCALES:
+        return LOCALES[code]
+    other = language_info(code)
+    if other is not None:
+        return other
+    raise InputError(
+        f"unknown locale {locale!r}: expected one of the 52 MASSIVE locales such as en-US, de-DE, ja-JP, "
+        "or an ISO 639 language code such as yo or quz"
+    )
+
+
+# The first word of a letter's Unicode name -> its ISO 15924 script
+_SCRIPTS = {
+    "LATIN": "Latn", "CYRILLIC": "Cyrl", "ARABIC": "Arab", "ETHIOPIC": "Ethi", "DEVANAGARI": "Deva",
+    "BENGALI": "Beng", "GREEK": "Grek", "HEBREW": "Hebr", "THAI": "Thai", "HANGUL": "Hang", "CJK": "Hani",
+    "HIRAGANA": "Jpan", "KATAKANA": "Jpan", "GEORGIAN": "Geor", "ARMENIAN": "Armn", "TAMIL": "Taml",
+    "TELUGU": "Telu", "KANNADA": "Knda", "MALAYALAM": "Mlym", "KHMER": "Khmr", "MYANMAR": "Mymr",
+    "TIBETAN": "Tibt", "SINHALA": "Sinh", "GUJARATI": "Gujr", "GURMUKHI": "Guru", "ORIYA": "Orya",
+    "LAO": "Laoo", "MONGOLIAN": "Mong", "CHEROKEE": "Cher", "TIFINAGH": "Tfng", "CANADIAN": "Cans",
+    "THAANA": "Thaa", "SYRIAC": "Syrc", "NKO": "Nkoo", "VAI": "Vaii", "JAVANESE": "Java", "BALINESE": "Bali",
+}  # fmt: skip
+
+
+def script_of(text: str) -> str:
+    """The ISO 15924 script most of ``text``'s letters are written in (``Zyyy`` when none is known)."""
+    counts: Counter[str] = Counter()
+    for ch in text:
+        if ch.isalpha():
+            counts[_SCRIPTS.get(unicodedata.name(ch, "?").split(" ")[0], "Zyyy")] += 1
+    return counts.most_common(1)[0][0] if counts else "Zyyy"
 
 
 def parse_locales(

@@ -23,7 +23,7 @@ import random
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -327,3 +327,61 @@ def unimorph_file(where: str | Path, iso639_3: str) -> Path | None:
             if (where / name).is_file():
                 return where / name
     return None
+
+
+@dataclass(frozen=True)
+class Reach:
+    """One language kiloglot can build a parser for: its lexicon and how much of the source it covers."""
+
+    code: str
+    language: str
+    script: str
+    massive_locale: str | None
+    pairs: int
+    coverage: float  # share of the source's word tokens with an entry
+    files: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"code": self.code, "language": self.language, "script": self.script,
+                "massive_locale": self.massive_locale, "pairs": self.pairs,
+                "coverage": round(100 * self.coverage, 1), "files": list(self.files)}  # fmt: skip
+
+
+def lexicon_languages(folder: str | Path) -> list[str]:
+    """Every language code with an ``en-<code>.tsv`` in the folder or its ``extra/*/``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"lexicon folder {folder}: no such folder")
+    names = [p.name for p in (*folder.glob("en-*.tsv"), *folder.glob("extra/*/en-*.tsv"))]
+    return sorted({n.removeprefix("en-").removesuffix(".tsv") for n in names})
+
+
+def reach(folder: str | Path, source: Sequence[Example], progress: Callable[[str], None] | None = None) -> list[Reach]:
+    """The languages of a lexicon folder, each with its size and its coverage of ``source`` (en-US train)."""
+    from kiloglot.data.locales import ALL_LOCALES, language_info, script_of
+
+    massive = {loc.split("-")[0]: loc for loc in ALL_LOCALES}
+    out = []
+    for code in lexicon_languages(folder):
+        files = lexicon_files(folder, code)
+        try:
+            lexicon = Lexicon.read(files)
+        except DataError as exc:
+            log.warning("%s", exc)
+            continue
+        sample = " ".join(t for ts in list(lexicon.entries.values())[:500] for t in ts)
+        info = language_info(code, sample)
+        out.append(
+            Reach(
+                code,
+                info.language if info else "?",
+                script_of(sample),
+                massive.get(code),
+                len(lexicon),
+                lexicon.coverage(source),
+                tuple(str(f) for f in files),
+            )
+        )
+        if progress:
+            progress(code)
+    return out
