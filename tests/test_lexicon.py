@@ -113,3 +113,40 @@ def test_expand_command_writes_massive_jsonl_that_the_reader_reads_back(tmp_path
     assert any("kengele" in e.words for e in data)
     report = json.loads((out / "report.json").read_text())["sw-KE"]
     assert report["utterances"] == 11_514 and report["untranslated_top"][0][0] in ("the", "to", "me", "is")
+
+
+@pytest.mark.slow
+def test_a_language_outside_massive_end_to_end(small_corpus, tmp_path):
+    """Yoruba (yo), which MASSIVE lacks: lexicon -> pseudo-labelled data -> model -> parse -> serve."""
+    from fastapi.testclient import TestClient
+
+    from kiloglot.data import locale_info
+    from kiloglot.learn.lexicon import write_jsonl
+    from kiloglot.nlu import load, registry
+    from kiloglot.server import ServerConfig, create_app
+
+    lexicon_file = tmp_path / "en-yo.tsv"
+    lexicon_file.write_text(
+        "wake\tjí\nme\tmi\nup\tsókè\nalarm\tagogo\nseven\tméje\ntomorrow\tọ̀la\nmorning\tòwúrọ̀\nplay\tṣe\n"
+        "music\torin\nweather\toju ojo\nwhat\tkini\ntime\tàkókò\nset\tṣètò\n",
+        encoding="utf-8",
+    )
+    train, _ = small_corpus
+    english = [e for e in train if e.locale == "en-US"][:1500]
+    examples, report = expand(english, "yo", Lexicon.read([lexicon_file]), ExpandSettings(seed=1))
+    assert locale_info("yo").language == "Yoruba" and locale_info("YO").iso639_3 == "yor"
+    assert report.coverage > 0.1 and all(e.locale == "yo" for e in examples)
+    write_jsonl(examples, tmp_path / "data" / "yo.jsonl")
+    model = tmp_path / "model-yo"
+    registry.create("linear", jobs=1, crf_iterations=20).fit(examples).save(model)
+    parser = load(model)
+    assert parser.locales == ["yo"]
+    parse = parser.parse(["jí mi sókè ní méje òwúrọ̀ ọ̀la"], "yo")[0]
+    assert parse.intent == "alarm_set"
+    assert {s.name for s in parse.slots} & {"time", "date", "timeofday"}
+    app = create_app(parser, ServerConfig(database=f"sqlite:///{tmp_path / 'yo.db'}"))
+    with TestClient(app) as client:
+        r = client.post("/v1/parse", json={"texts": ["ṣe orin"], "locale": "YO"})
+        assert r.status_code == 200 and r.json()["parses"][0]["intent"].startswith("play_")
+        turn = client.post("/v1/converse", json={"text": "jí mi sókè ní méje", "locale": "yo"}).json()
+        assert turn["locale"] == "yo" and turn["reply_locale"] == "en-US"  # no Yoruba templates: English

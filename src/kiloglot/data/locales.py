@@ -130,6 +130,11 @@ def language_info(code: str, sample: str | None = None) -> LocaleInfo | None:
     return info
 
 
+def known_locale(locale: str) -> bool:
+    """A MASSIVE locale, or a language ISO 639 knows (as codes are written: ``en-US``, ``yo``)."""
+    return locale in LOCALES or language_info(locale) is not None
+
+
 def locale_info(locale: str) -> LocaleInfo:
     code = normalize_locale(locale)
     if code in LOCALES:

@@ -20,7 +20,7 @@ from typing import IO
 
 from kiloglot.data.codec import AnnotationError, SlotCodec
 from kiloglot.data.example import Example
-from kiloglot.data.locales import LOCALES
+from kiloglot.data.locales import known_locale
 from kiloglot.errors import DataError
 from kiloglot.fileio import atomic_write, write_text_atomic
 from kiloglot.settings import Settings
@@ -154,7 +154,7 @@ class MassiveReader:
             self._bad(name, line_no, f"missing or non-string field(s): {', '.join(missing)}")
             return None
         locale, partition = rec["locale"], rec["partition"]
-        if locale not in LOCALES:
+        if not known_locale(locale):
             self._bad(name, line_no, f"unknown locale {locale!r}")
             return None
         if not self._wanted(locale) or (self.partitions and partition not in self.partitions):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kiloglot.data.example import Example
-from kiloglot.data.locales import LOCALES
+from kiloglot.data.locales import locale_info
 from kiloglot.evaluation.metrics import Scores, mean_scores, score
 from kiloglot.fileio import atomic_write
 from kiloglot.nlu.parse import Parse
@@ -95,7 +95,7 @@ class Report:
 def _grouped(per_locale: dict[str, Scores], attr: str) -> dict[str, Scores]:
     groups: dict[str, list[Scores]] = {}
     for locale, s in per_locale.items():
-        groups.setdefault(getattr(LOCALES[locale], attr), []).append(s)
+        groups.setdefault(getattr(locale_info(locale), attr) or "unknown", []).append(s)
     return {k: mean_scores(v) for k, v in groups.items()}
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from kiloglot.data.locales import LOCALES
+from kiloglot.data.locales import known_locale
 from kiloglot.data.segmentation import segment
 from kiloglot.errors import DataError, InputError
 
@@ -53,7 +53,7 @@ def read_unlabeled(
 def _read_file(path: Path, keep: set[str] | None, default_locale: str | None) -> list[Utterance]:
     if not path.is_file():
         raise InputError(f"unlabelled text {path} does not exist: expected a file or massive:SPLIT")
-    if default_locale is not None and default_locale not in LOCALES:
+    if default_locale is not None and not known_locale(default_locale):
         raise InputError(f"unknown locale {default_locale!r}: expected a MASSIVE locale such as en-US")
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -64,7 +64,7 @@ def _read_file(path: Path, keep: set[str] | None, default_locale: str | None) ->
         if not line.strip():
             continue
         locale, text = _split_line(line, default_locale, path, n)
-        if locale not in LOCALES:
+        if not known_locale(locale):
             raise DataError(f"{path}, line {n}: unknown locale {locale!r}: expected a MASSIVE locale such as en-US")
         if keep is None or locale in keep:
             words = tuple(segment(text, locale))

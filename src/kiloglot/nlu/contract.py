@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, runtime_checkable
 
 from kiloglot.data.example import Example
-from kiloglot.data.locales import LOCALES
+from kiloglot.data.locales import known_locale
 from kiloglot.data.segmentation import official_segmentation
 from kiloglot.errors import InputError
 from kiloglot.nlu.parse import Parse
@@ -75,8 +75,10 @@ class Parser(ABC):
         """Reject what ``parse`` cannot take, with a message naming the input and what was expected."""
         if isinstance(texts, str):
             raise InputError("parse() takes a list of texts, not one string: wrap it as [text]")
-        if locale not in LOCALES:
-            raise InputError(f"unknown locale {locale!r}: expected one of the 52 MASSIVE locales such as en-US")
+        if not known_locale(locale):
+            raise InputError(
+                f"unknown locale {locale!r}: expected a MASSIVE locale such as en-US, or an ISO 639 code such as yo"
+            )
         if not self.supports(locale):
             raise InputError(f"this model was not trained on locale {locale!r}: it knows {', '.join(self.locales)}")
         for i, t in enumerate(texts):
