@@ -411,9 +411,13 @@ def create_app(
             raise ApiError(400, "invalid_input", f"locale {locale!r}: the model has {', '.join(parser.locales)}")
         return code
 
+    # The speech routes are in the schema only when the server hears (or speaks); otherwise they answer 503
+    # not_configured, which says what to start the server with.
+    hears, speaks = recognizer is not None, synthesizer is not None
+
     @app.post(
         "/v1/asr", summary="Speech to text (any audio container; 16 kHz mono inside)", openapi_extra=audio_body,
-        responses={**API_ERRORS, **_errors(503)},
+        responses={**API_ERRORS, **_errors(503)}, include_in_schema=hears,
     )  # fmt: skip
     async def asr_endpoint(request: Request, locale: LocaleQuery = None) -> Response:
         body = await request.body()
@@ -430,7 +434,7 @@ def create_app(
 
     @app.post(
         "/v1/tts", summary="Text to speech (WAV out)", response_class=Response,
-        responses={200: {"content": {"audio/wav": {}}}, **API_ERRORS, **_errors(503)},
+        responses={200: {"content": {"audio/wav": {}}}, **API_ERRORS, **_errors(503)}, include_in_schema=speaks,
     )  # fmt: skip
     def tts_endpoint(req: SpeakRequest) -> Response:
         if synthesizer is None:
@@ -443,7 +447,7 @@ def create_app(
 
     @app.post(
         "/v1/converse/audio", summary="One spoken dialogue turn: audio in, reply text and audio out",
-        openapi_extra=audio_body, responses={**API_ERRORS, **_errors(404, 503)},
+        openapi_extra=audio_body, responses={**API_ERRORS, **_errors(404, 503)}, include_in_schema=hears,
     )  # fmt: skip
     async def converse_audio_endpoint(
         request: Request,
