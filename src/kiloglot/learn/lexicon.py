@@ -297,6 +297,8 @@ def write_jsonl(examples: Iterable[Example], path: Path) -> int:
     return len(lines)
 
 
+# Lexicons name some languages by another code: Wiktionary's Norwegian (Bokmål) is "no".
+_LEXICON_CODES = {"nb": ("no",), "no": ("nb",)}
 # UniMorph names some languages by another ISO 639-3 code than the locale catalogue does.
 _UNIMORPH_CODES = {"swa": ("swc", "swh"), "msa": ("zsm", "ind"), "cmn": ("zho",), "fas": ("pes",)}
 
