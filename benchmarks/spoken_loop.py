@@ -90,7 +90,7 @@ def main() -> int:
             asr_seconds += time.perf_counter() - mark
             lid_right += bool(ranked) and ranked[0][0] == locale
             raw.append(heard.text)
-            written.append(to_written_style(heard.text, locale))
+            written.append(to_written_style(heard.text, locale) or "-")  # nothing heard: a miss
         texts = understanding(golds, parser.parse([g.text for g in golds], locale))
         spoken = understanding(golds, parser.parse(written, locale))
         spoken_raw = understanding(golds, parser.parse([r or "-" for r in raw], locale))

@@ -311,9 +311,9 @@ def lexicon_files(where: str | Path, language: str) -> list[Path]:
         return [where]
     if not where.is_dir():
         raise DataError(f"lexicon {where}: no such file or folder")
-    found = [
-        p for p in (where / f"en-{language}.tsv", *sorted(where.glob(f"extra/*/en-{language}.tsv"))) if p.is_file()
-    ]
+    codes = (language, *_LEXICON_CODES.get(language, ()))
+    candidates = [p for c in codes for p in (where / f"en-{c}.tsv", *sorted(where.glob(f"extra/*/en-{c}.tsv")))]
+    found = [p for p in candidates if p.is_file()]
     if not found:
         raise DataError(f"lexicon folder {where}: nothing for {language!r} (expected en-{language}.tsv)")
     return found
