@@ -281,7 +281,7 @@ def assistant_values() -> list[str]:
 
 
 def unspaced() -> list[str]:
-    rows = [(name, load(name)) for name in ("unspaced_input", "unspaced_input_copies")]
+    rows = [(name, load(name)) for name in ("unspaced_input", "unspaced_input_copies", "unspaced_input_my_copies")]
     rows = [(n, r) for n, r in rows if r is not None]
     if not rows:
         return []
@@ -297,6 +297,7 @@ def unspaced() -> list[str]:
     ]
     for name, r in rows:
         label = "linear" + (", copies" if name.endswith("copies") else "")
+        label += " (Burmese syllable copies)" if "_my_" in name else ""
         for locale, row in r["locales"].items():
             cells = [row[k] for k in ("as_written", "unspaced_one_piece", "unspaced_segmented")]
             shown = " | ".join(f"{c['exact_match']:.1f} / {c['slot_f1']:.1f}" for c in cells)
