@@ -174,7 +174,8 @@ def test_chat_prints_what_fires_for_its_session(tmp_path, capsys):
     store = Store(f"sqlite:///{tmp_path / 'c.db'}")
     Assistant(parser, store, clock=lambda: NOW).converse("s1", "set a timer for 10 minutes", "en-US")
     stop = threading.Event()
-    watcher = threading.Thread(target=ring, args=(store, "s1", stop, 0.02))
+    heard: list[tuple[str, str]] = []  # what chat --voice would speak
+    watcher = threading.Thread(target=ring, args=(store, "s1", stop, 0.02, lambda m, loc: heard.append((m, loc))))
     watcher.start()
     try:
         assert Scheduler(store, clock=lambda: NOW + timedelta(minutes=10, seconds=1)).fire_due()
@@ -187,6 +188,7 @@ def test_chat_prints_what_fires_for_its_session(tmp_path, capsys):
         stop.set()
         watcher.join()
     assert printed.strip() == "* Your timer is done."
+    assert heard == [("Your timer is done.", "en-US")]
 
 
 def test_serve_says_it_serves_only_once_the_port_is_its_own(trained_model, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -30,14 +31,23 @@ def checked_locale(locale: str, parser: Parser) -> str:
     return code
 
 
-def ring(store: Store, session_id: str, stop: threading.Event, interval: float = 1.0) -> None:
-    """Print what fires for the session from now on (a line each), until ``stop``."""
+def ring(
+    store: Store,
+    session_id: str,
+    stop: threading.Event,
+    interval: float = 1.0,
+    on_note: Callable[[str, str], None] | None = None,
+) -> None:
+    """Print what fires for the session from now on (a line each), until ``stop``; ``on_note(message,
+    locale)`` also gets each one (``chat --voice`` speaks it)."""
     seen = max((n.id for n in store.notifications(session_id, 0, limit=10_000)), default=0)
     while not stop.wait(interval):
         try:
             for note in store.notifications(session_id, seen):
                 seen = note.id
                 out.print(f"[bold yellow]* {note.message}[/]", highlight=False)
+                if on_note is not None:
+                    on_note(note.message, str((note.data or {}).get("locale") or ""))
         except Exception as exc:  # the database went away: say so once a tick, keep the chat going
             err.print(f"[red]notifications unavailable: {exc}[/]", highlight=False)
 
@@ -85,8 +95,6 @@ def chat(
     assistant = Assistant(parser, store, providers=Providers.offline(s.maildir, s.media), default_timezone=timezone)
     session_id = session or secrets.token_hex(16)  # 128 bits, like the server's
     stop = threading.Event()
-    watcher = threading.Thread(target=ring, args=(store, session_id, stop), name="kiloglot-ring", daemon=True)
-    watcher.start()
     firing = Scheduler(store) if scheduler else None
     if firing is not None:
         firing.start()
@@ -100,6 +108,23 @@ def chat(
         recognizer = create_recognizer("whisper", model=asr_model or "", locales=tuple(parser.locales))
         pipeline = VoicePipeline(assistant, recognizer, create_synthesizer())
         err.print(f"voice: type an audio file's path, or /mic [seconds]; replies are spoken into {reply_dir}/")
+    speak_note = None
+    if pipeline is not None:
+        voice_pipeline = pipeline
+
+        def speak_note(message: str, note_locale: str) -> None:
+            from kiloglot.fileio import atomic_write
+
+            audio = voice_pipeline.speak(message, note_locale or locale)
+            if audio is not None:
+                target = reply_dir / f"{session_id[:8]}-note-{secrets.token_hex(3)}.wav"
+                atomic_write(target, lambda tmp: tmp.write_bytes(audio.to_wav()))
+                out.print(f"[dim]  spoken: {target}[/]", highlight=False)
+
+    watcher = threading.Thread(
+        target=ring, args=(store, session_id, stop, 1.0, speak_note), name="kiloglot-ring", daemon=True
+    )
+    watcher.start()
     try:
         converse_loop(
             assistant, session_id, locale, timezone, interactive=interactive, show_parse=show_parse,
