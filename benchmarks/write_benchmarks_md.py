@@ -397,6 +397,39 @@ def voice() -> list[str]:
     return out
 
 
+def lexicons() -> list[str]:
+    runs = [(name, load(name)) for name in ("lexicon_linear", "lexicon_linear_unimorph")]
+    runs = [(n, r) for n, r in runs if r is not None]
+    if not runs:
+        return []
+    out = [
+        "## Languages without labels: lexicon-translated training data",
+        "",
+        "en-US train translated word for word with each locale's bilingual lexicon (Wiktionary, plus GATITOS and "
+        "FreeDict where they have the language), labels kept; the linear parser trained on that alone (no target "
+        "text, no target labels) and scored on the locale's real MASSIVE dev. Coverage: the share of en-US "
+        "training tokens the lexicon translates. The zero-shot baseline is the en-US-only neural model "
+        "(me5-small), 36.37 mean EM over the same 51 locales.",
+        "",
+    ]
+    for name, r in runs:
+        out += [
+            f"**{'with UniMorph forms where UniMorph has the language' if r.get('unimorph') else 'lexicon only'}**: "
+            f"mean EM **{r['mean_exact_match']:.2f}** over {len(r['locales'])} locales "
+            f"({r['train_examples']:,} generated utterances; {source(name)}).",
+            "",
+            "| locale | lexicon pairs | coverage % | UniMorph | EM | intent acc. | slot F1 |",
+            "|---|---:|---:|---|---:|---:|---:|",
+        ]
+        for locale, row in r["locales"].items():
+            out.append(
+                f"| {locale} | {row['lexicon_pairs']:,} | {row['coverage']:.1f} | {'yes' if row['unimorph'] else ''} | "
+                f"{row['exact_match']:.1f} | {row['intent_accuracy']:.1f} | {row['slot_f1']:.1f} |"
+            )
+        out.append("")
+    return out
+
+
 def main() -> int:
     lines = [
         "# Benchmarks",
@@ -414,6 +447,7 @@ def main() -> int:
         *assistant_values(),
         *unspaced(),
         *voice(),
+        *lexicons(),
     ]
     write_text_atomic(ROOT / "BENCHMARKS.md", "\n".join(lines).rstrip() + "\n")
     print(f"wrote {ROOT / 'BENCHMARKS.md'} ({len(lines)} lines)")
