@@ -409,7 +409,7 @@ def lexicons() -> list[str]:
         "FreeDict where they have the language), labels kept; the linear parser trained on that alone (no target "
         "text, no target labels) and scored on the locale's real MASSIVE dev. Coverage: the share of en-US "
         "training tokens the lexicon translates. The zero-shot baseline is the en-US-only neural model "
-        "(me5-small), 36.37 mean EM over the same 51 locales.",
+        "(me5-small), 36.37 mean EM over the 51 non-English locales.",
         "",
     ]
     for name, r in runs:
