@@ -16,7 +16,7 @@ import time
 from collections import Counter, defaultdict
 from typing import Any
 
-from results_io import header, run_timed, write_result
+from results_io import emit, header, run_timed
 
 from kiloglot.data import ALL_LOCALES, read_massive
 from kiloglot.langid import NgramIdentifier, NgramSettings, Py3LangidIdentifier
@@ -88,10 +88,7 @@ def main() -> int:
         "|---|" + "---:|" * len(names),
         *(f"| {p} | " + " | ".join(str(r["pairs"][p]) for r in results) + " |" for p in results[0]["pairs"]),
     ]
-    if args.name:
-        write_result(args.name, result, table)
-    else:
-        print("\n".join(table))
+    emit(args.name, result, table)
     return 0
 
 

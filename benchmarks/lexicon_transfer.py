@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from results_io import header, load_result, run_timed, write_result
+from results_io import emit, header, load_result, run_timed
 
 from kiloglot.data import ALL_LOCALES, locale_info, read_massive
 from kiloglot.evaluation import evaluate
@@ -99,10 +99,7 @@ def main() -> int:
         "|---|---:|---:|---:|---:|---:|",
         *rows,
     ]
-    if args.name:
-        write_result(args.name, result, table)
-    else:
-        print("\n".join(table))
+    emit(args.name, result, table)
     return 0
 
 

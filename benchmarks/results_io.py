@@ -54,6 +54,14 @@ def write_result(name: str, result: dict[str, Any], table: list[str] | None = No
         print(text)
 
 
+def emit(name: str | None, result: dict[str, Any], table: list[str]) -> None:
+    """``write_result`` when the run is named (``--name``), else print the table: a dry run."""
+    if name:
+        write_result(name, result, table)
+    else:
+        print("\n".join(table))
+
+
 def run_timed(main: Callable[[], int]) -> None:
     started = time.perf_counter()
     code = main()

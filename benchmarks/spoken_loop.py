@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from results_io import header, run_timed, write_result
+from results_io import emit, header, run_timed
 
 from kiloglot.data import read_massive
 from kiloglot.nlu import load
@@ -151,10 +151,7 @@ def main() -> int:
         f"{summary['speech_unnormalised_exact_match']:.1f} | | {summary['text_intent_accuracy']:.1f} / "
         f"{summary['speech_intent_accuracy']:.1f} | {summary['spoken_lid_accuracy']:.0f} |",
     ]
-    if args.name:
-        write_result(args.name, result, table)
-    else:
-        print("\n".join(table))
+    emit(args.name, result, table)
     return 0
 
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from results_io import header, run_timed, write_result
+from results_io import emit, header, run_timed
 
 import kiloglot.nlu.linear.parser as linear_parser
 from kiloglot.data import read_massive
@@ -101,10 +101,7 @@ def main() -> int:
         "|---|---:|---:|---:|---:|---|",
         *rows,
     ]
-    if args.name:
-        write_result(args.name, result, table)
-    else:
-        print("\n".join(table))
+    emit(args.name, result, table)
     return 0
 
 

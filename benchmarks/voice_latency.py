@@ -19,7 +19,7 @@ import tempfile
 import time
 
 import numpy as np
-from results_io import header, run_timed, write_result
+from results_io import emit, header, run_timed
 
 from kiloglot.assistant import Assistant, Store
 from kiloglot.assistant.spoken import VoicePipeline
@@ -93,10 +93,7 @@ def main() -> int:
         f"| {result['turn_p50_s']:.2f} s | {result['turn_p95_s']:.2f} s | {result['asr_p50_s']:.2f} s | "
         f"{result['asr_real_time_factor']:.2f} | {result['tts_real_time_factor']:.3f} | {result['peak_rss_mb']} MB |",
     ]
-    if args.name:
-        write_result(args.name, result, table)
-    else:
-        print("\n".join(table))
+    emit(args.name, result, table)
     return 0
 
 

@@ -8,6 +8,7 @@ import shutil
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,27 +31,36 @@ FLAGS = [
 ]
 
 
-@pytest.fixture()
-def server(trained_model, tmp_path):
+@contextmanager
+def serving(app, start_seconds: int = 20):
+    """Run ``app`` with uvicorn on a free local port in a thread; yields its base URL."""
     import uvicorn
 
-    from kiloglot.nlu import load
-    from kiloglot.server import ServerConfig, create_app
-
-    app = create_app(load(trained_model), ServerConfig(database=f"sqlite:///{tmp_path / 'web.db'}"), clock=lambda: NOW)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
-    deadline = time.time() + 20
+    deadline = time.time() + start_seconds
     while not srv.started:
         assert time.time() < deadline, "server did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture()
+def server(trained_model, tmp_path):
+    from kiloglot.nlu import load
+    from kiloglot.server import ServerConfig, create_app
+
+    app = create_app(load(trained_model), ServerConfig(database=f"sqlite:///{tmp_path / 'web.db'}"), clock=lambda: NOW)
+    with serving(app, 20) as base:
+        yield base
 
 
 def test_chat_page_shows_reply_and_parse_in_two_languages(server, tmp_path):
@@ -86,27 +96,14 @@ def test_chat_page_shows_reply_and_parse_in_two_languages(server, tmp_path):
 
 @pytest.fixture()
 def keyed_server(trained_model, tmp_path):
-    import uvicorn
-
     from kiloglot.nlu import load
     from kiloglot.server import ServerConfig, create_app
 
     db = f"sqlite:///{tmp_path / 'web.db'}"
     config = ServerConfig(database=db, api_keys=("page-key",), scheduler=False, scheduler_interval=0.2)
     app = create_app(load(trained_model), config, clock=lambda: NOW)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not srv.started:
-        assert time.time() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", db
-    srv.should_exit = True
-    thread.join(10)
+    with serving(app, 20) as base:
+        yield base, db
 
 
 def test_page_keeps_key_out_of_urls_speaks_the_language_keeps_the_chat_and_rings(keyed_server):
@@ -170,26 +167,13 @@ def test_page_keeps_key_out_of_urls_speaks_the_language_keeps_the_chat_and_rings
 def voice_server(trained_model, tmp_path):
     """A server that hears and speaks, started like the others."""
     pytest.importorskip("faster_whisper", reason="the speech extra")
-    import uvicorn
-
     from kiloglot.nlu import load
     from kiloglot.server import ServerConfig, create_app
 
     config = ServerConfig(database=f"sqlite:///{tmp_path / 'voice.db'}", asr="packaged:whisper-base", tts="espeak-ng")
     app = create_app(load(trained_model), config, clock=lambda: NOW)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not srv.started:
-        assert time.time() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serving(app, 60) as base:
+        yield base
 
 
 def test_speaking_into_the_page_shows_the_transcript_the_reply_and_the_parse(voice_server, tmp_path):

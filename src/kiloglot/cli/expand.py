@@ -12,6 +12,7 @@ import typer
 from kiloglot.cli.common import DataOpt, OutOpt, err, friendly, progress_bar, read_examples
 from kiloglot.data import locale_info, parse_locales
 from kiloglot.errors import InputError
+from kiloglot.fileio import write_text_atomic
 
 
 @friendly
@@ -83,7 +84,7 @@ def expand(
             f"{target}: {len(examples):,} utterances, {report.coverage:.1%} of source words translated "
             f"({len(lex):,} lexicon pairs{', UniMorph' if morphology else ''})"
         )
-    (out_dir / "report.json").write_text(json.dumps(reports, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_text_atomic(out_dir / "report.json", json.dumps(reports, ensure_ascii=False, indent=1))
     if data_only:
         err.print(f"wrote {out_dir}/data/ in {time.perf_counter() - started:.0f}s")
         return
