@@ -66,6 +66,8 @@ def server(trained_model, tmp_path):
 def test_chat_page_shows_reply_and_parse_in_two_languages(server, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
+    from kiloglot.assistant import Store
+
     assert CHROMIUM, "chromium is required (KILOGLOT_REQUIRE_SERVICES=1) but not installed"
     shots = Path(os.environ.get("KILOGLOT_SCREENSHOT_DIR", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
@@ -82,6 +84,13 @@ def test_chat_page_shows_reply_and_parse_in_two_languages(server, tmp_path):
             expect(turn.locator(".intent")).to_have_text("alarm_set")
             expect(turn.locator(".slot").first).to_contain_text("time: seven am")
             assert 50 <= int(turn.locator(".confidence").inner_text().rstrip("%")) <= 100
+            turn.locator(".thumb-bad").click()  # a thumbs down reaches the log as the turn's rating
+            expect(turn.locator(".thumb-bad")).to_have_attribute("aria-pressed", "true")
+            expect(turn.locator(".thumb-good")).to_have_attribute("aria-pressed", "false")
+            ratings = Store(f"sqlite:///{tmp_path / 'web.db'}").feedback()
+            assert [r.rating for r in ratings.values()] == ["bad"]
+            page.reload()  # the rating stays shown
+            expect(page.locator("#log li").nth(0).locator(".thumb-bad")).to_have_attribute("aria-pressed", "true")
             page.select_option("#locale", "ja-JP")
             page.fill("#text", "明日の朝7時に起こして")
             page.click("#send")

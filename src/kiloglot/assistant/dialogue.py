@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from kiloglot.assistant.arbiter import Arbiter, ConfidencePolicy
 from kiloglot.assistant.nlg import Localizer
 from kiloglot.assistant.providers import Providers
+from kiloglot.assistant.rewriter import Rewriter
 from kiloglot.assistant.skill import Frame, NotConfigured, Skill, SkillContext, SkillData, SkillResult
 from kiloglot.assistant.skills import default_skills
 from kiloglot.assistant.state import DialogueState, HistoryEntry, LastAction, PendingQuestion
@@ -52,6 +53,9 @@ class TurnResult:
     data: dict[str, Any] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
     step: str = ""  # the turn step that answered (cancel_request, answer_pending_question, ... new_request)
+    turn_id: int | None = None  # the turn's row in the log: what feedback names
+    user_id: str = ""
+    rewritten: dict[str, Any] | None = None  # {"id", "from", "to", "near"} when a learned rewrite was applied
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,6 +102,7 @@ class Assistant:
         followup_turns: int = 3,
         identifier: LanguageIdentifier | None = None,
         switch_confidence: float = 0.95,
+        rewriter: Rewriter | None = None,
     ) -> None:
         self.parser = parser
         self.store = store
@@ -109,6 +114,7 @@ class Assistant:
         self.followup_turns = followup_turns
         self.identifier = identifier  # names the locale of a turn that comes without one
         self.switch_confidence = switch_confidence  # a session leaves its locale only on evidence this strong
+        self.rewriter = rewriter  # learned rewrites applied before parsing; None: the kill switch
 
     def choose_locale(self, text: str, session_locale: str | None, fallback: str | None = None) -> str | None:
         """The locale of a turn that came without one: the session's (sticky), unless the identifier is
@@ -132,12 +138,18 @@ class Assistant:
         *,
         owner: str | None = None,
         fallback_locale: str | None = None,
+        user_id: str | None = None,
+        rewrite: bool = True,
     ) -> TurnResult:
         """One turn. ``owner`` (a hash of the client, see ``store.client_hash``) binds a new session to its
         client; a session bound to another client is not found. Without ``locale``, ``choose_locale``
-        decides (the session's, the identified one, or ``fallback_locale``)."""
+        decides (the session's, the identified one, or ``fallback_locale``). ``user_id`` names the user
+        across sessions (default: the session's user, else the session itself); ``rewrite=False`` parses
+        the text as said even where a learned rewrite exists."""
         check_text("session id", session_id, 128)
         check_text("text", text, MAX_TEXT)
+        if user_id is not None:
+            check_user_id(user_id)
         peek = self.store.load_session(session_id)  # no lock: to parse before taking the session's lock
         if peek is not None and peek.owner is not None and peek.owner != owner:
             raise NotFound(f"no session {session_id!r} for this client")
@@ -146,19 +158,24 @@ class Assistant:
             raise InputError(f"session {session_id!r} is new: a locale is needed (for example en-US)")
         self.parser.check_request([text], locale)
         tz = resolve_timezone(timezone_name or (peek.timezone if peek else self.default_timezone))
-        parse = self.parser.parse([text], locale=locale)[0]
+        user_id = user_id or (peek.user_id if peek is not None else None) or session_id
+        hit = self.rewriter.lookup(text, locale) if self.rewriter is not None and rewrite else None
+        parsed_text = hit.target if hit is not None else text
+        parse = self.parser.parse([parsed_text], locale=locale)[0]
         with self.store.turn(session_id) as tx:  # no other turn of this session runs until it commits
             row = tx.session()
             state = DialogueState.from_dict(row.state if row else None)
             state.turn += 1
             now = self.clock().astimezone(tz)
-            turn = _Turn(self, session_id, locale, Localizer(locale), now, text, parse, state, tx)
+            turn = _Turn(self, session_id, locale, Localizer(locale), now, parsed_text, parse, state, tx)
             result = turn.run()
             entry = HistoryEntry(state.turn, text, parse.intent, result.action, result.reply)
             state.history = [*state.history, entry][-self.history :]
-            tx.record(
+            result.turn_id = tx.record(
                 turn=state.turn, locale=locale, tz=tz.key, state=state.to_dict(), text=text, parse=result.parse,
-                action=result.action, reply=result.reply, writes=turn.writes, owner=owner,
+                action=result.action, reply=result.reply, writes=turn.writes, owner=owner, user_id=user_id,
+                step=result.step, rewritten=parsed_text if hit else None, rewrite_id=hit.id if hit else None,
+                at=now,
             )  # fmt: skip
             for (skill_name, key), value in turn.writes.items():
                 skill = self.arbiter.skill_of_scenario(skill_name)
@@ -166,7 +183,18 @@ class Assistant:
                 if items is not None:
                     tx.schedule(skill_name, key, items)
         result.state = state.to_dict(internal=False)
+        result.user_id = user_id
+        result.rewritten = hit.to_dict(text) if hit is not None else None
         return result
+
+
+_USER_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,64}")
+
+
+def check_user_id(user_id: object) -> None:
+    """A user id a client sends: 1-64 letters, digits or ``_.:@-`` (an opaque id, never a name)."""
+    if not isinstance(user_id, str) or not _USER_ID.fullmatch(user_id):
+        raise InputError(f"user id {user_id!r}: expected 1-64 characters from A-Z a-z 0-9 _ . : @ -")
 
 
 def check_text(what: str, value: object, limit: int) -> None:

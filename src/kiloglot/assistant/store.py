@@ -6,7 +6,12 @@ Tables:
 - ``kg_skill_data``: what skills keep per user (alarms, lists, the simulated home...), JSON per key;
 - ``kg_schedule``: alarms, timers and reminders to fire, one row each, derived from skill data;
 - ``kg_notifications``: what fired, for the session to show (one per schedule row at most);
-- ``kg_leases``: which server process leads the scheduler.
+- ``kg_leases``: which server process leads the scheduler;
+- ``kg_feedback``: explicit ratings of turns (good/bad, optionally the text or intent that was meant);
+- ``kg_rewrites``: learned query rewrites (``u -> u*`` per locale) with their evidence and status.
+
+Every turn and feedback row carries the user it came from (``user_id``; an anonymous user is its
+session), so that evidence can be aggregated across users, and deleted per user (``forget_user``).
 
 A turn is one transaction, serialised against every other turn of its session, across threads,
 processes and machines (``Store.turn``): PostgreSQL takes a transaction-level advisory lock on the
@@ -53,7 +58,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from kiloglot.errors import InputError
+from kiloglot.errors import InputError, NotFound
 
 
 class Base(DeclarativeBase):
@@ -69,6 +74,7 @@ class SessionRow(Base):
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     owner: Mapped[str | None] = mapped_column(String(64), nullable=True)  # hash of the client that made it
+    user_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
 
 class TurnRow(Base):
@@ -84,6 +90,44 @@ class TurnRow(Base):
     parse: Mapped[dict[str, Any]] = mapped_column(JSON)
     action: Mapped[str] = mapped_column(String(16))
     reply: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    step: Mapped[str | None] = mapped_column(String(32), nullable=True)  # the dialogue step that answered
+    rewritten: Mapped[str | None] = mapped_column(Text, nullable=True)  # what was parsed instead of ``text``
+    rewrite_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the kg_rewrites row applied
+
+
+class FeedbackRow(Base):
+    """A user's explicit rating of one turn, with what they meant when they say so."""
+
+    __tablename__ = "kg_feedback"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    turn_id: Mapped[int] = mapped_column(ForeignKey("kg_turns.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rating: Mapped[str] = mapped_column(String(8))  # good | bad
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)  # what the user meant to say
+    intent: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the intent they meant
+
+
+class RewriteRow(Base):
+    """A learned rewrite: a turn whose normalised text is ``source`` is parsed as ``target``."""
+
+    __tablename__ = "kg_rewrites"
+    __table_args__ = (UniqueConstraint("locale", "source"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    locale: Mapped[str] = mapped_column(String(16), index=True)
+    source: Mapped[str] = mapped_column(Text)  # normalised (kiloglot.assistant.rewriter.normalize_utterance)
+    target: Mapped[str] = mapped_column(Text)  # the text to parse instead, as users said it
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | disabled | withdrawn
+    origin: Mapped[str] = mapped_column(String(16), default="mined")  # mined | manual
+    support: Mapped[int] = mapped_column(Integer, default=0)  # distinct users whose reformulations back it
+    source_success: Mapped[float] = mapped_column(Float, default=0.0)  # how often ``source`` itself worked
+    target_success: Mapped[float] = mapped_column(Float, default=0.0)  # how often ``target`` worked
+    score: Mapped[float] = mapped_column(Float, default=0.0)  # the chain's success mass through ``target``
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # counts behind the figures
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(Text, default="")  # why it was disabled or withdrawn, by whom
 
 
 class SkillDataRow(Base):
@@ -133,7 +177,16 @@ class LeaseRow(Base):
 
 # Columns added after the first release, created in databases made before them (create_all makes
 # missing tables, not missing columns).
-_ADDED_COLUMNS = {"kg_sessions": {"owner": "VARCHAR(64)"}, "kg_turns": {"turn": "INTEGER"}}
+_ADDED_COLUMNS = {
+    "kg_sessions": {"owner": "VARCHAR(64)", "user_id": "VARCHAR(64)"},
+    "kg_turns": {
+        "turn": "INTEGER",
+        "user_id": "VARCHAR(64)",
+        "step": "VARCHAR(32)",
+        "rewritten": "TEXT",
+        "rewrite_id": "INTEGER",
+    },
+}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
@@ -261,11 +314,157 @@ class Store:
 
     def forget(self, session_id: str) -> None:
         with self._write_lock(), self._session.begin() as s:
-            s.execute(delete(NotificationRow).where(NotificationRow.session_id == session_id))
-            s.execute(delete(ScheduleRow).where(ScheduleRow.owner == session_id))
-            s.execute(delete(TurnRow).where(TurnRow.session_id == session_id))
-            s.execute(delete(SkillDataRow).where(SkillDataRow.owner == session_id))
-            s.execute(delete(SessionRow).where(SessionRow.id == session_id))
+            self._forget_sessions(s, [session_id])
+
+    @staticmethod
+    def _forget_sessions(s: Session, session_ids: list[str]) -> None:
+        turns = select(TurnRow.id).where(TurnRow.session_id.in_(session_ids))
+        s.execute(delete(FeedbackRow).where(FeedbackRow.turn_id.in_(turns)))
+        s.execute(delete(NotificationRow).where(NotificationRow.session_id.in_(session_ids)))
+        s.execute(delete(ScheduleRow).where(ScheduleRow.owner.in_(session_ids)))
+        s.execute(delete(TurnRow).where(TurnRow.session_id.in_(session_ids)))
+        s.execute(delete(SkillDataRow).where(SkillDataRow.owner.in_(session_ids)))
+        s.execute(delete(SessionRow).where(SessionRow.id.in_(session_ids)))
+
+    def forget_user(self, user_id: str, owner: str | None = None) -> int:
+        """Delete everything of ``user_id``: their sessions, turns, feedback, skill data. Mining reads only
+        what is stored, so their evidence is gone from every later mining run. With ``owner``, only the
+        sessions that client made. Returns how many sessions were deleted."""
+        with self._write_lock(), self._session.begin() as s:
+            query = select(SessionRow.id).where(SessionRow.user_id == user_id)
+            if owner is not None:
+                query = query.where(SessionRow.owner == owner)
+            sessions = list(s.scalars(query))
+            orphan_turns = select(TurnRow.session_id).where(TurnRow.user_id == user_id)
+            if owner is None:  # turns logged under the user in sessions named otherwise
+                sessions = sorted(set(sessions) | set(s.scalars(orphan_turns)))
+            self._forget_sessions(s, sessions)
+            s.execute(delete(FeedbackRow).where(FeedbackRow.user_id == user_id))
+        return len(sessions)
+
+    # -- the interaction log and feedback --------------------------------------------------------
+    def turn_log(self, locales: list[str] | None = None, until: datetime | None = None) -> list[TurnRow]:
+        """Every logged turn (of ``locales``; before ``until``), ordered by user, then time: what
+        self-learning reads."""
+        query = select(TurnRow)
+        if locales:
+            query = query.where(TurnRow.locale.in_(locales))
+        if until is not None:
+            query = query.where(TurnRow.at < until)
+        user = func.coalesce(TurnRow.user_id, TurnRow.session_id)
+        with self._session() as s:
+            return list(s.scalars(query.order_by(user, TurnRow.at, TurnRow.id)))
+
+    def turn_of(self, turn_id: int) -> tuple[TurnRow, SessionRow] | None:
+        with self._session() as s:
+            turn = s.get(TurnRow, turn_id)
+            session = s.get(SessionRow, turn.session_id) if turn is not None else None
+            return (turn, session) if turn is not None and session is not None else None
+
+    def record_feedback(
+        self,
+        turn_id: int,
+        rating: str,
+        *,
+        text: str | None = None,
+        intent: str | None = None,
+        owner: str | None = None,
+    ) -> int:
+        """A rating of one turn, kept once per turn (a second rating replaces the first). A turn of a session
+        bound to another client is not found."""
+        if rating not in ("good", "bad"):
+            raise InputError(f"rating {rating!r}: expected 'good' or 'bad'")
+        found = self.turn_of(turn_id)
+        if found is None or (found[1].owner is not None and found[1].owner != owner):
+            raise NotFound(f"no turn {turn_id} for this client")
+        turn = found[0]
+        with self._write_lock(), self._session.begin() as s:
+            s.execute(delete(FeedbackRow).where(FeedbackRow.turn_id == turn_id))
+            row = FeedbackRow(
+                turn_id=turn_id, user_id=turn.user_id, at=datetime.now(UTC), rating=rating, text=text, intent=intent
+            )
+            s.add(row)
+            s.flush()
+            return int(row.id)
+
+    def feedback(self, locales: list[str] | None = None) -> dict[int, FeedbackRow]:
+        """The rating of each rated turn, by turn id."""
+        query = select(FeedbackRow)
+        if locales:
+            query = query.join(TurnRow, TurnRow.id == FeedbackRow.turn_id).where(TurnRow.locale.in_(locales))
+        with self._session() as s:
+            return {r.turn_id: r for r in s.scalars(query)}
+
+    # -- rewrites ------------------------------------------------------------------------------
+    def rewrites(self, locale: str | None = None, status: str | None = None) -> list[RewriteRow]:
+        query = select(RewriteRow)
+        if locale is not None:
+            query = query.where(RewriteRow.locale == locale)
+        if status is not None:
+            query = query.where(RewriteRow.status == status)
+        with self._session() as s:
+            return list(s.scalars(query.order_by(RewriteRow.locale, RewriteRow.id)))
+
+    def rewrites_version(self) -> tuple[int, datetime | None]:
+        """Changes whenever a rewrite is added, changed or removed: how a rewriter knows to reload."""
+        with self._session() as s:
+            count, last = s.execute(select(func.count(), func.max(RewriteRow.updated)).select_from(RewriteRow)).one()
+        return int(count or 0), last
+
+    def save_mined_rewrites(self, mined: list[dict[str, Any]]) -> dict[str, int]:
+        """Make the mined rewrites those of the latest mining run: new ones added, ones mined again updated,
+        mined ones no longer supported removed. Manual rewrites and what a person disabled stay as they are
+        (a disabled rewrite mined again stays disabled)."""
+        now = datetime.now(UTC)
+        counts = {"added": 0, "updated": 0, "removed": 0, "kept_disabled": 0}
+        with self._write_lock(), self._session.begin() as s:
+            existing = {(r.locale, r.source): r for r in s.scalars(select(RewriteRow))}
+            wanted = {(m["locale"], m["source"]): m for m in mined}
+            for key, old in existing.items():
+                if old.origin == "mined" and old.status != "disabled" and key not in wanted:
+                    s.delete(old)
+                    counts["removed"] += 1
+            for key, m in wanted.items():
+                row = existing.get(key)
+                fields = {k: m[k] for k in ("target", "support", "source_success", "target_success", "score")}
+                fields["evidence"] = json.loads(json.dumps(m.get("evidence", {})))
+                if row is None:
+                    status = m.get("status", "active")
+                    s.add(RewriteRow(locale=key[0], source=key[1], status=status, origin="mined", created=now,
+                                     updated=now, note=m.get("note", ""), **fields))  # fmt: skip
+                    counts["added"] += 1
+                elif row.origin == "manual" or row.status == "disabled":
+                    counts["kept_disabled"] += row.status == "disabled"
+                else:
+                    for k, v in fields.items():
+                        setattr(row, k, v)
+                    row.status, row.note, row.updated = m.get("status", "active"), m.get("note", ""), now
+                    counts["updated"] += 1
+        return counts
+
+    def add_rewrite(self, locale: str, source: str, target: str, note: str = "") -> int:
+        """A rewrite a person wrote (``source`` already normalised); it replaces a mined one for the same text."""
+        now = datetime.now(UTC)
+        with self._write_lock(), self._session.begin() as s:
+            s.execute(delete(RewriteRow).where(RewriteRow.locale == locale, RewriteRow.source == source))
+            row = RewriteRow(locale=locale, source=source, target=target, status="active", origin="manual",
+                             created=now, updated=now, note=note, evidence={})  # fmt: skip
+            s.add(row)
+            s.flush()
+            return int(row.id)
+
+    def set_rewrite_status(self, rewrite_id: int, status: str, note: str = "") -> RewriteRow:
+        """Disable (a person's review) or re-enable one rewrite; the reason goes in its note."""
+        if status not in ("active", "disabled"):
+            raise InputError(f"status {status!r}: expected 'active' or 'disabled'")
+        with self._write_lock(), self._session.begin() as s:
+            row = s.get(RewriteRow, rewrite_id)
+            if row is None:
+                raise NotFound(f"no rewrite {rewrite_id}")
+            row.status, row.updated = status, datetime.now(UTC)
+            if note:
+                row.note = note
+            return row
 
     # -- skill data ----------------------------------------------------------------------------
     def get(self, owner: str, skill: str, key: str, default: Any = None) -> Any:
@@ -324,8 +523,14 @@ class TurnTransaction:
         reply: str,
         writes: dict[tuple[str, str], Any] | None = None,
         owner: str | None = None,
-    ) -> None:
-        """Skill data, session state and the turn's log, committed with the transaction: all or none."""
+        user_id: str | None = None,
+        step: str | None = None,
+        rewritten: str | None = None,
+        rewrite_id: int | None = None,
+        at: datetime | None = None,
+    ) -> int:
+        """Skill data, session state and the turn's log, committed with the transaction: all or none.
+        Returns the turn's id in the log (what feedback names)."""
         now = datetime.now(UTC)
         state = json.loads(json.dumps(state))
         for (skill, key), value in (writes or {}).items():
@@ -338,25 +543,30 @@ class TurnTransaction:
         row = self.session()
         if row is None:
             row = SessionRow(id=self.session_id, locale=locale, timezone=tz, state=state, created=now, updated=now)
-            row.owner = owner
+            row.owner, row.user_id = owner, user_id
             self.s.add(row)
             self.s.flush()
         else:
             row.locale, row.timezone, row.state, row.updated = locale, tz, state, now
-        self.s.add(
-            TurnRow(
-                session_id=self.session_id,
-                turn=turn,
-                at=now,
-                locale=locale,
-                text=text,
-                intent=parse.get("intent", ""),
-                confidence=float(parse.get("confidence", 0.0)),
-                parse=parse,
-                action=action,
-                reply=reply,
-            )
+        logged = TurnRow(
+            session_id=self.session_id,
+            turn=turn,
+            at=at or now,
+            locale=locale,
+            text=text,
+            intent=parse.get("intent", ""),
+            confidence=float(parse.get("confidence", 0.0)),
+            parse=parse,
+            action=action,
+            reply=reply,
+            user_id=user_id or self.session_id,
+            step=step,
+            rewritten=rewritten,
+            rewrite_id=rewrite_id,
         )
+        self.s.add(logged)
+        self.s.flush()
+        return int(logged.id)
 
     def schedule(self, skill: str, key: str, items: list[dict[str, Any]]) -> None:
         """Make ``kg_schedule`` hold exactly ``items`` for this skill key (``{"item", "kind", "label",

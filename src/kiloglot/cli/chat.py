@@ -77,13 +77,22 @@ def chat(
     asr_model: Annotated[
         str | None, typer.Option("--asr-model", help="Whisper model (see kiloglot transcribe)")
     ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="your user id across sessions (default: one per session)")
+    ] = None,
+    rewrites: Annotated[
+        bool, typer.Option("--rewrites/--no-rewrites", help="apply learned rewrites (kiloglot selflearn)")
+    ] = True,
 ) -> None:
-    """Talk to the assistant in the terminal; '/locale xx-YY' switches language, '/quit' or Ctrl-D ends.
+    """Talk to the assistant in the terminal; '/locale xx-YY' switches language, '/feedback good|bad [what
+    you meant]' rates the last answer, '/quit' or Ctrl-D ends.
 
     Alarms, timers and reminders set in the chat ring as a line when due (one process leads the firing
     when several share the database, e.g. a running `kiloglot serve`).
     """
     from kiloglot.assistant import Assistant, Providers, Store
+    from kiloglot.assistant.dialogue import check_user_id
+    from kiloglot.assistant.rewriter import Rewriter
     from kiloglot.assistant.scheduler import Scheduler
     from kiloglot.nlu import load
 
@@ -92,7 +101,12 @@ def chat(
     parser = load(model_dir)
     locale = checked_locale(locale, parser)
     store = Store(db or s.database_url())
-    assistant = Assistant(parser, store, providers=Providers.offline(s.maildir, s.media), default_timezone=timezone)
+    if user is not None:
+        check_user_id(user)
+    assistant = Assistant(
+        parser, store, providers=Providers.offline(s.maildir, s.media), default_timezone=timezone,
+        rewriter=Rewriter(store) if rewrites else None,
+    )  # fmt: skip
     session_id = session or secrets.token_hex(16)  # 128 bits, like the server's
     stop = threading.Event()
     firing = Scheduler(store) if scheduler else None
@@ -128,7 +142,7 @@ def chat(
     try:
         converse_loop(
             assistant, session_id, locale, timezone, interactive=interactive, show_parse=show_parse,
-            voice=pipeline, reply_dir=reply_dir,
+            voice=pipeline, reply_dir=reply_dir, user_id=user,
         )  # fmt: skip
     finally:
         stop.set()
@@ -185,8 +199,10 @@ def converse_loop(
     show_parse: bool,
     voice: VoicePipeline | None = None,
     reply_dir: Path = Path("runs/chat-replies"),
+    user_id: str | None = None,
 ) -> None:
     turn = 0
+    last_turn_id: int | None = None
     while True:
         try:
             line = input("> " if interactive else "")
@@ -208,6 +224,9 @@ def converse_loop(
                 continue
             out.print(f"[dim]locale: {locale}[/]")
             continue
+        if line.startswith("/feedback"):
+            rate_last_turn(assistant, last_turn_id, line.partition(" ")[2].strip())
+            continue
         turn += 1
         try:
             if voice is not None and (line.startswith("/mic") or Path(line).expanduser().is_file()):
@@ -216,11 +235,14 @@ def converse_loop(
                     continue
                 result = heard
             else:
-                result = assistant.converse(session_id, line, locale, timezone)
+                result = assistant.converse(session_id, line, locale, timezone, user_id=user_id)
         except InputError as exc:
             err.print(f"[bold red]error:[/] {exc}", highlight=False)
             continue
+        last_turn_id = result.turn_id
         out.print(f"[bold]{result.reply}[/]", highlight=False)
+        if result.rewritten is not None:
+            out.print(f"[dim]  understood as: {result.rewritten['to']}[/]", highlight=False)
         if show_parse:
             slots = ", ".join(f"{s['name']}={s['value']}" for s in result.parse["slots"])
             ran = result.frame["intent"] if result.frame else None
@@ -230,3 +252,16 @@ def converse_loop(
                 f"{' | ' + slots if slots else ''}[/]",
                 highlight=False,
             )
+
+
+def rate_last_turn(assistant: Assistant, turn_id: int | None, args: str) -> None:
+    """``/feedback good|bad [what you meant]``: an explicit rating of the last answer, as the page's thumbs."""
+    rating, _, meant = args.partition(" ")
+    if rating not in ("good", "bad"):
+        err.print("[bold red]error:[/] /feedback good|bad [what you meant]", highlight=False)
+        return
+    if turn_id is None:
+        err.print("[bold red]error:[/] nothing to rate yet", highlight=False)
+        return
+    assistant.store.record_feedback(turn_id, rating, text=meant.strip() or None)
+    out.print(f"[dim]feedback: {rating}, thank you[/]")

@@ -16,6 +16,7 @@ from kiloglot.cli import (
     models,
     parse,
     pretrain,
+    selflearn,
     serve,
     speech,
     train,
@@ -50,6 +51,7 @@ app.command()(speech.transcribe)
 app.command()(speech.langid)
 app.command()(wyoming.wyoming)
 app.command()(expand.expand)
+app.add_typer(selflearn.app, name="selflearn")
 
 
 def main() -> None:  # pragma: no cover

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
 from fastapi import FastAPI, Query, Request
@@ -39,19 +39,20 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiloglot.assistant import Assistant, ConfidencePolicy, Providers, Store
-from kiloglot.assistant.dialogue import MAX_TEXT, check_text
+from kiloglot.assistant.dialogue import MAX_TEXT, check_text, check_user_id
 from kiloglot.assistant.nlg import REPLY_LOCALES, page_strings
+from kiloglot.assistant.rewriter import Rewriter
 from kiloglot.assistant.scheduler import Scheduler
 from kiloglot.assistant.spoken import SpokenTurn, VoicePipeline
 from kiloglot.assistant.values import warm_up as warm_up_values
 from kiloglot.data.locales import normalize_locale
 from kiloglot.data.segmentation import warm_up as warm_up_segmenters
-from kiloglot.errors import KiloglotError, NotFound
+from kiloglot.errors import InputError, KiloglotError, NotFound
 from kiloglot.langid.contract import LanguageIdentifier
 from kiloglot.nlu.contract import Parser
 from kiloglot.nlu.parse import Parse
@@ -87,6 +88,8 @@ class ServerConfig:
     tts: str | None = None  # a synthesiser back-end (espeak-ng); None: no spoken replies
     max_audio_bytes: int = 8 * 1024 * 1024
     max_audio_seconds: float = 30.0
+    rewrites: bool = True  # apply learned rewrites before parsing (the kill switch: False)
+    near_rewrites: bool = False  # let the rewriter match texts close to a rewrite's source too
 
 
 class ErrorDetail(BaseModel):
@@ -117,9 +120,15 @@ API_ERRORS = _errors(400, 401, 413, 415, 422, 429)
 
 # What a text may be, declared in the schema as it is checked (check_text): some non-space character,
 # no NUL (PostgreSQL cannot store it), at most MAX_TEXT characters.
-_TEXT = r"^[^\x00]*[^\s\x00][^\x00]*$"
+# at least one character that is not a space; \x1c-\x1f named as spaces too (Python counts them as spaces, the
+# regex engine pydantic uses does not)
+_TEXT = r"^[^\x00]*[^\s\x00\x1c-\x1f][^\x00]*$"
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT, pattern=_TEXT)]
 SessionId = Annotated[str, Field(min_length=1, max_length=128, pattern=_TEXT)]
+UserId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:@-]+$")]
+UserPath = Annotated[
+    str, FastApiPath(pattern=r"^[A-Za-z0-9_.:@-]{1,64}$", description="the user id turns were logged under")
+]
 AFTER = Query(0, ge=0, le=2**63 - 1, description="only what fired after this notification id")
 SessionPath = Annotated[str, FastApiPath(min_length=1, max_length=128, pattern=_TEXT)]
 LocaleQuery = Annotated[str | None, Query(description="the language spoken; omit or 'auto' to detect it")]
@@ -150,6 +159,18 @@ class ConverseRequest(BaseModel):
     )  # fmt: skip
     session_id: SessionId | None = Field(None, description="omit to start a new session")
     timezone: str | None = Field(None, description="IANA time zone, e.g. Europe/Berlin", min_length=1)
+    user_id: UserId | None = Field(
+        None, description="an opaque id of the user across sessions (or the X-Kiloglot-User header); "
+        "omitted: the session's user, an anonymous one per session",
+    )  # fmt: skip
+    rewrite: StrictBool = Field(True, description="apply learned rewrites to this turn (false: parse the text as said)")
+
+
+class FeedbackRequest(BaseModel):
+    turn_id: int = Field(..., ge=1, le=2**53, description="the turn_id a /v1/converse reply carried")
+    rating: Literal["good", "bad"]
+    text: Text | None = Field(None, description="what the user meant to say, when they say so")
+    intent: str | None = Field(None, min_length=1, max_length=64, description="the intent the user meant")
 
 
 # A parse request this short runs on the event loop when the model is linear (a parse of one utterance
@@ -241,6 +262,7 @@ def create_app(
     assistant = Assistant(
         locked, store, policy=config.policy, providers=providers or Providers.offline(config.maildir, config.media),
         default_timezone=config.default_timezone, clock=clock, identifier=identifier,
+        rewriter=Rewriter(store, near=config.near_rewrites) if config.rewrites else None,
     )  # fmt: skip
     if recognizer is None and config.asr:
         recognizer = create_recognizer("whisper", model=config.asr, locales=tuple(parser.locales))
@@ -257,6 +279,9 @@ def create_app(
     )  # fmt: skip
     turns = Counter("kiloglot_turns_total", "dialogue turns by action", ["action", "locale"], registry=registry)
     parsed = Counter("kiloglot_parsed_utterances_total", "utterances parsed by /v1/parse", registry=registry)
+    rewritten = Counter("kiloglot_rewritten_turns_total", "turns parsed through a learned rewrite", ["locale"],
+                        registry=registry)  # fmt: skip
+    ratings = Counter("kiloglot_feedback_total", "explicit ratings of turns", ["rating"], registry=registry)
     info = dict(model_info or {})
     info.setdefault("kind", parser.kind)
     info["locales"] = list(parser.locales)
@@ -351,11 +376,37 @@ def create_app(
         session_id = req.session_id if req.session_id is not None else secrets.token_hex(16)  # 128 bits
         locale = normalize_locale(req.locale) if req.locale is not None else None
         fallback = best_locale(request.headers.get("accept-language"), parser.locales)
+        user_id = req.user_id or request.headers.get("x-kiloglot-user") or None
         result = assistant.converse(
-            session_id, req.text, locale, req.timezone, owner=client_of(request), fallback_locale=fallback
-        )
+            session_id, req.text, locale, req.timezone, owner=client_of(request), fallback_locale=fallback,
+            user_id=user_id, rewrite=req.rewrite,
+        )  # fmt: skip
         turns.labels(result.action, result.locale).inc()
+        if result.rewritten is not None:
+            rewritten.labels(result.locale).inc()
         return _json(result.to_dict())
+
+    @app.post(
+        "/v1/feedback", summary="Rate one assistant turn (good or bad), optionally with what was meant",
+        responses={**API_ERRORS, **_errors(404)},
+    )  # fmt: skip
+    def feedback_endpoint(req: FeedbackRequest, request: Request) -> Response:
+        if req.intent is not None and req.intent not in parser.intents:
+            raise InputError(f"intent {req.intent!r}: not one of this model's intents")
+        feedback_id = store.record_feedback(
+            req.turn_id, req.rating, text=req.text, intent=req.intent, owner=client_of(request)
+        )
+        ratings.labels(req.rating).inc()
+        return _json({"id": feedback_id, "turn_id": req.turn_id, "rating": req.rating})
+
+    @app.delete(
+        "/v1/users/{user_id}", summary="Delete a user's sessions, turns and feedback (and their evidence for learning)",
+        responses=_errors(400, 401, 429),
+    )  # fmt: skip
+    def forget_user_endpoint(user_id: UserPath, request: Request) -> Response:
+        check_user_id(user_id)
+        sessions = store.forget_user(user_id, owner=client_of(request))
+        return _json({"user_id": user_id, "sessions_deleted": sessions})
 
     def session_of(session_id: str, request: Request) -> str:
         check_text("session id", session_id, 128)
@@ -536,6 +587,7 @@ def create_app(
             converse = props["ConverseRequest"]["properties"]
             converse["locale"]["anyOf"][0]["enum"] = list(parser.locales)
             converse["timezone"]["anyOf"][0]["enum"] = sorted(available_timezones())
+            props["FeedbackRequest"]["properties"]["intent"]["anyOf"][0]["enum"] = list(parser.intents)
             app.openapi_schema = schema
         return app.openapi_schema
 

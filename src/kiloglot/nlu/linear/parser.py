@@ -6,6 +6,7 @@ time that locale is parsed, so serving a few locales of a 52-locale model costs 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Sequence
@@ -118,6 +119,26 @@ class LinearParser(StoredLabels, TrainableParser):
         self.data_fingerprint = fingerprint(train)
         self._root = None
         return self
+
+    def refit(
+        self, train: Sequence[Example], dev: Sequence[Example] | None = None, progress: Progress | None = None
+    ) -> LinearParser:
+        """A copy with the locales of ``train`` trained again on it and every other locale kept as it is:
+        retraining a few locales of a many-locale model costs those locales only. The copy's data
+        fingerprint is the combination of this model's and ``train``'s."""
+        fresh = LinearParser(self.options, self.runtime_options).fit(train, dev, progress)
+        out = LinearParser(self.options, self.runtime_options)
+        for locale in self._locales:
+            if locale not in fresh._models:
+                out._models[locale] = self._model(locale)
+        out._models.update(fresh._models)
+        out._locales = sorted(out._models)
+        out._intents = sorted(set(self._intents) | set(fresh._intents))
+        out._slot_labels = sorted(set(self._slot_labels) | set(fresh._slot_labels))
+        out.train_seconds = {**self.train_seconds, **fresh.train_seconds}
+        combined = f"{self.data_fingerprint}+{fresh.data_fingerprint}".encode()
+        out.data_fingerprint = "sha256:" + hashlib.sha256(combined).hexdigest()
+        return out
 
     # -- inference -----------------------------------------------------------------------------
     def _model(self, locale: str) -> LocaleModel:

@@ -110,11 +110,45 @@ function draw(item) {
       p.append(el("span", "confidence", (100 * item.confidence).toFixed(0) + "%"));
       p.append(el("span", "action action-" + item.action, item.action));
       for (const s of item.slots) p.append(el("span", "slot", `${s.name}: ${s.value}`));
+      if (item.rewritten) p.append(el("span", "rewrite", "→ " + item.rewritten));
+      if (item.turn_id) p.append(thumbs(item));
       li.append(p);
     }
   }
   $("log").append(li);
   li.scrollIntoView({ block: "end" });
+}
+
+// Thumbs up/down on an assistant turn: POST /v1/feedback; the rating shows as pressed and survives a reload.
+function thumbs(item) {
+  const box = el("span", "feedback");
+  for (const [rating, face] of [["good", "👍"], ["bad", "👎"]]) {
+    const b = el("button", "thumb thumb-" + rating + (item.rating === rating ? " pressed" : ""), face);
+    b.type = "button";
+    b.title = (rating === "good" ? words.feedback_good : words.feedback_bad) || rating;
+    b.setAttribute("aria-pressed", String(item.rating === rating));
+    b.addEventListener("click", () => rate(item, rating, box));
+    box.append(b);
+  }
+  return box;
+}
+
+async function rate(item, rating, box) {
+  try {
+    const res = await fetch("/v1/feedback", {
+      method: "POST", headers: headers(true), body: JSON.stringify({ turn_id: item.turn_id, rating }),
+    });
+    if (!res.ok) { box.title = (await res.json()).error?.message || res.statusText; return; }
+  } catch (e) { box.title = String(e); return; }
+  item.rating = rating;
+  const kept = turns.find((t) => t.turn_id === item.turn_id);
+  if (kept) kept.rating = rating;
+  save();
+  for (const b of box.querySelectorAll(".thumb")) {
+    const on = b.classList.contains("thumb-" + rating);
+    b.classList.toggle("pressed", on);
+    b.setAttribute("aria-pressed", String(on));
+  }
 }
 
 function remember(item) {
@@ -205,7 +239,8 @@ function showTurn(body, text, locale, extra) {
   session = body.session_id;
   remember({ kind: "turn", text, locale, reply: body.reply, reply_locale: body.reply_locale,
              intent: body.parse.intent, confidence: body.parse.confidence, action: body.action,
-             slots: body.parse.slots, ...extra });
+             slots: body.parse.slots, turn_id: body.turn_id,
+             rewritten: body.rewritten ? body.rewritten.to : undefined, ...extra });
   if (fresh) listen();
 }
 

@@ -1,0 +1,199 @@
+"""Rewrites mined from reformulation paths as an absorbing Markov chain (Ponnusamy et al., 2020).
+
+Per locale, the states are normalised utterances plus two absorbing states, SUCCESS and DEFECT. Every
+reformulation path ``u1 -> u2 -> ... -> uk`` (``signals.reformulation_paths``) adds one transition per
+restatement and ends in SUCCESS when its last turn succeeded, in DEFECT when the user gave up. With
+``Q`` the transitions between utterances and ``R`` those into the absorbing states (row-normalised
+counts), the fundamental matrix ``N = (I - Q)^-1`` counts the expected visits to each utterance from a
+start ``u``, and ``N R`` is the probability of ending in SUCCESS from ``u``. The rewrite of ``u`` is
+the utterance ``u*`` through which most of that success mass flows, ``argmax_v N[u, v] R[v, SUCCESS]``
+(``v != u``), kept when:
+
+- ``u`` itself rarely works (direct success rate <= ``max_source_success``),
+- ``u*`` itself works (direct success rate >= ``min_target_success``, over >= ``min_target_turns``),
+- at least ``min_support`` distinct users went from ``u`` to ``u*``.
+
+Turns parsed through a rewrite say nothing about how ``u`` parses, so they do not count in its rates;
+they score the rewrite instead, and a rewrite whose rewritten turns fail (success rate under
+``withdraw_below`` over >= ``min_target_turns``) is mined as ``withdrawn``. The chain's rows are
+computed for all candidate sources at once as a truncated series ``sum_k E Q^k`` (reformulation paths
+are short), with sparse matrices.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from kiloglot.assistant.rewriter import normalize_utterance
+from kiloglot.learn.selflearn.signals import TurnOutcome, reformulation_paths
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MiningSettings:
+    min_support: int = 2  # distinct users behind u -> u*
+    max_source_success: float = 0.5
+    min_target_success: float = 0.8
+    min_target_turns: int = 2
+    withdraw_below: float = 0.5
+    max_path: int = 8  # terms of the series for N
+
+
+@dataclass
+class MinedRewrite:
+    locale: str
+    source: str  # normalised
+    target: str  # as users said it (the most frequent raw form of the target state)
+    support: int
+    source_success: float
+    target_success: float
+    score: float  # N[u, u*] R[u*, SUCCESS]
+    status: str = "active"  # active | withdrawn
+    note: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)
+    source_text: str = ""  # the most frequent raw form of the source (what retraining labels)
+    target_parse: dict[str, Any] = field(default_factory=dict)  # a successful parse of the target
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Stats:
+    success: int = 0  # direct: said, not rewritten, and it worked
+    defect: int = 0  # direct: said, not rewritten, and it failed
+    raw: Counter[str] = field(default_factory=Counter)
+    parse: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def said(self) -> int:
+        return self.success + self.defect
+
+    @property
+    def rate(self) -> float:
+        return self.success / self.said if self.said else 0.0
+
+
+def mine_rewrites(outcomes: Sequence[TurnOutcome], settings: MiningSettings | None = None) -> list[MinedRewrite]:
+    """The rewrites the log supports, every locale; see the module's notes."""
+    settings = settings or MiningSettings()
+    by_locale: dict[str, list[list[TurnOutcome]]] = defaultdict(list)
+    for path in reformulation_paths(outcomes):
+        by_locale[path[0].turn.locale].append(path)
+    mined: list[MinedRewrite] = []
+    for locale, paths in sorted(by_locale.items()):
+        mined.extend(_mine_locale(locale, paths, settings))
+    return mined
+
+
+def _mine_locale(locale: str, paths: list[list[TurnOutcome]], settings: MiningSettings) -> list[MinedRewrite]:
+    stats: dict[str, _Stats] = defaultdict(_Stats)
+    moves: Counter[tuple[str, str]] = Counter()
+    absorbed: dict[str, Counter[bool]] = defaultdict(Counter)  # state -> {True: success, False: defect}
+    users: dict[tuple[str, str], set[str]] = defaultdict(set)  # (u, later v on a path) -> users
+    for path in paths:
+        states = [normalize_utterance(o.turn.text) for o in path]
+        for o, state in zip(path, states):
+            st = stats[state]
+            st.raw[o.turn.text.strip()] += 1
+            if o.turn.rewrite_id is not None:  # parsed as the rewrite's target: says nothing of this text
+                continue
+            if o.defect:
+                st.defect += 1
+            else:
+                st.success += 1
+                st.parse = st.parse or dict(o.turn.parse)
+        for a, b in itertools.pairwise(states):
+            if a != b:
+                moves[(a, b)] += 1
+        absorbed[states[-1]][not path[-1].defect] += 1
+        for i, u in enumerate(states):
+            for v in states[i + 1 :]:
+                if v != u:
+                    users[(u, v)].add(path[0].user)
+    names = sorted(stats)
+    index = {s: i for i, s in enumerate(names)}
+    n = len(names)
+    out_of = np.zeros(n)
+    for (a, _), c in moves.items():
+        out_of[index[a]] += c
+    for state, ends in absorbed.items():
+        out_of[index[state]] += ends[True] + ends[False]
+    out_of[out_of == 0] = 1.0
+    rows = [index[a] for a, _ in moves]
+    cols = [index[b] for _, b in moves]
+    q = sparse.csr_matrix((np.array(list(moves.values()), dtype=float), (rows, cols)), shape=(n, n))
+    q = sparse.diags(1.0 / out_of) @ q
+    r_success = np.array([absorbed[s][True] if s in absorbed else 0 for s in names], dtype=float) / out_of
+    sources = [s for s in names if stats[s].said and stats[s].rate <= settings.max_source_success]
+    if not sources:
+        return []
+    picks = (np.ones(len(sources)), (np.arange(len(sources)), [index[s] for s in sources]))
+    e = sparse.csr_matrix(picks, shape=(len(sources), n))
+    visits, term = e.copy(), e
+    for _ in range(settings.max_path):  # N's rows for the sources: sum_k E Q^k
+        term = term @ q
+        if term.nnz == 0:
+            break
+        visits = visits + term
+    mass = visits.multiply(r_success[np.newaxis, :]).tocsr()  # success mass through each state
+    mined = []
+    for row, source in enumerate(sources):
+        start, end = mass.indptr[row], mass.indptr[row + 1]
+        candidates = [(float(v), names[c]) for c, v in zip(mass.indices[start:end], mass.data[start:end])]
+        candidates = [(v, t) for v, t in candidates if t != source and v > 0]
+        if not candidates:
+            continue
+        score, target = max(candidates)
+        st, tt = stats[source], stats[target]
+        support = len(users[(source, target)])
+        if support < settings.min_support or tt.said < settings.min_target_turns:
+            continue
+        if tt.rate < settings.min_target_success:
+            continue
+        m = MinedRewrite(
+            locale=locale,
+            source=source,
+            target=tt.raw.most_common(1)[0][0],
+            support=support,
+            source_success=round(st.rate, 4),
+            target_success=round(tt.rate, 4),
+            score=round(score, 4),
+            evidence={"source_said": st.said, "target_said": tt.said, "source_defects": st.defect},
+            source_text=st.raw.most_common(1)[0][0],
+            target_parse=tt.parse,
+        )
+        mined.append(m)
+    log.info("%s: %d states, %d reformulations, %d rewrites", locale, n, sum(moves.values()), len(mined))
+    return mined
+
+
+def judge_rewrites(
+    mined: list[MinedRewrite],
+    outcomes: Sequence[TurnOutcome],
+    ids: dict[tuple[str, str], int],
+    settings: MiningSettings,
+) -> None:
+    """Mark as ``withdrawn`` each mined rewrite whose rewritten turns (``ids``: (locale, source) -> the id
+    it has in the store) mostly failed; the numbers go in its evidence."""
+    worked: dict[int, Counter[bool]] = defaultdict(Counter)
+    for o in outcomes:
+        if o.turn.rewrite_id is not None:
+            worked[o.turn.rewrite_id][not o.defect] += 1
+    for m in mined:
+        rid = ids.get((m.locale, m.source))
+        counts = worked.get(rid, Counter()) if rid is not None else Counter()
+        total = counts[True] + counts[False]
+        m.evidence["applied"] = {"worked": counts[True], "failed": counts[False]}
+        if total >= settings.min_target_turns and counts[True] / total < settings.withdraw_below:
+            m.status = "withdrawn"
+            m.note = f"withdrawn: {counts[False]} of {total} rewritten turns failed"

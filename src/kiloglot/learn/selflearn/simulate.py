@@ -1,0 +1,426 @@
+"""Simulated users talking to the real assistant for days, with self-learning between days.
+
+Each simulated user has a locale. Every request draws a goal (an intent and its slot values, taken from
+a MASSIVE partition) with a Zipf-like frequency, as real traffic has, and says it with one of the
+partition's phrasings of that intent (an utterance with the same slot types, its values filled in),
+phrasings also drawn Zipf-like. When the assistant gets it wrong (its parse against the goal, or a
+fallback), the user rephrases with another phrasing, up to ``max_rephrases`` times, or gives up; some
+users rate every turn. Each request is a new session; turns go through ``Assistant.converse`` with its
+store, so the log, the signals and the rewriter are the product's own. Between days, with learning on,
+the whole log so far is labelled (``signals``), mined (``mining``) and the rewrites saved to the store,
+where the rewriter picks them up.
+
+Randomness is drawn per request from ``(seed, user, day, request)``, so the goals and first phrasings
+are the same with and without learning: the no-learning outcome of every first turn is known in the
+same run (the parser is deterministic), which gives the defect reduction and the wins and losses of
+the rewriter without a second run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+import random
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from kiloglot.assistant import Assistant, Store
+from kiloglot.assistant.rewriter import Rewriter, normalize_utterance
+from kiloglot.data.example import Example
+from kiloglot.errors import InputError
+from kiloglot.learn.selflearn.mining import MiningSettings, judge_rewrites, mine_rewrites
+from kiloglot.learn.selflearn.rephrase import FAILED_ACTIONS, RephraseDetector
+from kiloglot.learn.selflearn.signals import label_turns
+from kiloglot.nlu.contract import Parser
+from kiloglot.nlu.parse import Parse
+
+log = logging.getLogger(__name__)
+START = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SimulationSettings:
+    locales: tuple[str, ...]
+    users: int = 400
+    days: int = 7
+    requests_per_day: int = 5
+    seed: int = 0
+    max_rephrases: int = 3
+    give_up: float = 0.15  # chance, after each failure, that the user stops instead of rephrasing
+    feedback_users: float = 0.2  # share of users who rate every turn
+    goal_zipf: float = 1.0
+    phrasing_zipf: float = 1.0
+    learning: bool = True
+    near: bool = False  # the rewriter's near matching
+    window_seconds: float = 120.0
+    mining: MiningSettings = field(default_factory=MiningSettings)
+
+
+@dataclass(frozen=True)
+class Goal:
+    locale: str
+    intent: str
+    slots: tuple[tuple[str, str], ...]  # (slot, value), in the order of the source utterance
+
+    def key(self) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+        return self.locale, self.intent, tuple(sorted((n, squash(v)) for n, v in self.slots))
+
+
+def squash(value: str) -> str:
+    return normalize_utterance(value).replace(" ", "")
+
+
+def goal_met(parse: dict[str, Any] | Parse, action: str, goal: Goal) -> bool:
+    """The assistant did what the user wanted: not a fallback, the intent and every slot value right."""
+    d = parse.to_dict() if isinstance(parse, Parse) else parse
+    if action in FAILED_ACTIONS or d.get("intent") != goal.intent:
+        return False
+    said = Counter((s["name"], squash(s["value"])) for s in d.get("slots", []))
+    return said == Counter((n, squash(v)) for n, v in goal.slots)
+
+
+class Phrasebook:
+    """A partition's goals and phrasings of one locale."""
+
+    def __init__(self, examples: Sequence[Example], seed: int, goal_zipf: float) -> None:
+        self.templates: dict[tuple[str, tuple[str, ...]], list[Example]] = defaultdict(list)
+        goals: dict[tuple[Any, ...], Goal] = {}
+        for ex in examples:
+            spans = sorted(ex.spans, key=lambda s: s.start)
+            goal = Goal(ex.locale, ex.intent, tuple((s.name, ex.text[s.start : s.end]) for s in spans))
+            goals.setdefault(goal.key(), goal)
+            self.templates[(ex.intent, tuple(sorted(s.name for s in spans)))].append(ex)
+        if not goals:
+            raise InputError("simulation: no examples for a locale: expected a partition with utterances")
+        self.goals = list(goals.values())
+        random.Random(seed).shuffle(self.goals)  # which goals are popular: seeded, not the data's order
+        ranks = np.arange(1, len(self.goals) + 1, dtype=float)
+        weights = ranks**-goal_zipf
+        self.cumulative = np.cumsum(weights / weights.sum())
+
+    def draw(self, rng: random.Random) -> Goal:
+        i = int(np.searchsorted(self.cumulative, rng.random(), side="right"))
+        return self.goals[min(i, len(self.goals) - 1)]
+
+    def phrasings(self, goal: Goal, seed: int) -> list[Example]:
+        """The goal's phrasings, most popular first (a seeded order per goal)."""
+        names = tuple(sorted(n for n, _ in goal.slots))
+        options = sorted(self.templates[(goal.intent, names)], key=lambda e: e.id)
+        digest = hashlib.sha256(repr((seed, goal.key())).encode()).digest()
+        random.Random(digest).shuffle(options)
+        return options
+
+
+def say(template: Example, goal: Goal) -> str:
+    """``template``'s text with the goal's slot values in place of its own (same slot types)."""
+    values: dict[str, list[str]] = defaultdict(list)
+    for name, value in goal.slots:
+        values[name].append(value)
+    out, pos = [], 0
+    for span in sorted(template.spans, key=lambda s: s.start):
+        out.append(template.text[pos : span.start])
+        out.append(values[span.name].pop(0))
+        pos = span.end
+    out.append(template.text[pos:])
+    return "".join(out)
+
+
+def zipf_pick(options: Sequence[Any], rng: random.Random, s: float) -> Any:
+    weights = [(i + 1) ** -s for i in range(len(options))]
+    return rng.choices(list(options), weights=weights, k=1)[0]
+
+
+@dataclass
+class Request:
+    """One simulated request: what happened, and what would have happened without the rewriter."""
+
+    locale: str
+    day: int
+    user: int
+    goal: tuple[Any, ...]
+    recurring: bool  # the goal was asked (by anyone in the locale) on an earlier day
+    first_ok: bool
+    first_ok_without: bool  # the first turn's outcome had no rewrite been applied
+    turns: int
+    solved: bool
+    first_text: str = ""
+    rewritten_turns: int = 0
+    wins: int = 0  # rewritten turns that worked where the text as said would have failed
+    losses: int = 0  # ... failed where it would have worked
+
+
+@dataclass
+class Pair:
+    """Two consecutive turns of one user, and whether the second restates the first (the truth)."""
+
+    first: Any
+    second: Any
+    gap: float
+    rephrase: bool
+    locale: str
+
+
+@dataclass
+class SimulationResult:
+    settings: SimulationSettings
+    requests: list[Request]
+    day_rewrites: list[int]  # active rewrites at the start of each day
+    rewrite_precision: dict[str, tuple[int, int]]  # locale -> (right, mined)
+    mining_seconds: list[float]
+    turns_logged: int
+    pairs: list[Pair] = field(default_factory=list)
+    rewriter_lookup_us: list[float] = field(default_factory=list)
+
+    def report(self) -> dict[str, Any]:
+        return simulation_report(self)
+
+
+class Simulation:
+    def __init__(
+        self,
+        parser: Parser,
+        examples: Sequence[Example],
+        store: Store,
+        settings: SimulationSettings,
+        detector: RephraseDetector,
+        assistant_factory: Callable[[Parser, Store, Rewriter | None, Callable[[], datetime]], Assistant] | None = None,
+    ) -> None:
+        missing = [loc for loc in settings.locales if not parser.supports(loc)]
+        if missing:
+            raise InputError(f"simulation locales {', '.join(missing)}: this model reads {', '.join(parser.locales)}")
+        if settings.users < 1 or settings.days < 1 or settings.requests_per_day < 1:
+            raise InputError("simulation: expected at least one user, one day and one request a day")
+        by_locale: dict[str, list[Example]] = defaultdict(list)
+        for ex in examples:
+            if ex.locale in settings.locales:
+                by_locale[ex.locale].append(ex)
+        self.books = {loc: Phrasebook(by_locale[loc], settings.seed, settings.goal_zipf) for loc in settings.locales}
+        self.parser, self.store, self.settings, self.detector = parser, store, settings, detector
+        self.now = START
+        self.rewriter = Rewriter(store, near=settings.near, refresh_seconds=float("inf"))
+        factory = assistant_factory or (lambda p, s, r, clock: Assistant(p, s, rewriter=r, clock=clock))
+        self.assistant = factory(parser, store, self.rewriter, lambda: self.now)
+        self.gold: dict[tuple[str, str], Counter[Any]] = defaultdict(Counter)  # (locale, normalised) -> goals
+        self.episode_of: dict[int, tuple[int, int, int]] = {}  # turn id -> (user, day, request)
+        self.goal_of: dict[tuple[Any, ...], Goal] = {}
+
+    def run(self) -> SimulationResult:
+        s = self.settings
+        requests: list[Request] = []
+        seen: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
+        day_rewrites, mining_seconds = [], []
+        for day in range(s.days):
+            day_rewrites.append(len(self.rewriter))
+            today: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
+            for user in range(s.users):
+                locale = s.locales[user % len(s.locales)]
+                rater = random.Random(f"{s.seed}:{user}:rater").random() < s.feedback_users
+                self.now = START + timedelta(days=day, hours=7 + (user % 12), seconds=user % 97)
+                for r in range(s.requests_per_day):
+                    rng = random.Random(f"{s.seed}:{user}:{day}:{r}")
+                    goal = self.books[locale].draw(rng)
+                    key = goal.key()
+                    self.goal_of[key] = goal
+                    req = self.request(locale, day, user, r, goal, key in seen[locale], rater, rng)
+                    requests.append(req)
+                    today[locale].add(key)
+                    self.now += timedelta(seconds=_request_gap(rng))
+            for locale, keys in today.items():
+                seen[locale] |= keys
+            if s.learning and day < s.days - 1:
+                started = time.perf_counter()
+                self.learn()
+                mining_seconds.append(time.perf_counter() - started)
+            log.info("day %d: %d requests so far, %d rewrites", day + 1, len(requests), len(self.rewriter))
+        return SimulationResult(
+            s,
+            requests,
+            day_rewrites,
+            self.rewrite_precision(),
+            mining_seconds,
+            self.store.count_turns(),
+            self.pairs(),
+            self.lookup_latency(),
+        )
+
+    def request(
+        self, locale: str, day: int, user: int, r: int, goal: Goal, recurring: bool, rater: bool, rng: random.Random
+    ) -> Request:
+        s = self.settings
+        options = self.books[locale].phrasings(goal, s.seed)
+        first = zipf_pick(options, rng, s.phrasing_zipf)
+        remaining = [o for o in options if o is not first]
+        template, turns, solved = first, 0, False
+        req = Request(locale, day, user, goal.key(), recurring, False, False, 0, False)
+        while True:
+            text = say(template, goal)
+            self.gold[(locale, normalize_utterance(text))][goal.key()] += 1
+            result = self.assistant.converse(f"sim-{user}-{day}-{r}", text, locale, user_id=f"user{user}")
+            ok = goal_met(result.parse, result.action, goal)
+            ok_without = ok
+            if result.rewritten is not None:
+                original = self.parser.parse([text], locale=locale)[0]
+                ok_without = goal_met(original, self.assistant.arbiter.route(original).action, goal)
+                req.rewritten_turns += 1
+                req.wins += ok and not ok_without
+                req.losses += ok_without and not ok
+            if turns == 0:
+                req.first_ok, req.first_ok_without, req.first_text = ok, ok_without, text
+            if result.turn_id is not None:
+                self.episode_of[result.turn_id] = (user, day, r)
+                if rater:
+                    self.store.record_feedback(result.turn_id, "good" if ok else "bad")
+            turns += 1
+            if ok:
+                solved = True
+                break
+            if turns > s.max_rephrases or not remaining or rng.random() < s.give_up:
+                break
+            template = zipf_pick(remaining, rng, s.phrasing_zipf)
+            remaining = [o for o in remaining if o is not template]
+            self.now += timedelta(seconds=rng.uniform(3.0, 15.0))
+        req.turns, req.solved = turns, solved
+        return req
+
+    def learn(self) -> None:
+        """Label the whole log so far, mine rewrites, store them; the rewriter reloads them."""
+        outcomes = label_turns(
+            self.store.turn_log(), self.detector, self.store.feedback(), window_seconds=self.settings.window_seconds
+        )
+        mined = mine_rewrites(outcomes, self.settings.mining)
+        ids = {(r.locale, r.source): r.id for r in self.store.rewrites()}
+        judge_rewrites(mined, outcomes, ids, self.settings.mining)
+        self.store.save_mined_rewrites([m.to_dict() for m in mined])
+        self.rewriter.refresh(force=True)
+
+    def rewrite_precision(self) -> dict[str, tuple[int, int]]:
+        """Per locale: of the active rewrites, how many make the parser meet the goal their source was said for."""
+        out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for row in self.store.rewrites(status="active"):
+            goals = self.gold.get((row.locale, row.source))
+            if not goals:
+                continue
+            goal = self.goal_of[goals.most_common(1)[0][0]]
+            parse = self.parser.parse([row.target], locale=row.locale)[0]
+            out[row.locale][0] += goal_met(parse, self.assistant.arbiter.route(parse).action, goal)
+            out[row.locale][1] += 1
+        return {loc: (right, total) for loc, (right, total) in out.items()}
+
+    def pairs(self) -> list[Pair]:
+        """Consecutive turns of each user within the window, labelled by the simulation's truth."""
+        out = []
+        turns = self.store.turn_log()
+        for a, b in itertools.pairwise(turns):
+            if (a.user_id or a.session_id) != (b.user_id or b.session_id) or a.locale != b.locale:
+                continue
+            gap = (b.at - a.at).total_seconds()
+            if gap > self.settings.window_seconds:
+                continue
+            episode = self.episode_of.get(a.id)
+            same = episode is not None and episode == self.episode_of.get(b.id)
+            out.append(Pair(a, b, gap, same, a.locale))
+        return out
+
+    def lookup_latency(self, sample: int = 5000) -> list[float]:
+        """Microseconds per rewriter lookup, over texts users said (what each turn pays)."""
+        texts = [(loc, text) for (loc, text) in list(self.gold)[:sample]]
+        times = []
+        for loc, text in texts:
+            started = time.perf_counter()
+            self.rewriter.lookup(text, loc)
+            times.append((time.perf_counter() - started) * 1e6)
+        return times
+
+
+def _request_gap(rng: random.Random) -> float:
+    """Seconds between a user's requests: often a minute or two, sometimes within seconds, sometimes hours."""
+    return float(min(rng.lognormvariate(4.5, 1.2), 4 * 3600.0))
+
+
+def simulation_report(result: SimulationResult) -> dict[str, Any]:
+    s = result.settings
+    locales = list(s.locales)
+
+    def figures(reqs: list[Request]) -> dict[str, Any]:
+        n = len(reqs)
+        later = [r for r in reqs if r.day >= 1 and r.recurring]
+        with_ = sum(not r.first_ok for r in later)
+        without = sum(not r.first_ok_without for r in later)
+        wins, losses = sum(r.wins for r in reqs), sum(r.losses for r in reqs)
+        return {
+            "requests": n,
+            "turns": sum(r.turns for r in reqs),
+            "defect_rate": round(sum(not r.first_ok for r in reqs) / n, 4) if n else None,
+            "defect_rate_without_learning": round(sum(not r.first_ok_without for r in reqs) / n, 4) if n else None,
+            "unsolved_rate": round(sum(not r.solved for r in reqs) / n, 4) if n else None,
+            "recurring_requests": len(later),
+            "recurring_defects": with_,
+            "recurring_defects_without_learning": without,
+            "defect_reduction": round((without - with_) / without, 4) if without else None,
+            "rewritten_turns": sum(r.rewritten_turns for r in reqs),
+            "wins": wins,
+            "losses": losses,
+            "win_loss": round(wins / losses, 2) if losses else None,
+        }
+
+    overall = figures(result.requests)
+    overall["exact_rewrite_ceiling"] = exact_rewrite_ceiling(result.requests)
+    right = sum(r for r, _ in result.rewrite_precision.values())
+    mined = sum(t for _, t in result.rewrite_precision.values())
+    overall.update(
+        rewrites=mined,
+        rewrite_precision=round(right / mined, 4) if mined else None,
+        mining_seconds_total=round(sum(result.mining_seconds), 3),
+        turns_logged=result.turns_logged,
+        rewriter_lookup_us_p50=round(float(np.median(result.rewriter_lookup_us)), 2)
+        if result.rewriter_lookup_us
+        else None,
+    )
+    per_locale = {}
+    for loc in locales:
+        fig = figures([r for r in result.requests if r.locale == loc])
+        right_l, mined_l = result.rewrite_precision.get(loc, (0, 0))
+        fig.update(rewrites=mined_l, rewrite_precision=round(right_l / mined_l, 4) if mined_l else None)
+        per_locale[loc] = fig
+    per_day = []
+    for day in range(s.days):
+        reqs = [r for r in result.requests if r.day == day]
+        per_day.append(
+            {
+                "day": day + 1,
+                "active_rewrites": result.day_rewrites[day],
+                **{k: figures(reqs)[k] for k in ("requests", "defect_rate", "defect_rate_without_learning")},
+                "per_locale": {loc: figures([r for r in reqs if r.locale == loc])["defect_rate"] for loc in locales},
+            }
+        )
+    settings = asdict(s)
+    settings["locales"] = locales
+    return {"settings": settings, "overall": overall, "per_locale": per_locale, "per_day": per_day}
+
+
+def exact_rewrite_ceiling(requests: Sequence[Request]) -> float | None:
+    """The largest defect reduction on recurring goals that exact-match rewrites could reach: the share of
+    those defects (without learning, days after the first) whose very text failed on an earlier day while
+    its goal had been solved, with some phrasing, on an earlier day. Rewrites need both."""
+    failed: set[tuple[str, str]] = set()
+    solved: set[tuple[Any, ...]] = set()
+    reachable = total = 0
+    for day in sorted({r.day for r in requests}):
+        today = [r for r in requests if r.day == day]
+        for r in today:
+            if day >= 1 and r.recurring and not r.first_ok_without:
+                total += 1
+                reachable += (r.locale, normalize_utterance(r.first_text)) in failed and r.goal in solved
+        for r in today:
+            if not r.first_ok_without:
+                failed.add((r.locale, normalize_utterance(r.first_text)))
+            if r.solved:
+                solved.add(r.goal)
+    return round(reachable / total, 4) if total else None
