@@ -59,6 +59,13 @@ def main() -> int:
         help="pick the best epoch on a seeded sample of N dev utterances per training locale (0: all); "
         "the final scores always use the whole dev partition of the evaluation locales",
     )
+    ap.add_argument(
+        "--lexicons",
+        default=None,
+        help="also train on en-US train translated word for word into every evaluation locale that is not a "
+        "training locale (kiloglot.learn.lexicon, seed 0): the lexicon-transfer setting, no target text or labels",
+    )
+    ap.add_argument("--lexicon-per-locale", type=int, default=500, help="with --lexicons: examples per target")
     ap.add_argument("--out", default=None)
     ap.add_argument("--model", default=None, help="score this existing neural model instead of training one")
     ap.add_argument("--name", required=True)
@@ -84,6 +91,8 @@ def main() -> int:
     train = [e for e in data if e.partition == "train" and e.locale in train_locales]
     if args.train_per_locale:
         train = per_locale(train, args.train_per_locale, random_pick=args.train_pick == "random")
+    if args.lexicons:
+        train += lexicon_examples(train, [loc for loc in eval_locales if loc not in train_locales], args)
     dev_sel = [e for e in data if e.partition == "dev" and e.locale in train_locales]
     if args.selection_dev_per_locale:
         dev_sel = per_locale(dev_sel, args.selection_dev_per_locale, random_pick=True)
@@ -112,6 +121,25 @@ def main() -> int:
         [asdict(r) for r in parser.reports],
         None,
     )
+
+
+def lexicon_examples(train: list, targets: list[str], args: argparse.Namespace) -> list:
+    """For each target, a seeded sample of ``--lexicon-per-locale`` en-US train examples (a different sample
+    per target), translated with the target's lexicon; labels kept."""
+    import random
+
+    from kiloglot.data import locale_info
+    from kiloglot.learn.lexicon import ExpandSettings, Lexicon, expand, lexicon_files
+
+    source = [e for e in train if e.locale == "en-US"]
+    out = []
+    for n, target in enumerate(targets):
+        sample = random.Random(f"lexicon:{n}").sample(source, min(args.lexicon_per_locale, len(source)))
+        lexicon = Lexicon.read(lexicon_files(args.lexicons, locale_info(target).iso639_1))
+        examples, _ = expand(sample, target, lexicon, ExpandSettings(seed=0))
+        out.extend(examples)
+    print(f"{len(out)} lexicon-translated examples for {len(targets)} locales", flush=True)
+    return out
 
 
 def per_locale(examples: list, n: int, random_pick: bool, seed: int = 13) -> list:

@@ -58,6 +58,13 @@ def serve(
     tts: Annotated[
         str, typer.Option("--tts", help="speech synthesis for /v1/tts and spoken replies: 'auto', 'none', espeak-ng")
     ] = "auto",
+    rewrites: Annotated[
+        bool,
+        typer.Option("--rewrites/--no-rewrites", help="apply learned rewrites before parsing (off: the kill switch)"),
+    ] = True,
+    near_rewrites: Annotated[
+        bool, typer.Option("--near-rewrites", help="let rewrites match texts close to their source too")
+    ] = False,
 ) -> None:
     """Serve the HTTP API (/v1/parse, /v1/converse, /v1/models, /healthz, /metrics, /docs) and the chat page (/)."""
     from sqlalchemy.engine import make_url
@@ -75,6 +82,8 @@ def serve(
         media=str(settings().media) if settings().media else None,
         asr=speech_backend(asr, "asr"),
         tts=speech_backend(tts, "tts"),
+        rewrites=rewrites,
+        near_rewrites=near_rewrites,
     )
     processes = f" with {workers} processes" if workers > 1 else ""
     state = make_url(config.database).render_as_string(hide_password=True)
