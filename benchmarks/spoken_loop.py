@@ -64,9 +64,16 @@ def main() -> int:
     ap.add_argument("--per-locale", type=int, default=20)
     ap.add_argument("--asr-model", default="")
     ap.add_argument("--data", default=None)
+    ap.add_argument(
+        "--compare",
+        default=None,
+        help="also parse the same transcripts (and texts) with this model, "
+        "e.g. one trained with --asr-noise: the gain of ASR-robust training on identical transcripts",
+    )
     ap.add_argument("--name", default=None)
     args = ap.parse_args()
     parser = load(args.model)
+    other = load(args.compare) if args.compare else None
     synthesizer = create_synthesizer()
     locales = args.locales.split(",") if args.locales else [l for l in parser.locales if synthesizer.supports(l)]
     recognizer = create_recognizer("whisper", model=args.asr_model, locales=tuple(parser.locales))
@@ -97,6 +104,10 @@ def main() -> int:
         measure, rate = error_rate([g.text for g in golds], written, locale)
         _, rate_raw = error_rate([g.text for g in golds], [r.lower() for r in raw], locale)
         ratio = spoken["exact_match"] / texts["exact_match"] if texts["exact_match"] else None
+        compared = {}
+        if other is not None:
+            compared = {"compare_text": understanding(golds, other.parse([g.text for g in golds], locale)),
+                        "compare_speech": understanding(golds, other.parse(written, locale))}  # fmt: skip
         per_locale[locale] = {
             "utterances": len(golds),
             measure: rate,
@@ -109,6 +120,7 @@ def main() -> int:
             "audio_seconds": round(audio_seconds, 1),
             "asr_real_time_factor": round(asr_seconds / audio_seconds, 3),
             "examples": [{"text": g.text, "heard": h} for g, h in list(zip(golds, written))[:3]],
+            **compared,
         }
         rows.append(
             f"| {locale} | {measure.upper()} {rate:.1f} | {texts['exact_match']:.1f} | {spoken['exact_match']:.1f} | "
@@ -130,6 +142,15 @@ def main() -> int:
         "text_intent_accuracy": mean("text", "intent_accuracy"),
         "speech_intent_accuracy": mean("speech", "intent_accuracy"),
         "spoken_lid_accuracy": mean("spoken_lid_accuracy"),
+        **(
+            {
+                "compare_model": args.compare,
+                "compare_text_exact_match": mean("compare_text", "exact_match"),
+                "compare_speech_exact_match": mean("compare_speech", "exact_match"),
+            }
+            if other
+            else {}
+        ),
         "locales_under_20_error": [l for l, v in per_locale.items() if v.get("wer", v.get("cer", 100)) < 20],
     }
     good = summary["locales_under_20_error"]
@@ -151,6 +172,9 @@ def main() -> int:
         f"{summary['speech_unnormalised_exact_match']:.1f} | | {summary['text_intent_accuracy']:.1f} / "
         f"{summary['speech_intent_accuracy']:.1f} | {summary['spoken_lid_accuracy']:.0f} |",
     ]
+    if other is not None:
+        table += ["", f"Same transcripts parsed by {args.compare}: EM text {summary['compare_text_exact_match']:.1f}, "
+                  f"EM speech {summary['compare_speech_exact_match']:.1f}"]  # fmt: skip
     emit(args.name, result, table)
     return 0
 

@@ -60,6 +60,14 @@ def train(
             help="also train a language identifier over the locales (MODEL/langid), for turns without a locale",
         ),
     ] = True,
+    asr_noise: Annotated[
+        float,
+        typer.Option(
+            "--asr-noise",
+            help="ASR-robust training: add one copy of each training utterance with simulated recognition errors, "
+            "words heard as look-alikes at this rate (drops and insertions at half and a quarter of it); 0: none",
+        ),
+    ] = 0.0,
 ) -> None:
     """Train a parser on MASSIVE train and save it (with its dev scores) to --out."""
     from kiloglot.learn.training import is_main_process, train_parser
@@ -81,6 +89,13 @@ def train(
     examples = read_examples(data, chosen, ["train", "dev"], skip_bad)
     train_set = [e for e in examples if e.partition == "train"]
     dev_set = [e for e in examples if e.partition == "dev"]
+    if asr_noise > 0:
+        from kiloglot.learn.asr_noise import NoiseSettings, noisy_copies
+
+        noise = NoiseSettings(substitute=asr_noise, drop=asr_noise / 2, insert=asr_noise / 4)
+        noisy = noisy_copies(train_set, noise)
+        err.print(f"{len(noisy):,} copies with simulated recognition errors added")
+        train_set = [*train_set, *noisy]
     missing = sorted(set(chosen) - {e.locale for e in train_set})
     if missing:
         raise DataError(f"no training records for locale(s) {', '.join(missing)} in the MASSIVE source")
