@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from kiloglot.errors import InputError
@@ -96,6 +97,30 @@ _BY_FOLDED = {code.casefold(): code for code in LOCALES}
 
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 _OTHER: dict[str, LocaleInfo] = {}  # languages beyond MASSIVE met so far (by their code)
+
+
+# Other codes a language goes by in the tools and resources kiloglot reads (Whisper, langid.py, Wiktionary
+# lexicons, UniMorph): Norwegian Bokmål is "no" to most of them, Javanese "jw" to Whisper, and UniMorph files some
+# macrolanguages under an individual language's ISO 639-3 code.
+ALTERNATE_CODES: dict[str, tuple[str, ...]] = {
+    "nb": ("no",),
+    "no": ("nb",),
+    "jv": ("jw",),
+    "swa": ("swc", "swh"),
+    "msa": ("zsm", "ind"),
+    "cmn": ("zho",),
+    "fas": ("pes",),
+}
+
+
+def language_codes(code: str) -> tuple[str, ...]:
+    """``code`` and the other codes its language goes by (``ALTERNATE_CODES``), in that order."""
+    return (code, *ALTERNATE_CODES.get(code, ()))
+
+
+def code_known_to(code: str, known: Collection[str]) -> str:
+    """The first of ``language_codes(code)`` that a tool knows (``known``: its codes), else ``code``."""
+    return next((c for c in language_codes(code) if c in known), code)
 
 
 def normalize_locale(locale: str) -> str:

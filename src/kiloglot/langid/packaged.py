@@ -8,15 +8,19 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from kiloglot.data.locales import ALL_LOCALES
+from kiloglot.data.locales import ALL_LOCALES, code_known_to
 from kiloglot.errors import InputError, ModelError
 from kiloglot.langid.contract import LanguageGuess, LanguageIdentifier, ranked
 
-_LANGUAGE = {"nb-NO": "no"}  # langid.py names Norwegian Bokmål "no"
-
 
 def language_of(locale: str) -> str:
-    return _LANGUAGE.get(locale, locale.split("-")[0].lower())
+    """langid.py's code for the locale's language (it names Norwegian Bokmål "no": the catalogue's alternate)."""
+    return code_known_to(locale.split("-")[0].lower(), _languages())
+
+
+@cache
+def _languages() -> frozenset[str]:
+    return frozenset(_model().nb_classes)
 
 
 @cache

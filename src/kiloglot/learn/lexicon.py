@@ -30,6 +30,7 @@ from pathlib import Path
 
 from kiloglot.data.codec import SlotCodec
 from kiloglot.data.example import Example
+from kiloglot.data.locales import language_codes
 from kiloglot.data.segmentation import splits_characters
 from kiloglot.errors import DataError, InputError
 
@@ -297,12 +298,6 @@ def write_jsonl(examples: Iterable[Example], path: Path) -> int:
     return len(lines)
 
 
-# Lexicons name some languages by another code: Wiktionary's Norwegian (Bokmål) is "no".
-_LEXICON_CODES = {"nb": ("no",), "no": ("nb",)}
-# UniMorph names some languages by another ISO 639-3 code than the locale catalogue does.
-_UNIMORPH_CODES = {"swa": ("swc", "swh"), "msa": ("zsm", "ind"), "cmn": ("zho",), "fas": ("pes",)}
-
-
 def lexicon_files(where: str | Path, language: str) -> list[Path]:
     """The lexicon files for ``language`` (ISO 639-1 or -3): ``where`` itself when a file, else in the folder
     ``en-<language>.tsv`` and the GATITOS and FreeDict extras (``extra/*/en-<language>.tsv``)."""
@@ -311,7 +306,7 @@ def lexicon_files(where: str | Path, language: str) -> list[Path]:
         return [where]
     if not where.is_dir():
         raise DataError(f"lexicon {where}: no such file or folder")
-    codes = (language, *_LEXICON_CODES.get(language, ()))
+    codes = language_codes(language)  # Wiktionary's Norwegian (Bokmål) is "no"
     candidates = [p for c in codes for p in (where / f"en-{c}.tsv", *sorted(where.glob(f"extra/*/en-{c}.tsv")))]
     found = [p for p in candidates if p.is_file()]
     if not found:
@@ -324,7 +319,7 @@ def unimorph_file(where: str | Path, iso639_3: str) -> Path | None:
     where = Path(where)
     if where.is_file():
         return where
-    for code in (iso639_3, *_UNIMORPH_CODES.get(iso639_3, ())):
+    for code in language_codes(iso639_3):
         for name in (f"{code}.tsv", f"{code}.tsv.gz"):
             if (where / name).is_file():
                 return where / name

@@ -17,31 +17,34 @@ from typing import Any
 
 import numpy as np
 
-from kiloglot.data.locales import ALL_LOCALES
+from kiloglot.data.locales import ALL_LOCALES, code_known_to, language_codes
 from kiloglot.errors import InputError, ModelError
 from kiloglot.speech.audio import Audio
 from kiloglot.speech.contract import Recognizer, Segment, Transcript
 
 log = logging.getLogger(__name__)
 
-# Whisper's language codes where they differ from the MASSIVE locale's language.
-_WHISPER_LANGUAGE = {"nb": "no", "jv": "jw"}
 # Which MASSIVE locale a detected language stands for when several share it.
 _DEFAULT_LOCALE = {"zh": "zh-CN", "pt": "pt-PT", "es": "es-ES", "en": "en-US", "fr": "fr-FR"}
 
 
+def _whisper_codes() -> frozenset[str]:
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    return frozenset(_LANGUAGE_CODES)
+
+
 def whisper_language(locale: str) -> str:
-    language = locale.split("-")[0].lower()
-    return _WHISPER_LANGUAGE.get(language, language)
+    """Whisper's code for the locale's language (nb-NO -> no, jv-ID -> jw: the catalogue's alternate codes)."""
+    return code_known_to(locale.split("-")[0].lower(), _whisper_codes())
 
 
 def locale_for_language(language: str) -> str:
     """Whisper's language code -> a MASSIVE locale (zh -> zh-CN, pt -> pt-PT); the code itself when none."""
-    reverse = {v: k for k, v in _WHISPER_LANGUAGE.items()}
-    language = reverse.get(language, language)
     if language in _DEFAULT_LOCALE:
         return _DEFAULT_LOCALE[language]
-    return next((loc for loc in ALL_LOCALES if loc.split("-")[0] == language), language)
+    codes = language_codes(language)  # "no" -> nb-NO, "jw" -> jv-ID
+    return next((loc for loc in ALL_LOCALES if loc.split("-")[0] in codes), language)
 
 
 def default_model() -> str:
