@@ -130,6 +130,32 @@ def test_reformulations_of_several_users_become_a_rewrite() -> None:
     assert m.source_text == "Wake me, 7 am!" and m.target_parse["intent"] == "alarm_set"
 
 
+def test_utterance_rewrites_with_different_values_generalise_into_a_phrasing_rewrite(store: Store) -> None:
+    turns: list[Turn] = []
+    for n, hour in enumerate(("seven", "eight", "nine")):
+        for u in range(2):
+            at = T0 + timedelta(hours=10 * n + u)
+            parse = {"intent": "alarm_set", "slots": [{"name": "time", "value": f"{hour} am"}]}
+            turns += [Turn(100 * n + 2 * u, f"user{n}{u}", at, f"wake me {hour} am", action="fallback",
+                           intent="general_quirky", confidence=0.1),
+                      Turn(100 * n + 2 * u + 1, f"user{n}{u}", at + timedelta(seconds=5),
+                           f"set an alarm for {hour} am", parse=parse, intent="alarm_set")]  # fmt: skip
+    mined = mine_rewrites(label_turns(turns, default_detector()), MiningSettings(min_support=2))
+    phrasing = [m for m in mined if "{" in m.source]
+    assert [(m.source, m.target, m.evidence["kind"]) for m in phrasing] == [
+        ("wake me {time}", "set an alarm for {time}", "phrasing")
+    ]
+    store.save_mined_rewrites([m.to_dict() for m in mined])
+    rewriter = Rewriter(store)
+    hit = rewriter.lookup("Wake me ten thirty am!", "en-US")  # a value nobody said
+    assert hit is not None and hit.phrasing and hit.target == "set an alarm for ten thirty am"
+    exact = rewriter.lookup("wake me seven am", "en-US")  # an utterance rewrite comes first
+    assert exact is not None and not exact.phrasing
+    assert rewriter.lookup("wake me", "en-US") is None and rewriter.lookup("please wake me up", "en-US") is None
+    one_value = mine_rewrites(label_turns(turns[:4], default_detector()), MiningSettings(min_support=2))
+    assert not [m for m in one_value if "{" in m.source]  # one value is no evidence the phrasing generalises
+
+
 def test_no_rewrite_without_support_or_to_a_target_that_fails_too() -> None:
     alone = _reformulations(1, "wake me 7 am", "set an alarm for 7 am")
     assert mine_rewrites(label_turns(alone, default_detector()), MiningSettings(min_support=2)) == []

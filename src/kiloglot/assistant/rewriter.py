@@ -2,9 +2,12 @@
 
 A turn whose normalised text is a rewrite's ``source`` (in its locale) is parsed as the rewrite's
 ``target``: the phrasing that the assistant's users reach success with after the first one failed
-(mined by ``kiloglot.learn.selflearn``). Exact matching is a dictionary lookup on the normalised text;
-near matching (off by default) takes the closest source above a similarity cut-off, for the small
-variations (a typo, a dropped article) exact matching misses.
+(mined by ``kiloglot.learn.selflearn``). Exact matching is a dictionary lookup on the normalised text.
+A phrasing rewrite's source holds slots (``wake me at {time}``): it matches a text with any value in
+their place and fills the target's slots (``set an alarm for {time}``) with the values found; tried
+only when no exact rewrite matched, and only those whose longest word is in the text. Near matching
+(off by default) takes the closest exact source above a similarity cut-off, for the small variations (a
+typo, a dropped article) exact matching misses.
 
 The rewrites live in the database next to the log; the rewriter keeps them in memory and reloads them
 when they change (checked at most every ``refresh_seconds``), so a mining run, a disabled rewrite or
@@ -36,6 +39,9 @@ def normalize_utterance(text: str) -> str:
     return _PUNCT.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
 
 
+_SLOT = re.compile(r"\{(\w+)\}")
+
+
 @dataclass(frozen=True)
 class RewriteHit:
     id: int
@@ -43,9 +49,31 @@ class RewriteHit:
     target: str
     near: bool = False  # matched a source close to the text, not the text itself
     similarity: float = 100.0
+    phrasing: bool = False  # matched a phrasing rewrite (slots filled from the text)
 
     def to_dict(self, original: str) -> dict[str, object]:
-        return {"id": self.id, "from": original, "to": self.target, "near": self.near}
+        return {"id": self.id, "from": original, "to": self.target, "near": self.near, "phrasing": self.phrasing}
+
+
+@dataclass(frozen=True)
+class _Phrasing:
+    id: int
+    pattern: re.Pattern[str]
+    target: str
+    anchor: str  # its longest word: the text must have it
+
+
+def _phrasing(rewrite_id: int, source: str, target: str) -> _Phrasing:
+    parts, pos, seen = [], 0, set()
+    for m in _SLOT.finditer(source):
+        parts.append(re.escape(source[pos : m.start()]))
+        name = m.group(1)
+        parts.append(f"(?P<{name}>.+?)" if name not in seen else f"(?P={name})")
+        seen.add(name)
+        pos = m.end()
+    parts.append(re.escape(source[pos:]))
+    literal = [w for w in source.split() if not _SLOT.fullmatch(w)]
+    return _Phrasing(rewrite_id, re.compile("".join(parts)), target, max(literal, key=len))
 
 
 class Rewriter:
@@ -57,6 +85,7 @@ class Rewriter:
         self.near_cutoff = near_cutoff
         self.refresh_seconds = refresh_seconds
         self._table: dict[str, dict[str, tuple[int, str]]] = {}  # locale -> normalised source -> (id, target)
+        self._phrasings: dict[str, dict[str, list[_Phrasing]]] = {}  # locale -> anchor word -> phrasings
         self._version: object = None
         self._checked = float("-inf")
         self._lock = threading.Lock()
@@ -70,26 +99,35 @@ class Rewriter:
             if not force and version == self._version:
                 return
             table: dict[str, dict[str, tuple[int, str]]] = {}
+            phrasings: dict[str, dict[str, list[_Phrasing]]] = {}
             for row in self.store.rewrites(status="active"):
-                table.setdefault(row.locale, {})[row.source] = (row.id, row.target)
-            self._table, self._version = table, version
+                if _SLOT.search(row.source):
+                    p = _phrasing(row.id, row.source, row.target)
+                    phrasings.setdefault(row.locale, {}).setdefault(p.anchor, []).append(p)
+                else:
+                    table.setdefault(row.locale, {})[row.source] = (row.id, row.target)
+            self._table, self._phrasings, self._version = table, phrasings, version
         log.debug("rewriter: %d active rewrites", sum(map(len, table.values())))
 
     def __len__(self) -> int:
-        return sum(map(len, self._table.values()))
+        phrasings = sum(len(ps) for by_anchor in self._phrasings.values() for ps in by_anchor.values())
+        return sum(map(len, self._table.values())) + phrasings
 
     def lookup(self, text: str, locale: str) -> RewriteHit | None:
         """The rewrite for ``text`` in ``locale``, or None."""
         if time.monotonic() - self._checked > self.refresh_seconds:
             self.refresh()
-        sources = self._table.get(locale)
-        if not sources:
-            return None
+        sources = self._table.get(locale, {})
         key = normalize_utterance(text)
         found = sources.get(key)
         if found is not None:
             return RewriteHit(found[0], key, found[1]) if normalize_utterance(found[1]) != key else None
-        if not self.near or not key:
+        by_anchor = self._phrasings.get(locale)
+        if by_anchor:
+            hit = self._phrase(key, by_anchor)
+            if hit is not None:
+                return hit
+        if not self.near or not key or not sources:
             return None
         best = process.extractOne(key, sources.keys(), scorer=fuzz.ratio, score_cutoff=self.near_cutoff)
         if best is None:
@@ -97,3 +135,16 @@ class Rewriter:
         source, similarity = best[0], float(best[1])
         rewrite_id, target = sources[source]
         return RewriteHit(rewrite_id, source, target, near=True, similarity=similarity)
+
+    @staticmethod
+    def _phrase(key: str, by_anchor: dict[str, list[_Phrasing]]) -> RewriteHit | None:
+        for word in dict.fromkeys(key.split()):
+            for p in by_anchor.get(word, ()):
+                m = p.pattern.fullmatch(key)
+                if m is None or any(len(v.split()) > 6 for v in m.groupdict().values()):
+                    continue
+                values = m.groupdict()
+                target = _SLOT.sub(lambda s, values=values: values.get(s.group(1), s.group(0)), p.target)  # type: ignore[misc]
+                if _SLOT.search(target) is None and target != key:
+                    return RewriteHit(p.id, p.pattern.pattern, target, phrasing=True)
+        return None

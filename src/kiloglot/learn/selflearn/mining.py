@@ -46,6 +46,8 @@ class MiningSettings:
     min_target_turns: int = 2
     withdraw_below: float = 0.5
     max_path: int = 8  # terms of the series for N
+    phrasings: bool = True  # also generalise utterance rewrites into phrasing rewrites (see phrasing_rewrites)
+    min_phrasing_instances: int = 2  # utterance rewrites, with different slot values, behind a phrasing rewrite
 
 
 @dataclass
@@ -92,7 +94,69 @@ def mine_rewrites(outcomes: Sequence[TurnOutcome], settings: MiningSettings | No
     mined: list[MinedRewrite] = []
     for locale, paths in sorted(by_locale.items()):
         mined.extend(_mine_locale(locale, paths, settings))
+    if settings.phrasings:
+        mined.extend(phrasing_rewrites(mined, settings.min_phrasing_instances))
     return mined
+
+
+def _delexicalise(text: str, values: list[tuple[str, str]]) -> str | None:
+    """``text`` (normalised) with each slot value replaced by ``{slot}``; None when a value is not there
+    exactly once as whole words, or a slot comes twice."""
+    if len({name for name, _ in values}) != len(values):
+        return None
+    padded = f" {text} "
+    for name, value in sorted(values, key=lambda nv: -len(nv[1])):
+        if not value or padded.count(f" {value} ") != 1:
+            return None
+        padded = padded.replace(f" {value} ", f" {{{name}}} ")
+    return padded.strip()
+
+
+def phrasing_rewrites(mined: Sequence[MinedRewrite], min_instances: int = 2) -> list[MinedRewrite]:
+    """Utterance rewrites generalised over their slot values: when ``min_instances`` rewrites with different
+    values agree that a phrasing (``wake me at {time}``) becomes another (``set an alarm for {time}``), more
+    of them than say otherwise, the phrasing rewrite applies to values nobody has said yet. The values are those
+    of the target's successful parse, found as whole words in both texts. A phrasing keeps at least two
+    words of its own and never two slots side by side (where one value would end is a guess)."""
+    groups: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    backers: dict[tuple[str, str, str], list[MinedRewrite]] = defaultdict(list)
+    for m in mined:
+        if m.status != "active" or "{" in m.source:
+            continue
+        values = [
+            (str(v["name"]), normalize_utterance(str(v.get("value", "")))) for v in m.target_parse.get("slots", [])
+        ]
+        if not values:
+            continue
+        source, target = _delexicalise(m.source, values), _delexicalise(normalize_utterance(m.target), values)
+        if source is None or target is None or source == target:
+            continue
+        words = source.split()
+        literal = [w for w in words if not w.startswith("{")]
+        adjacent = any(a.startswith("{") and b.startswith("{") for a, b in itertools.pairwise(words))
+        if len(literal) < 2 or adjacent:
+            continue
+        groups[(m.locale, source)][target] += 1
+        backers[(m.locale, source, target)].append(m)
+    out = []
+    for (locale, source), targets in sorted(groups.items()):
+        (target, count), others = targets.most_common(1)[0], sum(targets.values()) - targets.most_common(1)[0][1]
+        if count < min_instances or count <= others:  # most of the utterance rewrites agree
+            continue
+        behind = backers[(locale, source, target)]
+        out.append(
+            MinedRewrite(
+                locale=locale,
+                source=source,
+                target=target,
+                support=sum(b.support for b in behind),
+                source_success=round(sum(b.source_success for b in behind) / len(behind), 4),
+                target_success=round(sum(b.target_success for b in behind) / len(behind), 4),
+                score=round(sum(b.score for b in behind) / len(behind), 4),
+                evidence={"kind": "phrasing", "instances": [b.source for b in behind]},
+            )
+        )
+    return out
 
 
 def _mine_locale(locale: str, paths: list[list[TurnOutcome]], settings: MiningSettings) -> list[MinedRewrite]:

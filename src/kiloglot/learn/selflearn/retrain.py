@@ -78,7 +78,8 @@ def example_from_rewrite(rewrite: MinedRewrite, n: int = 0) -> Example | None:
 def examples_from_rewrites(rewrites: Iterable[MinedRewrite]) -> tuple[list[Example], int]:
     """Training examples of the active rewrites, and how many gave none."""
     examples, skipped = [], 0
-    for n, rewrite in enumerate(r for r in rewrites if r.status == "active"):
+    utterances = (r for r in rewrites if r.status == "active" and "{" not in r.source)  # phrasings have no text
+    for n, rewrite in enumerate(utterances):
         ex = example_from_rewrite(rewrite, n)
         if ex is None:
             skipped += 1
