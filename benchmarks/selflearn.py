@@ -44,10 +44,12 @@ LOCALES = ("en-US", "de-DE", "es-ES", "ja-JP", "zh-CN", "ar-SA", "hi-IN", "sw-KE
 PACKAGED = Path(__file__).resolve().parents[1] / "src/kiloglot/learn/selflearn/rephrase_default.json"
 
 
-def simulate(parser: Any, examples: list, settings: SimulationSettings, detector: RephraseDetector) -> SimulationResult:
+def simulate(
+    parser: Any, examples: list, settings: SimulationSettings, detector: RephraseDetector, training: list = ()
+) -> SimulationResult:
     with tempfile.TemporaryDirectory(prefix="kiloglot-bench-") as tmp:
         store = Store(f"sqlite:///{tmp}/sim.db")
-        result = Simulation(parser, examples, store, settings, detector).run()
+        result = Simulation(parser, examples, store, settings, detector, training=training).run()
         store.close()
     return result
 
@@ -79,6 +81,7 @@ def main() -> int:
     ap.add_argument("--days", type=int, default=7)
     ap.add_argument("--requests", type=int, default=5)
     ap.add_argument("--min-support", type=int, default=MiningSettings().min_support)
+    ap.add_argument("--retrain-every", type=int, default=0, help="refit the parser on mined pairs every N days")
     ap.add_argument("--parts", default="detector,simulate,cost,retrain")
     ap.add_argument("--fit-detector", action="store_true", help="write the fitted detector as the packaged default")
     ap.add_argument("--retrain-out", default=None, help="save the retrained model here")
@@ -92,10 +95,10 @@ def main() -> int:
     dev = [e for e in data if e.partition == "dev"]
     mining = MiningSettings(min_support=args.min_support)
     base = SimulationSettings(locales=locales, users=args.users, days=args.days, requests_per_day=args.requests,
-                              mining=mining)  # fmt: skip
+                              mining=mining, retrain_every=args.retrain_every)  # fmt: skip
     result: dict[str, Any] = {**header("selflearn"), "model": args.model, "settings": {
         "locales": list(locales), "users": args.users, "days": args.days, "requests_per_day": args.requests,
-        "mining": mining.__dict__}}  # fmt: skip
+        "retrain_every": args.retrain_every, "mining": mining.__dict__}}  # fmt: skip
     table: list[str] = []
     detector = default_detector()
 
@@ -117,7 +120,7 @@ def main() -> int:
         table.append("")
 
     if "simulate" in parts or "cost" in parts:
-        with_run = simulate(parser, dev, base, detector)
+        with_run = simulate(parser, dev, base, detector, train)
         without_run = simulate(parser, dev, _with(base, learning=False), detector)
         w, wo = with_run.report(), without_run.report()
         result["with_learning"], result["without_learning"] = w, wo
@@ -166,6 +169,12 @@ def _simulation_table(w: dict[str, Any], wo: dict[str, Any], locales: tuple[str,
         f"recurring goals {_pct(o['defect_reduction'])} %, win/loss {ratio} ({o['wins']} wins, {o['losses']} losses), "
         f"{o['rewrites']} rewrites, precision {_pct(o['rewrite_precision'])} %; the most exact-match rewrites "
         f"could remove: {_pct(o['exact_rewrite_ceiling'])} %",
+        "",
+        *[
+            f"Parser refit after day {r['day']} on {r['examples']} mined examples ({', '.join(r['locales'])}) in "
+            f"{r['seconds']:.0f} s"
+            for r in o.get("retrains", [])
+        ],
         "",
         "Defect rate of first turns per day (%), with self-learning / without",
         "",

@@ -487,7 +487,7 @@ def pc(x: float | None) -> str:
 
 
 def selflearn() -> list[str]:
-    runs = [(n, load(n)) for n in ("selflearn", "selflearn_1600users")]
+    runs = [(n, load(n)) for n in ("selflearn", "selflearn_1600users", "selflearn_retrain")]
     runs = [(n, r) for n, r in runs if r is not None and "with_learning" in r]
     base = load("selflearn")
     if not runs and base is None:
@@ -501,8 +501,9 @@ def selflearn() -> list[str]:
         "users rate every turn. Between days the log so far is labelled and mined and the rewrites stored; the "
         "next day's turns go through the rewriter. Defect rate: first turns of requests the assistant got wrong. "
         "Defect reduction: on first turns of goals asked on an earlier day, days 2 onwards, against the same "
-        "turns without the rewriter. Wins/losses: rewritten turns that worked where the text as said would have "
-        "failed, and the reverse. Precision: mined rewrites whose target's parse meets the goal the source was "
+        "turns without self-learning (the original parser on the text as said). Wins/losses: turns whose outcome "
+        "self-learning changed, worked where the original parser on the text as said would have failed, and the "
+        "reverse. Precision: mined rewrites whose target's parse meets the goal the source was "
         "said for. Ceiling: the share of those defects exact-match rewrites could remove at best (the same text "
         "failed before, the goal was solved before). How it works: [docs/selflearn.md](docs/selflearn.md).",
         "",
@@ -511,9 +512,15 @@ def selflearn() -> list[str]:
         w, wo, s = r["with_learning"], r["without_learning"], r["settings"]
         o = w["overall"]
         ratio = "no losses" if o["win_loss"] is None else f"{o['win_loss']:.1f}"
+        every = s.get("retrain_every") or 0
+        refits = o.get("retrains") or []
+        refit_list = ", ".join(f"after day {t['day']}: {t['examples']} examples, {t['seconds']:.0f} s" for t in refits)
+        how = ""
+        if every:
+            how = f", **and the parser refit every {every} days** on its train data + mined pairs ({refit_list})"
         out += [
             f"**{s['users']} users, {s['days']} days, {s['requests_per_day']} requests a user a day** "
-            f"(min support {s['mining']['min_support']}; {source(name)}): defect reduction on recurring goals "
+            f"(min support {s['mining']['min_support']}{how}; {source(name)}): defect reduction on recurring goals "
             f"**{pc(o['defect_reduction'])} %** (ceiling {pc(o['exact_rewrite_ceiling'])} %), win/loss **{ratio}** "
             f"({o['wins']} wins, {o['losses']} losses), {o['rewrites']} rewrites, precision "
             f"{pc(o['rewrite_precision'])} %.",

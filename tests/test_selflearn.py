@@ -297,6 +297,36 @@ def test_simulated_users_teach_the_assistant_rewrites_that_win(
     assert "defect reduction on recurring goals" in learned.output
 
 
+@pytest.mark.slow
+def test_retraining_between_days_teaches_the_parser_what_the_rewrites_knew(
+    trained_model: Path, small_corpus, tmp_path: Path
+) -> None:
+    from kiloglot.learn.selflearn.retrain import examples_from_rewrites
+    from kiloglot.learn.selflearn.simulate import Simulation, SimulationSettings
+    from kiloglot.nlu import load
+
+    train, dev = small_corpus
+    parser = load(trained_model)
+    settings = SimulationSettings(locales=("en-US", "sw-KE"), users=30, days=3, requests_per_day=4, seed=3,
+                                  retrain_every=1, mining=MiningSettings(min_support=1))  # fmt: skip
+    with pytest.raises(InputError, match="training data"):
+        Simulation(parser, dev, Store(f"sqlite:///{tmp_path}/none.db"), settings, default_detector())
+    store = Store(f"sqlite:///{tmp_path}/sim.db")
+    sim = Simulation(parser, dev, store, settings, default_detector(), training=train)
+    figures = sim.run().report()["overall"]
+    assert [r["day"] for r in figures["retrains"]] == [1, 2] and figures["retrains"][0]["examples"] > 0
+    assert sim.assistant.parser is sim.parser is not parser  # the assistant talks through the refit parser
+    assert figures["wins"] > figures["losses"]
+    # the refit parser reads the mined failed utterances as their rewrites' parses, without the rewriter
+    outcomes = label_turns(store.turn_log(), default_detector(), store.feedback())
+    examples, _ = examples_from_rewrites(mine_rewrites(outcomes, MiningSettings(min_support=1)))
+    assert examples
+    old = sum(parser.parse([e.text], locale=e.locale)[0].intent == e.intent for e in examples)
+    new = sum(sim.parser.parse([e.text], locale=e.locale)[0].intent == e.intent for e in examples)
+    assert new > old
+    store.close()
+
+
 # -- the HTTP API and the page's thumbs ---------------------------------------------------------
 @pytest.fixture()
 def client(tmp_path: Path):

@@ -244,6 +244,13 @@ def simulate(
     ] = None,
     no_learning: Annotated[bool, typer.Option("--no-learning", help="never mine: the baseline")] = False,
     near: Annotated[bool, typer.Option("--near", help="let the rewriter match near texts too")] = False,
+    retrain_every: Annotated[
+        int,
+        typer.Option(
+            "--retrain-every",
+            help="refit the (linear) parser on its MASSIVE train data plus the mined pairs every N days (0: never)",
+        ),
+    ] = 0,
     detector: DetectorOpt = None,
     min_support: MinSupportOpt = 2,
     max_source_success: MaxSourceOpt = 0.5,
@@ -260,7 +267,10 @@ def simulate(
         raise InputError(f"partition {partition!r}: expected train, dev or test")
     chosen = parse_locales(locales)
     parser = load(model_dir)
-    examples = read_examples(data, list(chosen), [partition], False)
+    parts = [partition] if not retrain_every or partition == "train" else [partition, "train"]
+    read = read_examples(data, list(chosen), parts, False)
+    examples = [e for e in read if e.partition == partition]
+    training = [e for e in read if e.partition == "train"] if retrain_every else []
     sim_settings = SimulationSettings(
         locales=tuple(chosen),
         users=users,
@@ -269,13 +279,14 @@ def simulate(
         seed=seed,
         learning=not no_learning,
         near=near,
+        retrain_every=retrain_every,
         mining=_mining(min_support, max_source_success, min_target_success),
     )
     with tempfile.TemporaryDirectory(prefix="kiloglot-sim-") as tmp:
         store = _store(db or f"sqlite:///{tmp}/simulation.db")
         if db and store.count_turns():
             raise InputError(f"database {store.describe()}: holds turns already; expected an empty one")
-        result = Simulation(parser, examples, store, sim_settings, _detector(detector)).run()
+        result = Simulation(parser, examples, store, sim_settings, _detector(detector), training=training).run()
         store.close()
     figures = result.report()
     print_simulation(figures)
@@ -303,6 +314,8 @@ def print_simulation(figures: dict[str, Any]) -> None:
                   f"{_pct(f['defect_reduction']):>10} {f['wins']:>5} {f['losses']:>6} {f['rewrites']:>8} "
                   f"{_pct(f['rewrite_precision']):>9}")  # fmt: skip
     o = figures["overall"]
+    for r in o.get("retrains", []):
+        out.print(f"parser refit after day {r['day']} on {r['examples']} mined examples in {r['seconds']:.0f} s")
     ratio = "no losses" if o["win_loss"] is None else f"{o['win_loss']:.1f}"
     out.print(f"\ndefect reduction on recurring goals {_pct(o['defect_reduction'])} %, win/loss {ratio} "
               f"({o['wins']} wins, {o['losses']} losses), {o['rewrites']} rewrites; exact-match rewrites could "

@@ -8,12 +8,14 @@ fallback), the user rephrases with another phrasing, up to ``max_rephrases`` tim
 users rate every turn. Each request is a new session; turns go through ``Assistant.converse`` with its
 store, so the log, the signals and the rewriter are the product's own. Between days, with learning on,
 the whole log so far is labelled (``signals``), mined (``mining``) and the rewrites saved to the store,
-where the rewriter picks them up.
+where the rewriter picks them up; with ``retrain_every`` days (a linear model and its training data
+given), the parser is also refit on its training data plus the mined pairs (``retrain``), so that what
+was learnt reaches phrasings and values the rewrites never saw.
 
 Randomness is drawn per request from ``(seed, user, day, request)``, so the goals and first phrasings
 are the same with and without learning: the no-learning outcome of every first turn is known in the
-same run (the parser is deterministic), which gives the defect reduction and the wins and losses of
-the rewriter without a second run.
+same run (the original parser, deterministic, reads the text as said), which gives the defect reduction
+and the wins and losses of self-learning without a second run.
 """
 
 from __future__ import annotations
@@ -35,10 +37,12 @@ from kiloglot.assistant import Assistant, Store
 from kiloglot.assistant.rewriter import Rewriter, normalize_utterance
 from kiloglot.data.example import Example
 from kiloglot.errors import InputError
-from kiloglot.learn.selflearn.mining import MiningSettings, judge_rewrites, mine_rewrites
+from kiloglot.learn.selflearn.mining import MinedRewrite, MiningSettings, judge_rewrites, mine_rewrites
 from kiloglot.learn.selflearn.rephrase import FAILED_ACTIONS, RephraseDetector
+from kiloglot.learn.selflearn.retrain import examples_from_rewrites
 from kiloglot.learn.selflearn.signals import label_turns
 from kiloglot.nlu.contract import Parser
+from kiloglot.nlu.linear.parser import LinearParser
 from kiloglot.nlu.parse import Parse
 
 log = logging.getLogger(__name__)
@@ -59,6 +63,7 @@ class SimulationSettings:
     phrasing_zipf: float = 1.0
     learning: bool = True
     near: bool = False  # the rewriter's near matching
+    retrain_every: int = 0  # days between refits of the parser on the mined pairs (0: rewrites only)
     window_seconds: float = 120.0
     mining: MiningSettings = field(default_factory=MiningSettings)
 
@@ -152,7 +157,7 @@ class Request:
     solved: bool
     first_text: str = ""
     rewritten_turns: int = 0
-    wins: int = 0  # rewritten turns that worked where the text as said would have failed
+    wins: int = 0  # turns that worked where the original parser, on the text as said, would have failed
     losses: int = 0  # ... failed where it would have worked
 
 
@@ -177,6 +182,7 @@ class SimulationResult:
     turns_logged: int
     pairs: list[Pair] = field(default_factory=list)
     rewriter_lookup_us: list[float] = field(default_factory=list)
+    retrains: list[dict[str, Any]] = field(default_factory=list)  # one per refit: day, examples, seconds
 
     def report(self) -> dict[str, Any]:
         return simulation_report(self)
@@ -191,18 +197,31 @@ class Simulation:
         settings: SimulationSettings,
         detector: RephraseDetector,
         assistant_factory: Callable[[Parser, Store, Rewriter | None, Callable[[], datetime]], Assistant] | None = None,
+        training: Sequence[Example] = (),
     ) -> None:
+        """``training``: the parser's own training data (of the simulated locales), needed to refit it
+        (``settings.retrain_every``)."""
         missing = [loc for loc in settings.locales if not parser.supports(loc)]
         if missing:
             raise InputError(f"simulation locales {', '.join(missing)}: this model reads {', '.join(parser.locales)}")
         if settings.users < 1 or settings.days < 1 or settings.requests_per_day < 1:
             raise InputError("simulation: expected at least one user, one day and one request a day")
+        if settings.retrain_every < 0:
+            raise InputError(f"retrain every {settings.retrain_every} days: expected 0 (never) or more")
+        retraining = settings.learning and settings.retrain_every > 0
+        if retraining and not isinstance(parser, LinearParser):
+            raise InputError(f"retraining inside the simulation needs a linear model, not a {parser.kind} model")
+        self.training = [e for e in training if e.locale in settings.locales]
+        if retraining and not self.training:
+            raise InputError("retraining inside the simulation needs the model's training data of the locales")
         by_locale: dict[str, list[Example]] = defaultdict(list)
         for ex in examples:
             if ex.locale in settings.locales:
                 by_locale[ex.locale].append(ex)
         self.books = {loc: Phrasebook(by_locale[loc], settings.seed, settings.goal_zipf) for loc in settings.locales}
         self.parser, self.store, self.settings, self.detector = parser, store, settings, detector
+        self.baseline = parser  # the parser as it was before any learning: the counterfactual
+        self.retrains: list[dict[str, Any]] = []
         self.now = START
         self.rewriter = Rewriter(store, near=settings.near, refresh_seconds=float("inf"))
         factory = assistant_factory or (lambda p, s, r, clock: Assistant(p, s, rewriter=r, clock=clock))
@@ -236,8 +255,10 @@ class Simulation:
                 seen[locale] |= keys
             if s.learning and day < s.days - 1:
                 started = time.perf_counter()
-                self.learn()
+                mined = self.learn()
                 mining_seconds.append(time.perf_counter() - started)
+                if s.retrain_every and (day + 1) % s.retrain_every == 0:
+                    self.retrain(mined, day + 1)
             log.info("day %d: %d requests so far, %d rewrites", day + 1, len(requests), len(self.rewriter))
         return SimulationResult(
             s,
@@ -248,6 +269,7 @@ class Simulation:
             self.store.count_turns(),
             self.pairs(),
             self.lookup_latency(),
+            self.retrains,
         )
 
     def request(
@@ -265,10 +287,10 @@ class Simulation:
             result = self.assistant.converse(f"sim-{user}-{day}-{r}", text, locale, user_id=f"user{user}")
             ok = goal_met(result.parse, result.action, goal)
             ok_without = ok
-            if result.rewritten is not None:
-                original = self.parser.parse([text], locale=locale)[0]
+            if result.rewritten is not None or self.parser is not self.baseline:
+                original = self.baseline.parse([text], locale=locale)[0]
                 ok_without = goal_met(original, self.assistant.arbiter.route(original).action, goal)
-                req.rewritten_turns += 1
+                req.rewritten_turns += result.rewritten is not None
                 req.wins += ok and not ok_without
                 req.losses += ok_without and not ok
             if turns == 0:
@@ -289,7 +311,7 @@ class Simulation:
         req.turns, req.solved = turns, solved
         return req
 
-    def learn(self) -> None:
+    def learn(self) -> list[MinedRewrite]:
         """Label the whole log so far, mine rewrites, store them; the rewriter reloads them."""
         outcomes = label_turns(
             self.store.turn_log(), self.detector, self.store.feedback(), window_seconds=self.settings.window_seconds
@@ -299,6 +321,24 @@ class Simulation:
         judge_rewrites(mined, outcomes, ids, self.settings.mining)
         self.store.save_mined_rewrites([m.to_dict() for m in mined])
         self.rewriter.refresh(force=True)
+        return mined
+
+    def retrain(self, mined: Sequence[MinedRewrite], day: int) -> None:
+        """Refit the parser's locales that got examples on its training data plus the mined pairs
+        (always from the original parser and data, so refits do not compound), and let the assistant
+        use it from the next day on."""
+        examples, skipped = examples_from_rewrites(mined)
+        if not examples or not isinstance(self.baseline, LinearParser):
+            return
+        started = time.perf_counter()
+        locales = {e.locale for e in examples}
+        own = [e for e in self.training if e.locale in locales]
+        self.parser = self.baseline.refit([*own, *examples])
+        self.assistant.parser = self.parser
+        seconds = time.perf_counter() - started
+        self.retrains.append({"day": day, "examples": len(examples), "skipped": skipped,
+                              "locales": sorted(locales), "seconds": round(seconds, 1)})  # fmt: skip
+        log.info("after day %d: parser refit on %d mined examples in %.0f s", day, len(examples), seconds)
 
     def rewrite_precision(self) -> dict[str, tuple[int, int]]:
         """Per locale: of the active rewrites, how many make the parser meet the goal their source was said for."""
@@ -378,6 +418,7 @@ def simulation_report(result: SimulationResult) -> dict[str, Any]:
         rewrites=mined,
         rewrite_precision=round(right / mined, 4) if mined else None,
         mining_seconds_total=round(sum(result.mining_seconds), 3),
+        retrains=result.retrains,
         turns_logged=result.turns_logged,
         rewriter_lookup_us_p50=round(float(np.median(result.rewriter_lookup_us)), 2)
         if result.rewriter_lookup_us
