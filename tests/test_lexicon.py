@@ -114,6 +114,20 @@ def test_expand_command_writes_massive_jsonl_that_the_reader_reads_back(tmp_path
     report = json.loads((out / "report.json").read_text())["sw-KE"]
     assert report["utterances"] == 11_514 and report["untranslated_top"][0][0] in ("the", "to", "me", "is")
 
+    args = ["expand", "--to", "sw-KE,am-ET", "--lexicon", str(lexicons), "--data-only", "--per-target", "40",
+            "--out", str(tmp_path / "s"), "--data", str(massive_path)]  # fmt: skip
+    missing = CliRunner().invoke(app, args)
+    assert missing.exit_code != 0 and "en-am.tsv" in missing.output and not (tmp_path / "s").exists()
+    (lexicons / "en-am.tsv").write_text("alarm\tማንቂያ\n", encoding="utf-8")
+    sample = CliRunner().invoke(app, args)
+    assert sample.exit_code == 0, sample.output
+    sw, am = (read_massive(tmp_path / "s" / "data" / f"{loc}.jsonl") for loc in ("sw-KE", "am-ET"))
+    assert len(sw) == len(am) == 40
+    assert {e.id.split("~")[0] for e in sw} != {e.id.split("~")[0] for e in am}  # a different sample per target
+    bad = CliRunner().invoke(app, ["expand", "--to", "sw-KE", "--lexicon", str(lexicons), "-o", "no_such=1",
+                                   "--out", str(tmp_path / "b"), "--data", str(massive_path)])  # fmt: skip
+    assert bad.exit_code != 0 and "no_such" in bad.output and not (tmp_path / "b").exists()
+
 
 @pytest.mark.slow
 def test_a_language_outside_massive_end_to_end(small_corpus, tmp_path):

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import json
+import random
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kiloglot.cli.common import DataOpt, OutOpt, err, friendly, progress_bar, read_examples
+from kiloglot.cli.common import (
+    DataOpt,
+    EpochsOpt,
+    OptionOpt,
+    OutOpt,
+    err,
+    friendly,
+    given_options,
+    progress_bar,
+    read_examples,
+)
 from kiloglot.data import locale_info, parse_locales
 from kiloglot.errors import InputError
 from kiloglot.fileio import write_text_atomic
@@ -41,6 +52,19 @@ def expand(
     with_source: Annotated[
         bool, typer.Option("--with-source/--target-only", help="train on the source data as well")
     ] = False,
+    per_target: Annotated[
+        int,
+        typer.Option(
+            "--per-target",
+            help="translate a seeded sample of this many source utterances for each target, a different sample "
+            "each (0: all of them); with --with-source and a neural parser, the paper's setting",
+        ),
+    ] = 0,
+    encoder: Annotated[
+        str | None, typer.Option(help="neural: 'scratch', 'hf:<name-or-path>' or a folder from `kiloglot pretrain`")
+    ] = None,
+    epochs: EpochsOpt = None,
+    option: OptionOpt = None,
     data: DataOpt = None,
 ) -> None:
     """Translate labelled utterances word for word with a bilingual lexicon into each target locale, keeping
@@ -62,20 +86,32 @@ def expand(
         raise InputError(f"--to {to}: a target is also a source ({source})")
     if copies < 1:
         raise InputError(f"--copies {copies}: expected 1 or more")
+    if per_target < 0:
+        raise InputError(f"--per-target {per_target}: expected 0 (all) or more")
+    from kiloglot.nlu import registry
+
+    parser = None
+    if not data_only:  # bad parser options are refused before any data is read or written
+        parser = registry.create(parser_kind, **given_options(option, encoder=encoder, epochs=epochs, seed=seed))
     started = time.perf_counter()
     source_examples = read_examples(data, sources, ["train"], False)
     settings = ExpandSettings(seed=seed, copies=copies, keep_slot_values=keep_slot_values)
     generated, reports = [], {}
+    # every target's lexicon is found before anything is written: a missing one leaves no half-made folder
+    files = {target: lexicon_files(lexicon, locale_info(target).iso639_1) for target in targets}
     for target in targets:
         info = locale_info(target)
-        lex = Lexicon.read(lexicon_files(lexicon, info.iso639_1))
+        lex = Lexicon.read(files[target])
         morphology = None
         if unimorph is not None:
             table = unimorph_file(unimorph, info.iso639_3)
             morphology = Morphology.read(table) if table else None
         from kiloglot.learn.lexicon import expand as expand_examples
 
-        examples, report = expand_examples(source_examples, target, lex, settings, morphology)
+        chosen = source_examples
+        if 0 < per_target < len(source_examples):
+            chosen = random.Random(f"{seed}:{target}:sample").sample(source_examples, per_target)
+        examples, report = expand_examples(chosen, target, lex, settings, morphology)
         write_jsonl(examples, out_dir / "data" / f"{target}.jsonl")
         reports[target] = {**report.to_dict(), "lexicon": lex.sources, "lexicon_pairs": len(lex),
                            "unimorph": str(morphology and table)}  # fmt: skip
@@ -85,13 +121,10 @@ def expand(
             f"({len(lex):,} lexicon pairs{', UniMorph' if morphology else ''})"
         )
     write_text_atomic(out_dir / "report.json", json.dumps(reports, ensure_ascii=False, indent=1))
-    if data_only:
+    if parser is None:
         err.print(f"wrote {out_dir}/data/ in {time.perf_counter() - started:.0f}s")
         return
     train = generated + (source_examples if with_source else [])
-    from kiloglot.nlu import registry
-
-    parser = registry.create(parser_kind)
     with progress_bar(f"training {parser_kind}", parser.progress_total(len(targets))) as advance:
         outcome = train_parser(
             parser, train, (), out_dir / "model", score_dev=False,
