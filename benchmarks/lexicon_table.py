@@ -37,7 +37,13 @@ def main() -> int:
     ap.add_argument("--model", required=True, help="the saved lexicon linear model (lexicon_transfer.py --save)")
     ap.add_argument("--linear", default="lexicon_linear")
     ap.add_argument("--unimorph", default="lexicon_linear_unimorph")
-    ap.add_argument("--neural", default=None, help="result name of a train_neural.py --lexicons run")
+    ap.add_argument(
+        "--neural",
+        action="append",
+        default=[],
+        help="result name of a neural lexicon run (train_neural.py --lexicons, or an ensemble of them scored "
+        "by score_model.py); repeatable: each run's mean is kept, the last fills the column",
+    )
     ap.add_argument("--intent-density", type=float, default=0.1)
     ap.add_argument("--data", default=None)
     ap.add_argument("--name", default=None)
@@ -45,7 +51,11 @@ def main() -> int:
     baseline = load_result(BASELINE)
     linear = load_result(args.linear)
     unimorph = load_result(args.unimorph) or {"locales": {}}
-    neural = load_result(f"{args.neural}_dev") if args.neural else None
+    runs = {name: load_result(f"{name}_dev") for name in args.neural}
+    absent = [name for name, run in runs.items() if run is None]
+    if absent:
+        raise SystemExit(f"no benchmarks/results/{absent[0]}_dev.json: run train_neural.py or score_model.py first")
+    neural = runs[args.neural[-1]] if args.neural else None
     if baseline is None or linear is None:
         raise SystemExit(f"needs benchmarks/results/{BASELINE}.json and {args.linear}.json")
     targets = list(linear["targets"])
@@ -85,6 +95,19 @@ def main() -> int:
         "mean_lexicon_neural": mean("lexicon_neural"),
         "mean_student": mean("student"),
         "gains_over_baseline_best": sum(best[loc] > v["baseline"] for loc, v in locales.items()),
+        "gains_over_baseline_neural": sum(
+            v["lexicon_neural"] > v["baseline"] for v in locales.values() if v["lexicon_neural"] is not None
+        ),
+        "neural_runs": {
+            name: {
+                "mean": round(sum(100 * run["per_locale"][loc]["exact_match"] for loc in targets) / len(targets), 2),
+                "gains_over_baseline": sum(
+                    100 * run["per_locale"][loc]["exact_match"] > locales[loc]["baseline"] for loc in targets
+                ),
+            }
+            for name, run in runs.items()
+            if run is not None
+        },
         "mean_best": round(sum(best.values()) / len(best), 2),
         "student_share_of_teacher": round(mean("student") / mean("lexicon_linear"), 4),  # type: ignore[operator]
         "teacher_bytes": teacher_bytes,
@@ -104,7 +127,12 @@ def main() -> int:
         f"{fmt(summary['mean_lexicon_linear'])}, lexicon neural {fmt(summary['mean_lexicon_neural'])}, compact "
         f"student {fmt(summary['mean_student'])} ({100 * summary['student_share_of_teacher']:.1f} % of its teacher, "
         f"{student_bytes / 1e6:.0f} MB vs {teacher_bytes / 1e6:.0f} MB); the best lexicon model beats the "
-        f"baseline in {summary['gains_over_baseline_best']} of {len(targets)}.",
+        f"baseline in {summary['gains_over_baseline_best']} of {len(targets)}"
+        + "".join(
+            f"; {name}: {v['mean']:.2f}, above the baseline in {v['gains_over_baseline']}"
+            for name, v in summary["neural_runs"].items()
+        )
+        + ".",
         "",
         "| locale | lexicon pairs | coverage % | zero-shot baseline | lexicon linear | + UniMorph | lexicon neural "
         "| compact student |",

@@ -421,7 +421,12 @@ def lexicon_summary() -> list[str]:
         f"**All {s['locales']} locales side by side** ({source('lexicon_table')}): mean EM zero-shot baseline "
         f"{cell(s['mean_baseline'])}, lexicon linear {cell(s['mean_lexicon_linear'])}, lexicon neural "
         f"{cell(s['mean_lexicon_neural'])}; the best lexicon model beats the baseline in "
-        f"{s['gains_over_baseline_best']} of {s['locales']}. The compact student (intent weights pruned to "
+        f"{s['gains_over_baseline_best']} of {s['locales']}"
+        + "".join(
+            f"; {source(name)} {v['mean']:.2f}, above the baseline in {v['gains_over_baseline']}"
+            for name, v in s.get("neural_runs", {}).items()
+        )
+        + f". The compact student (intent weights pruned to "
         f"{s['student_intent_density']:g}, CRF as int8 weights) keeps {100 * s['student_share_of_teacher']:.1f} % "
         f"of its teacher's EM ({cell(s['mean_student'])}) in {s['student_bytes'] / 1e6:.0f} MB instead of "
         f"{s['teacher_bytes'] / 1e6:.0f} MB. UniMorph forms, where UniMorph has the language: "
