@@ -528,7 +528,7 @@ def selflearn() -> list[str]:
             f"(min support {s['mining']['min_support']}{how}; {source(name)}): defect reduction on recurring goals "
             f"**{pc(o['defect_reduction'])} %** (ceiling {pc(o['exact_rewrite_ceiling'])} %), win/loss **{ratio}** "
             f"({o['wins']} wins, {o['losses']} losses), {o['rewrites']} rewrites, precision "
-            f"{pc(o['rewrite_precision'])} %.",
+            f"{pc(o['rewrite_precision'])} %." + (f" Note: {r['notes']}" if r.get("notes") else ""),
             "",
             "| day | active rewrites | defect rate with % | without % |",
             "|---:|---:|---:|---:|",
