@@ -95,9 +95,6 @@ def main() -> int:
         "mean_lexicon_neural": mean("lexicon_neural"),
         "mean_student": mean("student"),
         "gains_over_baseline_best": sum(best[loc] > v["baseline"] for loc, v in locales.items()),
-        "gains_over_baseline_neural": sum(
-            v["lexicon_neural"] > v["baseline"] for v in locales.values() if v["lexicon_neural"] is not None
-        ),
         "neural_runs": {
             name: {
                 "mean": round(sum(100 * run["per_locale"][loc]["exact_match"] for loc in targets) / len(targets), 2),

@@ -175,7 +175,7 @@ def _simulation_table(w: dict[str, Any], wo: dict[str, Any], locales: tuple[str,
             f"{r['seconds']:.0f} s"
             for r in o.get("retrains", [])
         ],
-        "",
+        *([""] if o.get("retrains") else []),
         "Defect rate of first turns per day (%), with self-learning / without",
         "",
         "| day | active rewrites | with | without | " + " | ".join(locales) + " |",

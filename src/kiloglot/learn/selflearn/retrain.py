@@ -88,6 +88,16 @@ def examples_from_rewrites(rewrites: Iterable[MinedRewrite]) -> tuple[list[Examp
     return examples, skipped
 
 
+def refit_linear(
+    parser: LinearParser, new_examples: Sequence[Example], train: Sequence[Example], dev: Sequence[Example] = ()
+) -> LinearParser:
+    """``parser`` with the locales of ``new_examples`` trained again on their part of ``train`` plus the new
+    examples; every other locale kept as it is."""
+    locales = {e.locale for e in new_examples}
+    own = [e for e in train if e.locale in locales]
+    return parser.refit([*own, *new_examples], list(dev) or None)
+
+
 @dataclass
 class RetrainOutcome:
     parser: Parser
@@ -152,7 +162,7 @@ def retrain(
         raise InputError(f"no train or dev examples of {', '.join(locales)}: expected the model's MASSIVE data")
     before = dev_metrics(parser, scored)
     if isinstance(parser, LinearParser):
-        fresh: TrainableParser = parser.refit([*own, *new_examples], scored)
+        fresh: TrainableParser = refit_linear(parser, new_examples, own, scored)
     elif isinstance(parser, TrainableParser):  # other kinds learn all locales at once: train again in full
         fresh = registry.create(parser.kind, **parser.get_params())
         fresh.fit([*train, *new_examples], dev)

@@ -39,7 +39,7 @@ from kiloglot.data.example import Example
 from kiloglot.errors import InputError
 from kiloglot.learn.selflearn.mining import MinedRewrite, MiningSettings, judge_rewrites, mine_rewrites
 from kiloglot.learn.selflearn.rephrase import FAILED_ACTIONS, RephraseDetector
-from kiloglot.learn.selflearn.retrain import examples_from_rewrites
+from kiloglot.learn.selflearn.retrain import examples_from_rewrites, refit_linear
 from kiloglot.learn.selflearn.signals import label_turns
 from kiloglot.nlu.contract import Parser
 from kiloglot.nlu.linear.parser import LinearParser
@@ -331,13 +331,12 @@ class Simulation:
         if not examples or not isinstance(self.baseline, LinearParser):
             return
         started = time.perf_counter()
-        locales = {e.locale for e in examples}
-        own = [e for e in self.training if e.locale in locales]
-        self.parser = self.baseline.refit([*own, *examples])
+        self.parser = refit_linear(self.baseline, examples, self.training)
         self.assistant.parser = self.parser
         seconds = time.perf_counter() - started
-        self.retrains.append({"day": day, "examples": len(examples), "skipped": skipped,
-                              "locales": sorted(locales), "seconds": round(seconds, 1)})  # fmt: skip
+        locales = sorted({e.locale for e in examples})
+        self.retrains.append({"day": day, "examples": len(examples), "skipped": skipped, "locales": locales,
+                              "seconds": round(seconds, 1)})  # fmt: skip
         log.info("after day %d: parser refit on %d mined examples in %.0f s", day, len(examples), seconds)
 
     def rewrite_precision(self) -> dict[str, tuple[int, int]]:
