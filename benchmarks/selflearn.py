@@ -36,7 +36,7 @@ from results_io import emit, header, run_timed
 from kiloglot.assistant import Store
 from kiloglot.data import read_massive
 from kiloglot.learn.selflearn import MiningSettings, RephraseDetector, default_detector, label_turns, mine_rewrites
-from kiloglot.learn.selflearn.retrain import examples_from_rewrites, retrain
+from kiloglot.learn.selflearn.retrain import RefitSettings, examples_from_rewrites, retrain
 from kiloglot.learn.selflearn.simulate import Simulation, SimulationResult, SimulationSettings
 from kiloglot.nlu import load
 
@@ -82,6 +82,10 @@ def main() -> int:
     ap.add_argument("--requests", type=int, default=5)
     ap.add_argument("--min-support", type=int, default=MiningSettings().min_support)
     ap.add_argument("--retrain-every", type=int, default=0, help="refit the parser on mined pairs every N days")
+    ap.add_argument("--mined-weight", type=int, default=1, help="copies of each mined example in a refit")
+    ap.add_argument("--anchors", action="store_true", help="refit on the log's confirmed successes too")
+    ap.add_argument("--replay-gate", type=float, default=None, help="keep a locale's refit only when replaying "
+                    "the log, it mends this many times the turns it breaks")  # fmt: skip
     ap.add_argument("--parts", default="detector,simulate,cost,retrain")
     ap.add_argument("--fit-detector", action="store_true", help="write the fitted detector as the packaged default")
     ap.add_argument("--retrain-out", default=None, help="save the retrained model here")
@@ -95,10 +99,13 @@ def main() -> int:
     dev = [e for e in data if e.partition == "dev"]
     mining = MiningSettings(min_support=args.min_support)
     base = SimulationSettings(locales=locales, users=args.users, days=args.days, requests_per_day=args.requests,
-                              mining=mining, retrain_every=args.retrain_every)  # fmt: skip
+                              mining=mining, retrain_every=args.retrain_every,
+                              refit=RefitSettings(args.mined_weight, args.anchors, args.replay_gate))  # fmt: skip
     result: dict[str, Any] = {**header("selflearn"), "model": args.model, "settings": {
         "locales": list(locales), "users": args.users, "days": args.days, "requests_per_day": args.requests,
-        "retrain_every": args.retrain_every, "mining": mining.__dict__}}  # fmt: skip
+        "retrain_every": args.retrain_every, "mining": mining.__dict__,
+        "refit": {"mined_weight": args.mined_weight, "anchors": args.anchors,
+                  "replay_gate": args.replay_gate}}}  # fmt: skip
     table: list[str] = []
     detector = default_detector()
 
@@ -170,11 +177,7 @@ def _simulation_table(w: dict[str, Any], wo: dict[str, Any], locales: tuple[str,
         f"{o['rewrites']} rewrites, precision {_pct(o['rewrite_precision'])} %; the most exact-match rewrites "
         f"could remove: {_pct(o['exact_rewrite_ceiling'])} %",
         "",
-        *[
-            f"Parser refit after day {r['day']} on {r['examples']} mined examples ({', '.join(r['locales'])}) in "
-            f"{r['seconds']:.0f} s"
-            for r in o.get("retrains", [])
-        ],
+        *[_refit_line(r) for r in o.get("retrains", [])],
         *([""] if o.get("retrains") else []),
         "Defect rate of first turns per day (%), with self-learning / without",
         "",
@@ -194,6 +197,17 @@ def _simulation_table(w: dict[str, Any], wo: dict[str, Any], locales: tuple[str,
                      f"{_pct(f['rewrite_precision'])} |")  # fmt: skip
     lines.append("")
     return lines
+
+
+def _refit_line(r: dict[str, Any]) -> str:
+    anchors = f" + {r['anchors']} confirmed successes" if r.get("anchors") else ""
+    line = (f"Parser refit after day {r['day']} on {r['examples']} mined examples{anchors} "
+            f"({', '.join(r['locales'])}) in {r['seconds']:.0f} s")  # fmt: skip
+    if "replay" in r:
+        kept = [loc for loc, c in r["replay"].items() if c["kept"]]
+        checks = ", ".join(f"{loc} {c['mended']}/{c['broken']}" for loc, c in r["replay"].items())
+        line += f"; replayed on the log (turns mended/broken): {checks}; kept in {len(kept)} of {len(r['replay'])}"
+    return line
 
 
 def _mining_cost(parser: Any, dev: list, base: SimulationSettings, detector: RephraseDetector) -> dict[str, Any]:

@@ -486,6 +486,28 @@ def lexicons() -> list[str]:
     return [*out, *lexicon_summary()]
 
 
+def _refit_settings(refit: dict[str, Any]) -> str:
+    parts = []
+    if refit.get("mined_weight", 1) > 1:
+        parts.append(f"each mined example {refit['mined_weight']} times")
+    if refit.get("anchors"):
+        parts.append("confirmed successes of the log as anchors")
+    if refit.get("replay_gate") is not None:
+        parts.append(f"a locale's refit kept only when replaying the log it mends >= {refit['replay_gate']:g}x "
+                     "the turns it breaks")  # fmt: skip
+    return (" (" + "; ".join(parts) + ")") if parts else ""
+
+
+def _refit_summary(t: dict[str, Any]) -> str:
+    text = f"after day {t['day']}: {t['examples']} examples"
+    if t.get("anchors"):
+        text += f" + {t['anchors']} anchors"
+    if "replay" in t:
+        kept = sum(c["kept"] for c in t["replay"].values())
+        text += f", kept in {kept} of {len(t['replay'])} locales"
+    return text + f", {t['seconds']:.0f} s"
+
+
 def pc(x: float | None) -> str:
     """A share as a percentage with one decimal; '-' for none."""
     return "-" if x is None else f"{100 * x:.1f}"
@@ -519,10 +541,11 @@ def selflearn() -> list[str]:
         ratio = "no losses" if o["win_loss"] is None else f"{o['win_loss']:.1f}"
         every = s.get("retrain_every") or 0
         refits = o.get("retrains") or []
-        refit_list = ", ".join(f"after day {t['day']}: {t['examples']} examples, {t['seconds']:.0f} s" for t in refits)
+        refit_list = ", ".join(_refit_summary(t) for t in refits)
         how = ""
         if every:
-            how = f", **and the parser refit every {every} days** on its train data + mined pairs ({refit_list})"
+            how = f", **and the parser refit every {every} days** on its train data + mined pairs"
+            how += _refit_settings(r["settings"].get("refit") or {}) + f" ({refit_list})"
         out += [
             f"**{s['users']} users, {s['days']} days, {s['requests_per_day']} requests a user a day** "
             f"(min support {s['mining']['min_support']}{how}; {source(name)}): defect reduction on recurring goals "

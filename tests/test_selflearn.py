@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -258,6 +258,42 @@ def test_a_failed_utterance_is_labelled_with_the_parse_of_its_rewrite() -> None:
     assert example_from_rewrite(missing) is None  # half a label would teach "seven am" is outside any slot
 
 
+def test_confirmed_successes_become_anchors_and_a_replay_counts_what_a_refit_mends_and_breaks() -> None:
+    from kiloglot.learn.selflearn.retrain import examples_from_rewrites, examples_from_successes, replay_check
+
+    alarm = {"intent": "alarm_set", "slots": [{"name": "time", "value": "seven am"}]}
+    lights = {"intent": "iot_hue_lightoff", "slots": []}
+    turns = [  # "set an alarm for seven am" works for two users; "lights off" once; "wake me seven am" fails
+        Turn(1, "ann", T0, "set an alarm for seven am", intent="alarm_set", parse=alarm),
+        Turn(2, "bob", T0 + timedelta(hours=1), "Set an alarm for seven am!", intent="alarm_set", parse=alarm),
+        Turn(3, "cid", T0, "lights off", intent="iot_hue_lightoff", parse=lights),
+        Turn(4, "dan", T0, "wake me seven am", action="fallback", parse={"intent": "general_quirky"}),
+        Turn(5, "dan", T0 + timedelta(seconds=5), "set an alarm for seven am", intent="alarm_set", parse=alarm),
+        Turn(6, "eve", T0, "lights off", intent="iot_hue_lightoff", parse=lights),
+        Turn(7, "eve", T0 + timedelta(seconds=4), "no, the kitchen", step="correct_last_action"),
+        Turn(8, "fay", T0, "dim it", rewritten="dim the lights", parse={"intent": "iot_hue_lightdim"}),
+    ]
+    outcomes = label_turns(turns, default_detector(), {})
+    anchors, counts = examples_from_successes(outcomes)
+    # one example per text that always worked as said: "lights off" was corrected once, "dim it" was rewritten
+    by_text = {normalize_utterance(a.text): (a, n) for a, n in zip(anchors, counts)}
+    assert set(by_text) == {"set an alarm for seven am"}
+    anchor, n = by_text["set an alarm for seven am"]
+    assert n == 3 and anchor.intent == "alarm_set"
+    assert [w for w, lab in zip(anchor.words, anchor.word_labels) if lab == "time"] == ["seven", "am"]
+
+    mined = [MinedRewrite("en-US", "wake me seven am", "set an alarm for seven am", 2, 0, 1, 1,
+                          source_text="wake me seven am", target_parse=alarm)]  # fmt: skip
+    examples, _ = examples_from_rewrites(mined)
+    current, candidate = ScriptedParser(["en-US"]), ScriptedParser(["en-US"])
+    current.say("set an alarm for seven am", "alarm_set", time="seven am")
+    candidate.say("wake me seven am", "alarm_set", time="seven am")  # mends the mined pair ...
+    candidate.say("set an alarm for seven am", "alarm_set")  # ... and breaks the anchor (its slot lost)
+    check = replay_check(candidate, current, examples, [4], anchors, counts)["en-US"]
+    assert (check.mended, check.broken) == (4, 3)
+    assert replay_check(current, current, examples, [4], anchors, counts)["en-US"].mended == 0
+
+
 @pytest.mark.slow
 def test_refitting_some_locales_keeps_the_others(trained_model: Path, small_corpus) -> None:
     from kiloglot.nlu import load
@@ -270,6 +306,14 @@ def test_refitting_some_locales_keeps_the_others(trained_model: Path, small_corp
     after = refit.parse(["ninikumbushe kesho saa tatu"], locale="sw-KE")[0]
     assert (after.intent, after.confidence, after.slots) == (before.intent, before.confidence, before.slots)
     assert refit.data_fingerprint != parser.data_fingerprint
+    # and a refit can hand a locale back: en-US as the original model read it, the rest as the refit does
+    text = next(e.text for e in train if e.locale == "en-US")
+    mixed = refit.with_locales_of(parser, ["en-US"])
+    assert mixed.locales == parser.locales
+    assert mixed.parse([text], locale="en-US")[0] == parser.parse([text], locale="en-US")[0]
+    assert refit.parse([text], locale="en-US")[0].confidence != parser.parse([text], locale="en-US")[0].confidence
+    with pytest.raises(InputError, match="other model knows"):
+        refit.with_locales_of(parser, ["xx-XX"])
 
 
 # -- the simulator, end to end --------------------------------------------------------------------
@@ -301,7 +345,7 @@ def test_simulated_users_teach_the_assistant_rewrites_that_win(
 def test_retraining_between_days_teaches_the_parser_what_the_rewrites_knew(
     trained_model: Path, small_corpus, tmp_path: Path
 ) -> None:
-    from kiloglot.learn.selflearn.retrain import examples_from_rewrites
+    from kiloglot.learn.selflearn.retrain import RefitSettings, examples_from_rewrites
     from kiloglot.learn.selflearn.simulate import Simulation, SimulationSettings
     from kiloglot.nlu import load
 
@@ -325,6 +369,14 @@ def test_retraining_between_days_teaches_the_parser_what_the_rewrites_knew(
     new = sum(sim.parser.parse([e.text], locale=e.locale)[0].intent == e.intent for e in examples)
     assert new > old
     store.close()
+
+    # a replay gate nothing can pass keeps the original parser; anchors join the refit data
+    strict = replace(settings, refit=RefitSettings(mined_weight=2, anchors=True, replay_gate=1e9))
+    gated = Simulation(parser, dev, Store(f"sqlite:///{tmp_path}/gated.db"), strict, default_detector(), training=train)
+    refits = gated.run().report()["overall"]["retrains"]
+    assert refits and all(not r["applied"] and r["anchors"] > 0 for r in refits)
+    assert all(not c["kept"] for r in refits for c in r["replay"].values())
+    assert gated.parser is parser
 
 
 # -- the HTTP API and the page's thumbs ---------------------------------------------------------
@@ -404,6 +456,12 @@ def test_rewrites_are_mined_reviewed_and_exported_from_the_command_line(tmp_path
     assert "1 session(s) deleted" in forgot.output and "ann" not in {t.user_id for t in store.turn_log()}
     needs = runner.invoke(app, ["selflearn", "--db", db])
     assert needs.exit_code != 0 and "--model" in needs.output
+    for bad in (["--mined-weight", "0"], ["--replay-gate", "-1"]):
+        refused = runner.invoke(app, ["selflearn", "simulate", str(tmp_path / "no-model"), *bad])
+        assert refused.exit_code != 0 and bad[0] in refused.output
+    refused = runner.invoke(app, ["selflearn", "--db", db, "--model", str(tmp_path), "--out", str(tmp_path / "o"),
+                                  "--mined-weight", "0"])  # fmt: skip
+    assert refused.exit_code != 0 and "--mined-weight 0" in refused.output
 
 
 @pytest.mark.skipif(

@@ -27,6 +27,11 @@ app = typer.Typer(
 DetectorOpt = Annotated[
     Path | None, typer.Option("--detector", help="rephrase detector JSON (default: the packaged one)")
 ]
+MinedWeightOpt = Annotated[int, typer.Option("--mined-weight", help="copies of each mined example in the refit data")]
+AnchorsOpt = Annotated[
+    bool,
+    typer.Option("--anchors", help="also refit on the log's confirmed successes (what the parser already gets right)"),
+]
 MinSupportOpt = Annotated[int, typer.Option("--min-support", help="distinct users behind a rewrite")]
 MaxSourceOpt = Annotated[
     float, typer.Option("--max-source-success", help="rewrite only utterances that work at most this often")
@@ -82,6 +87,8 @@ def selflearn(
     max_source_success: MaxSourceOpt = 0.5,
     min_target_success: MinTargetOpt = 0.8,
     keep_worse: Annotated[bool, typer.Option("--keep-worse", help="save the model even if dev EM fell")] = False,
+    mined_weight: MinedWeightOpt = 1,
+    anchors: AnchorsOpt = False,
     report: Annotated[Path | None, typer.Option("--report", help="write the before/after figures (JSON)")] = None,
 ) -> None:
     """Turn mined rephrase pairs into training examples and train the model again; report MASSIVE dev exact
@@ -90,9 +97,12 @@ def selflearn(
         return
     if model_dir is None or out_dir is None:
         raise InputError("kiloglot selflearn: expected --model DIR and --out DIR (or a subcommand: see --help)")
-    from kiloglot.learn.selflearn.retrain import examples_from_rewrites, retrain
+    from kiloglot.learn.selflearn import label_turns
+    from kiloglot.learn.selflearn.retrain import examples_from_rewrites, examples_from_successes, retrain
     from kiloglot.nlu import load
 
+    if mined_weight < 1:
+        raise InputError(f"--mined-weight {mined_weight}: expected 1 or more")
     parser = load(model_dir)
     store = _store(db)
     disabled = {(r.locale, r.source) for r in store.rewrites() if r.status != "active"}
@@ -100,6 +110,12 @@ def selflearn(
     mined = [m for m in mined if (m.locale, m.source) not in disabled and parser.supports(m.locale)]
     examples, skipped = examples_from_rewrites(mined)
     err.print(f"{len(mined)} mined rewrites -> {len(examples)} training examples ({skipped} without every slot)")
+    anchor_examples = []
+    if anchors and examples:
+        outcomes = label_turns(store.turn_log(), _detector(detector), store.feedback())
+        with_examples = {e.locale for e in examples}
+        anchor_examples = [a for a in examples_from_successes(outcomes)[0] if a.locale in with_examples]
+        err.print(f"{len(anchor_examples)} confirmed successes as anchors")
     locales = sorted({e.locale for e in examples})
     massive = read_examples(data, locales, ["train", "dev"], False) if locales else []
     outcome = retrain(
@@ -110,6 +126,8 @@ def selflearn(
         out_dir,
         skipped=skipped,
         keep_worse=keep_worse,
+        anchors=anchor_examples,
+        mined_weight=mined_weight,
     )
     figures = outcome.to_dict()
     out.print(f"{'locale':8} {'dev EM before':>14} {'after':>8}")
@@ -251,6 +269,16 @@ def simulate(
             help="refit the (linear) parser on its MASSIVE train data plus the mined pairs every N days (0: never)",
         ),
     ] = 0,
+    mined_weight: MinedWeightOpt = 1,
+    anchors: AnchorsOpt = False,
+    replay_gate: Annotated[
+        float | None,
+        typer.Option(
+            "--replay-gate",
+            help="keep a locale's refit only when, replayed on the log, the turns it mends outnumber those it "
+            "breaks by this factor",
+        ),
+    ] = None,
     detector: DetectorOpt = None,
     min_support: MinSupportOpt = 2,
     max_source_success: MaxSourceOpt = 0.5,
@@ -260,9 +288,12 @@ def simulate(
 ) -> None:
     """Simulated users talk to the assistant for days; self-learning runs between days. Prints the per-day
     and per-locale defect rates, the defect reduction on recurring goals, and the rewriter's wins/losses."""
+    from kiloglot.learn.selflearn.retrain import RefitSettings
     from kiloglot.learn.selflearn.simulate import Simulation, SimulationSettings
     from kiloglot.nlu import load
 
+    if mined_weight < 1 or (replay_gate is not None and replay_gate < 0):
+        raise InputError(f"--mined-weight {mined_weight} / --replay-gate {replay_gate}: expected >= 1 / >= 0")
     if partition not in ("train", "dev", "test"):
         raise InputError(f"partition {partition!r}: expected train, dev or test")
     chosen = parse_locales(locales)
@@ -280,6 +311,7 @@ def simulate(
         learning=not no_learning,
         near=near,
         retrain_every=retrain_every,
+        refit=RefitSettings(mined_weight=mined_weight, anchors=anchors, replay_gate=replay_gate),
         mining=_mining(min_support, max_source_success, min_target_success),
     )
     with tempfile.TemporaryDirectory(prefix="kiloglot-sim-") as tmp:
@@ -315,7 +347,13 @@ def print_simulation(figures: dict[str, Any]) -> None:
                   f"{_pct(f['rewrite_precision']):>9}")  # fmt: skip
     o = figures["overall"]
     for r in o.get("retrains", []):
-        out.print(f"parser refit after day {r['day']} on {r['examples']} mined examples in {r['seconds']:.0f} s")
+        kept = "" if r.get("applied", True) else " (not applied: the replay check failed in every locale)"
+        extra = f" and {r['anchors']} anchors" if r.get("anchors") else ""
+        took = f"in {r['seconds']:.0f} s{kept}"
+        out.print(f"parser refit after day {r['day']} on {r['examples']} mined examples{extra} {took}")
+        for loc, c in r.get("replay", {}).items():
+            out.print(f"  replayed {loc}: {c['mended']} turns mended, {c['broken']} broken, "
+                      + ("kept" if c["kept"] else "refit dropped"))  # fmt: skip
     ratio = "no losses" if o["win_loss"] is None else f"{o['win_loss']:.1f}"
     out.print(f"\ndefect reduction on recurring goals {_pct(o['defect_reduction'])} %, win/loss {ratio} "
               f"({o['wins']} wins, {o['losses']} losses), {o['rewrites']} rewrites; exact-match rewrites could "

@@ -14,20 +14,25 @@ dev before and after; the new model is kept only when dev exact match did not fa
 from __future__ import annotations
 
 import logging
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kiloglot.assistant.rewriter import normalize_utterance
 from kiloglot.data.codec import AnnotationError, SlotCodec
 from kiloglot.data.example import Example
 from kiloglot.data.segmentation import splits_characters, word_offsets
 from kiloglot.errors import InputError
 from kiloglot.evaluation.evaluate import dev_metrics
 from kiloglot.learn.selflearn.mining import MinedRewrite
+from kiloglot.learn.selflearn.rephrase import FAILED_ACTIONS
+from kiloglot.learn.selflearn.signals import TurnOutcome
 from kiloglot.nlu import registry
 from kiloglot.nlu.contract import Parser, TrainableParser
 from kiloglot.nlu.linear.parser import LinearParser
+from kiloglot.nlu.parse import Parse
 
 log = logging.getLogger(__name__)
 
@@ -49,16 +54,15 @@ def _find(text: str, value: str, locale: str, taken: list[tuple[int, int]]) -> t
     return None
 
 
-def example_from_rewrite(rewrite: MinedRewrite, n: int = 0) -> Example | None:
-    """The failed utterance labelled with the successful parse of its rewrite; None when a slot value of
-    that parse is not in it."""
-    text, parse = rewrite.source_text.strip(), rewrite.target_parse
-    intent = str(parse.get("intent") or "")
+def labelled_example(text: str, parse: dict[str, Any], locale: str, id: str) -> Example | None:
+    """``text`` labelled with ``parse``: its intent, and each slot value found in ``text`` as whole words;
+    None when a slot value is not in it."""
+    text, intent = text.strip(), str(parse.get("intent") or "")
     if not text or not intent:
         return None
     spans: list[tuple[int, int, str]] = []
     for slot in parse.get("slots", []):
-        found = _find(text, str(slot.get("value", "")), rewrite.locale, [(a, b) for a, b, _ in spans])
+        found = _find(text, str(slot.get("value", "")), locale, [(a, b) for a, b, _ in spans])
         if found is None:
             return None
         spans.append((*found, str(slot["name"])))
@@ -68,11 +72,15 @@ def example_from_rewrite(rewrite: MinedRewrite, n: int = 0) -> Example | None:
         pos = end
     pieces.append(text[pos:])
     try:
-        return SlotCodec.decode(
-            "".join(pieces), rewrite.locale, text, id=f"selflearn-{n}", intent=intent, partition="selflearn"
-        )
+        return SlotCodec.decode("".join(pieces), locale, text, id=id, intent=intent, partition="selflearn")
     except AnnotationError:
         return None
+
+
+def example_from_rewrite(rewrite: MinedRewrite, n: int = 0) -> Example | None:
+    """The failed utterance labelled with the successful parse of its rewrite; None when a slot value of
+    that parse is not in it."""
+    return labelled_example(rewrite.source_text, rewrite.target_parse, rewrite.locale, f"selflearn-{n}")
 
 
 def examples_from_rewrites(rewrites: Iterable[MinedRewrite]) -> tuple[list[Example], int]:
@@ -96,6 +104,139 @@ def refit_linear(
     locales = {e.locale for e in new_examples}
     own = [e for e in train if e.locale in locales]
     return parser.refit([*own, *new_examples], list(dev) or None)
+
+
+def examples_from_successes(outcomes: Iterable[TurnOutcome]) -> tuple[list[Example], list[int]]:
+    """Confirmed successes as training examples, labelled with the parse the user accepted, and how many
+    turns said each: one per distinct (locale, normalised text) whose every turn in the log succeeded,
+    parsed as said (not through a rewrite) and not a fallback. Refitting on these anchors what the parser
+    already gets right, so that learning the mined pairs does not unlearn it."""
+    turns: dict[tuple[str, str], list[TurnOutcome]] = defaultdict(list)
+    for o in outcomes:
+        turns[(o.turn.locale, normalize_utterance(o.turn.text))].append(o)
+    examples, counts = [], []
+    for (locale, _), group in turns.items():
+        if any(o.defect or o.turn.rewritten is not None or o.turn.action in FAILED_ACTIONS for o in group):
+            continue
+        t = group[-1].turn
+        ex = labelled_example(t.text, t.parse, locale, f"selflearn-ok-{t.id}")
+        if ex is not None:
+            examples.append(ex)
+            counts.append(len(group))
+    return examples, counts
+
+
+def _signature(intent: str, slots: Iterable[tuple[str, str]]) -> tuple[str, frozenset[tuple[tuple[str, str], int]]]:
+    said = Counter((name, normalize_utterance(value)) for name, value in slots)
+    return intent, frozenset(said.items())
+
+
+def _example_signature(ex: Example) -> tuple[str, frozenset[tuple[tuple[str, str], int]]]:
+    return _signature(ex.intent, ((s.name, ex.text[s.start : s.end]) for s in ex.spans))
+
+
+def _parse_signature(p: Parse) -> tuple[str, frozenset[tuple[tuple[str, str], int]]]:
+    return _signature(p.intent, ((s.name, s.value) for s in p.slots))
+
+
+@dataclass(frozen=True)
+class RefitSettings:
+    """How a linear parser is refit on what self-learning found.
+
+    ``mined_weight``: copies of each mined example in the refit data (a few hundred examples among
+    thousands are otherwise outvoted). ``anchors``: also train on the log's confirmed successes.
+    ``replay_gate``: a locale's refit is kept only when, replaying the log, the turns it mends outnumber
+    the turns it breaks by this factor, counting at least one broken turn (so a refit must mend that many
+    turns even when it breaks none); None keeps every refit."""
+
+    mined_weight: int = 1
+    anchors: bool = False
+    replay_gate: float | None = None
+
+
+@dataclass
+class ReplayCheck:
+    """A candidate refit replayed on the log, per locale: turns of mined sources it now reads as their
+    rewrites did (mended, which the current parser did not) and turns of confirmed successes it now reads
+    differently (broken), each weighted by how many logged turns said it."""
+
+    mended: int = 0
+    broken: int = 0
+    kept: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mended": self.mended, "broken": self.broken, "kept": self.kept}
+
+
+def replay_check(
+    candidate: Parser,
+    current: Parser,
+    mined: Sequence[Example],
+    mined_turns: Sequence[int],
+    anchors: Sequence[Example],
+    anchor_turns: Sequence[int],
+) -> dict[str, ReplayCheck]:
+    """What ``candidate`` would change on the logged traffic, per locale (see ``ReplayCheck``)."""
+    checks: dict[str, ReplayCheck] = defaultdict(ReplayCheck)
+    for group, weights, mend in ((mined, mined_turns, True), (anchors, anchor_turns, False)):
+        by_locale: dict[str, list[tuple[Example, int]]] = defaultdict(list)
+        for ex, w in zip(group, weights, strict=True):
+            by_locale[ex.locale].append((ex, w))
+        for locale, items in by_locale.items():
+            texts = [ex.text for ex, _ in items]
+            new = candidate.parse(texts, locale=locale)
+            if mend:
+                old = current.parse(texts, locale=locale)
+                for (ex, w), a, b in zip(items, old, new, strict=True):
+                    right = _example_signature(ex)
+                    checks[locale].mended += w * (_parse_signature(b) == right != _parse_signature(a))
+            else:
+                for (ex, w), b in zip(items, new, strict=True):
+                    checks[locale].broken += w * (_parse_signature(b) != _example_signature(ex))
+    return dict(checks)
+
+
+def refit_from_log(
+    parser: LinearParser,
+    current: Parser,
+    mined: Sequence[MinedRewrite],
+    outcomes: Sequence[TurnOutcome],
+    train: Sequence[Example],
+    settings: RefitSettings,
+) -> tuple[LinearParser | None, dict[str, Any]]:
+    """``parser`` (the original model) refit on ``train`` plus the mined pairs (and, per ``settings``,
+    anchors), checked by replaying the log against ``current`` (the parser serving now): the refit of a
+    locale that fails the gate is dropped for ``current``'s model of it. None when nothing was mined."""
+    examples, skipped = examples_from_rewrites(mined)
+    if not examples:
+        return None, {"examples": 0, "skipped": skipped}
+    support = {(m.locale, m.source): max(m.support, 1) for m in mined}
+    mined_turns = [support.get((e.locale, normalize_utterance(e.text)), 1) for e in examples]
+    anchors, anchor_turns = examples_from_successes(outcomes)
+    locales = {e.locale for e in examples}
+    anchors_used = [a for a in anchors if a.locale in locales] if settings.anchors else []
+    fresh = refit_linear(parser, [*examples * max(settings.mined_weight, 1), *anchors_used], train)
+    report: dict[str, Any] = {"examples": len(examples), "skipped": skipped, "anchors": len(anchors_used),
+                              "locales": sorted(locales)}  # fmt: skip
+    if settings.replay_gate is None:
+        return fresh, report
+    in_locales = [(a, n) for a, n in zip(anchors, anchor_turns, strict=True) if a.locale in locales]
+    checks = replay_check(fresh, current, examples, mined_turns, [a for a, _ in in_locales], [n for _, n in in_locales])
+    dropped = []
+    for locale in sorted(locales):
+        check = checks.setdefault(locale, ReplayCheck())
+        check.kept = check.mended >= settings.replay_gate * max(check.broken, 1)
+        if not check.kept:
+            dropped.append(locale)
+    report["replay"] = {loc: c.to_dict() for loc, c in sorted(checks.items())}
+    if len(dropped) == len(locales):
+        return None, report
+    if dropped:
+        if not isinstance(current, LinearParser):
+            raise InputError(f"a replay gate keeps the current model of some locales: expected a linear model, "
+                             f"not {current.kind}")  # fmt: skip
+        fresh = fresh.with_locales_of(current, dropped)
+    return fresh, report
 
 
 @dataclass
@@ -146,10 +287,13 @@ def retrain(
     *,
     skipped: int = 0,
     keep_worse: bool = False,
+    anchors: Sequence[Example] = (),
+    mined_weight: int = 1,
 ) -> RetrainOutcome:
     """``parser`` trained again on ``train`` (its own training data) plus ``new_examples``, scored on
     ``dev`` (of the locales that got examples) before and after, saved to ``out`` unless dev exact match
-    fell (``keep_worse`` saves it anyway)."""
+    fell (``keep_worse`` saves it anyway). ``anchors`` (confirmed successes, ``examples_from_successes``) join
+    the training data; each new example counts ``mined_weight`` times."""
     if not new_examples:
         raise InputError("no new training examples: mine rewrites first (the log holds no reformulations)")
     locales = sorted({e.locale for e in new_examples})
@@ -161,11 +305,12 @@ def retrain(
     if not own or not scored:
         raise InputError(f"no train or dev examples of {', '.join(locales)}: expected the model's MASSIVE data")
     before = dev_metrics(parser, scored)
+    added = [*list(new_examples) * max(mined_weight, 1), *(a for a in anchors if a.locale in locales)]
     if isinstance(parser, LinearParser):
-        fresh: TrainableParser = refit_linear(parser, new_examples, own, scored)
+        fresh: TrainableParser = refit_linear(parser, added, own, scored)
     elif isinstance(parser, TrainableParser):  # other kinds learn all locales at once: train again in full
         fresh = registry.create(parser.kind, **parser.get_params())
-        fresh.fit([*train, *new_examples], dev)
+        fresh.fit([*train, *added], dev)
     else:
         raise InputError(f"a {parser.kind} model cannot be trained again: retrain the model it was exported from")
     after = dev_metrics(fresh, scored)

@@ -39,8 +39,8 @@ from kiloglot.data.example import Example
 from kiloglot.errors import InputError
 from kiloglot.learn.selflearn.mining import MinedRewrite, MiningSettings, judge_rewrites, mine_rewrites
 from kiloglot.learn.selflearn.rephrase import FAILED_ACTIONS, RephraseDetector
-from kiloglot.learn.selflearn.retrain import examples_from_rewrites, refit_linear
-from kiloglot.learn.selflearn.signals import label_turns
+from kiloglot.learn.selflearn.retrain import RefitSettings, refit_from_log
+from kiloglot.learn.selflearn.signals import TurnOutcome, label_turns
 from kiloglot.nlu.contract import Parser
 from kiloglot.nlu.linear.parser import LinearParser
 from kiloglot.nlu.parse import Parse
@@ -64,6 +64,7 @@ class SimulationSettings:
     learning: bool = True
     near: bool = False  # the rewriter's near matching
     retrain_every: int = 0  # days between refits of the parser on the mined pairs (0: rewrites only)
+    refit: RefitSettings = field(default_factory=RefitSettings)
     window_seconds: float = 120.0
     mining: MiningSettings = field(default_factory=MiningSettings)
 
@@ -255,10 +256,10 @@ class Simulation:
                 seen[locale] |= keys
             if s.learning and day < s.days - 1:
                 started = time.perf_counter()
-                mined = self.learn()
+                mined, outcomes = self.learn()
                 mining_seconds.append(time.perf_counter() - started)
                 if s.retrain_every and (day + 1) % s.retrain_every == 0:
-                    self.retrain(mined, day + 1)
+                    self.retrain(mined, outcomes, day + 1)
             log.info("day %d: %d requests so far, %d rewrites", day + 1, len(requests), len(self.rewriter))
         return SimulationResult(
             s,
@@ -311,7 +312,7 @@ class Simulation:
         req.turns, req.solved = turns, solved
         return req
 
-    def learn(self) -> list[MinedRewrite]:
+    def learn(self) -> tuple[list[MinedRewrite], list[TurnOutcome]]:
         """Label the whole log so far, mine rewrites, store them; the rewriter reloads them."""
         outcomes = label_turns(
             self.store.turn_log(), self.detector, self.store.feedback(), window_seconds=self.settings.window_seconds
@@ -321,23 +322,22 @@ class Simulation:
         judge_rewrites(mined, outcomes, ids, self.settings.mining)
         self.store.save_mined_rewrites([m.to_dict() for m in mined])
         self.rewriter.refresh(force=True)
-        return mined
+        return mined, outcomes
 
-    def retrain(self, mined: Sequence[MinedRewrite], day: int) -> None:
-        """Refit the parser's locales that got examples on its training data plus the mined pairs
-        (always from the original parser and data, so refits do not compound), and let the assistant
-        use it from the next day on."""
-        examples, skipped = examples_from_rewrites(mined)
-        if not examples or not isinstance(self.baseline, LinearParser):
+    def retrain(self, mined: Sequence[MinedRewrite], outcomes: Sequence[TurnOutcome], day: int) -> None:
+        """Refit the parser on its training data plus the mined pairs (always from the original parser and
+        data, so refits do not compound; ``settings.refit`` adds anchors and a replay gate), and let the
+        assistant use it from the next day on."""
+        if not isinstance(self.baseline, LinearParser):
             return
         started = time.perf_counter()
-        self.parser = refit_linear(self.baseline, examples, self.training)
-        self.assistant.parser = self.parser
+        fresh, report = refit_from_log(self.baseline, self.parser, mined, outcomes, self.training, self.settings.refit)
         seconds = time.perf_counter() - started
-        locales = sorted({e.locale for e in examples})
-        self.retrains.append({"day": day, "examples": len(examples), "skipped": skipped, "locales": locales,
-                              "seconds": round(seconds, 1)})  # fmt: skip
-        log.info("after day %d: parser refit on %d mined examples in %.0f s", day, len(examples), seconds)
+        self.retrains.append({"day": day, **report, "applied": fresh is not None, "seconds": round(seconds, 1)})
+        if fresh is not None:
+            self.parser = fresh
+            self.assistant.parser = fresh
+        log.info("after day %d: parser refit on %d mined examples in %.0f s", day, report["examples"], seconds)
 
     def rewrite_precision(self) -> dict[str, tuple[int, int]]:
         """Per locale: of the active rewrites, how many make the parser meet the goal their source was said for."""

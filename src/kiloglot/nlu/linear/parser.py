@@ -140,6 +140,23 @@ class LinearParser(StoredLabels, TrainableParser):
         out.data_fingerprint = "sha256:" + hashlib.sha256(combined).hexdigest()
         return out
 
+    def with_locales_of(self, other: LinearParser, locales: Sequence[str]) -> LinearParser:
+        """A copy with ``other``'s models of ``locales`` in place of this model's (e.g. to keep a refit
+        for some locales only)."""
+        missing = [loc for loc in locales if loc not in other._locales]
+        if missing:
+            raise InputError(f"locales {', '.join(missing)}: the other model knows {', '.join(other._locales)}")
+        out = LinearParser(self.options, self.runtime_options)
+        out._models = {loc: self._model(loc) for loc in self._locales if loc not in locales}
+        out._models.update({loc: other._model(loc) for loc in locales})
+        out._locales = sorted(out._models)
+        out._intents = sorted(set(self._intents) | set(other._intents))
+        out._slot_labels = sorted(set(self._slot_labels) | set(other._slot_labels))
+        out.train_seconds = {**self.train_seconds}
+        combined = f"{self.data_fingerprint}+{other.data_fingerprint}:{','.join(sorted(locales))}".encode()
+        out.data_fingerprint = "sha256:" + hashlib.sha256(combined).hexdigest()
+        return out
+
     # -- inference -----------------------------------------------------------------------------
     def _model(self, locale: str) -> LocaleModel:
         m = self._models.get(locale)
