@@ -57,6 +57,13 @@ def error_rate(references: list[str], hypotheses: list[str], locale: str) -> tup
     return "wer", round(100 * jiwer.wer([r or "-" for r in references], hypotheses), 2)
 
 
+def _voice_of(synthesizer: Any, locale: str) -> str:
+    """backend:voice that speaks ``locale`` (the layered synthesiser says which member does)."""
+    member = synthesizer.member(locale) if hasattr(synthesizer, "member") else synthesizer
+    names = [v.name for v in member.voices() if v.locale == locale]
+    return f"{member.name}:{names[0] if names else '?'}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", required=True)
@@ -70,11 +77,13 @@ def main() -> int:
         help="also parse the same transcripts (and texts) with this model, "
         "e.g. one trained with --asr-noise: the gain of ASR-robust training on identical transcripts",
     )
+    ap.add_argument("--tts", default="espeak-ng", help="synthesiser: espeak-ng, piper, best (Piper where it has a "
+                    "voice, else espeak-ng)")  # fmt: skip
     ap.add_argument("--name", default=None)
     args = ap.parse_args()
     parser = load(args.model)
     other = load(args.compare) if args.compare else None
-    synthesizer = create_synthesizer()
+    synthesizer = create_synthesizer(args.tts)
     locales = args.locales.split(",") if args.locales else [l for l in parser.locales if synthesizer.supports(l)]
     recognizer = create_recognizer("whisper", model=args.asr_model, locales=tuple(parser.locales))
     recognizer.loaded()  # type: ignore[attr-defined]
@@ -110,6 +119,7 @@ def main() -> int:
                         "compare_speech": understanding(golds, other.parse(written, locale))}  # fmt: skip
         per_locale[locale] = {
             "utterances": len(golds),
+            "voice": _voice_of(synthesizer, locale),
             measure: rate,
             f"{measure}_unnormalised": rate_raw,
             "text": texts,
@@ -158,7 +168,7 @@ def main() -> int:
         text_em = sum(per_locale[l]["text"]["exact_match"] for l in good) / len(good)
         speech_em = sum(per_locale[l]["speech"]["exact_match"] for l in good) / len(good)
         summary["under_20_speech_to_text_em"] = round(speech_em / text_em, 3) if text_em else None
-    result = {**header("spoken_loop"), "model": args.model, "asr": recognizer.describe(), "tts": "espeak-ng",
+    result = {**header("spoken_loop"), "model": args.model, "asr": recognizer.describe(), "tts": args.tts,
               "per_locale_utterances": args.per_locale, "summary": summary, "locales": per_locale}  # fmt: skip
     table = [
         f"Spoken MASSIVE loop (model {args.model}; espeak-ng -> Whisper base int8 -> normalise -> parse; "

