@@ -39,11 +39,14 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--asr-model", default="")
+    ap.add_argument("--tts", default="espeak-ng", help="synthesiser: espeak-ng, piper, best")
     ap.add_argument("--name", default=None)
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     parser = load(args.model)
-    synthesizer = create_synthesizer()
+    one_thread = {"piper": {"threads": 1}}
+    synthesizer = (create_synthesizer("best", options=one_thread) if args.tts == "best"
+                   else create_synthesizer(args.tts, **one_thread.get(args.tts, {})))  # fmt: skip
     recognizer = create_recognizer("whisper", model=args.asr_model, cpu_threads=1, locales=tuple(parser.locales))
     recognizer.loaded()  # type: ignore[attr-defined]
     speech = synthesizer.synthesize(args.text, args.locale).resampled()
@@ -72,6 +75,8 @@ def main() -> int:
         **header("voice_latency"),
         "model": args.model,
         "asr": recognizer.describe(),
+        "tts": args.tts,
+        "voice": [v.name for v in synthesizer.voices() if v.locale == args.locale][:1],
         "request_seconds": request.seconds,
         "heard": heard,
         "turn_p50_s": round(percentile(totals, 50), 3),

@@ -104,6 +104,9 @@ def test_a_packaged_piper_voice_speaks_en_us_and_best_picks_it_over_espeak(tmp_p
     assert audio.sample_rate == 22_050 and 1.0 < audio.seconds < 6.0 and audio.peak > 0.1
     heard = recognizer.transcribe(audio.resampled(), "en-US")
     assert "wake me up at seven thirty" in to_written_style(heard.text, "en-US")
+    one = PiperSynthesizer(threads=1)  # what the one-thread latency benchmark measures
+    assert one.synthesize("hello", "en-US").seconds > 0.3
+    assert one._load(one._choose("en-US", None))[0].session.get_session_options().intra_op_num_threads == 1
     with pytest.raises(InputError, match=r"de-DE.*no Piper voice"):
         piper.synthesize("hallo", "de-DE")
     (tmp_path / "lonely.onnx").write_bytes(b"")

@@ -18,6 +18,7 @@ class LayeredSynthesizer(Synthesizer):
     voices before espeak-ng's formant ones); back-ends that cannot start are skipped with a warning."""
 
     backends: tuple[str, ...] = ("piper", "espeak-ng")
+    options: dict[str, dict[str, object]] = field(default_factory=dict)  # back-end -> its keyword options
     name: str = field(default="best", init=False)
 
     def __post_init__(self) -> None:
@@ -26,7 +27,7 @@ class LayeredSynthesizer(Synthesizer):
         self._members: list[Synthesizer] = []
         for backend in self.backends:
             try:
-                self._members.append(create_synthesizer(backend))
+                self._members.append(create_synthesizer(backend, **self.options.get(backend, {})))
             except (ModelError, ImportError, OSError) as e:
                 log.warning("speech synthesis: %s is not available (%s)", backend, e)
         if not self._members:

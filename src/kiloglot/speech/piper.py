@@ -89,6 +89,7 @@ class PiperSynthesizer(Synthesizer):
 
     paths: tuple[str, ...] = ()
     packaged: bool = True
+    threads: int = 0  # ONNX Runtime's intra-op threads (0: its default, every core)
     name: str = field(default="piper", init=False)
 
     def __post_init__(self) -> None:
@@ -114,11 +115,18 @@ class PiperSynthesizer(Synthesizer):
         with self._loading:
             if file.name not in self._loaded:
                 try:
+                    import onnxruntime
                     from piper import PiperVoice
+                    from piper.config import PiperConfig
                 except ImportError:
                     raise ModelError("Piper is not installed: pip install 'kiloglot[speech]'") from None
                 log.info("loading Piper voice %s (%s)", file.name, file.source)
-                self._loaded[file.name] = (PiperVoice.load(file.model, config_path=file.config), threading.Lock())
+                options = onnxruntime.SessionOptions()
+                if self.threads:
+                    options.intra_op_num_threads, options.inter_op_num_threads = self.threads, 1
+                session = onnxruntime.InferenceSession(str(file.model), options, providers=["CPUExecutionProvider"])
+                config = PiperConfig.from_dict(json.loads(file.config.read_text(encoding="utf-8")))
+                self._loaded[file.name] = (PiperVoice(session=session, config=config), threading.Lock())
             return self._loaded[file.name]
 
     def synthesize(self, text: str, locale: str, voice: str | None = None) -> Audio:
