@@ -394,6 +394,26 @@ def voice() -> list[str]:
             f"{latency['peak_rss_mb']} MB |",
             "",
         ]
+    voices = [(name, load(name)) for name in ("spoken_loop_en_espeak", "spoken_loop_en_piper")]
+    if all(r is not None for _, r in voices):
+        out += ["**Which voice speaks matters**: the same en-US dev utterances (the first by id) spoken by each "
+                "voice, transcribed by the packaged Whisper base, parsed by the same linear model.", "",
+                "| voice | utterances | WER | EM text | EM speech | speech / text | spoken LID % |",
+                "|---|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+        for name, r in voices:
+            row = r["locales"]["en-US"]  # type: ignore[index]
+            ratio = row["speech_to_text_em"]
+            out.append(f"| {row.get('voice', r['tts'])} ({source(name)}) | {row['utterances']} | {row['wer']:.1f} | "  # type: ignore[index]
+                       f"{row['text']['exact_match']:.1f} | {row['speech']['exact_match']:.1f} | "
+                       f"{'' if ratio is None else f'{ratio:.2f}'} | {row['spoken_lid_accuracy']:.0f} |")  # fmt: skip
+        out.append("")
+    piper = load("voice_latency_piper")
+    if piper is not None:
+        out += [f"With the Piper en-US voice speaking both the request and the reply on one thread "
+                f"({source('voice_latency_piper')}): turn p50 {piper['turn_p50_s']:.2f} s, p95 "
+                f"{piper['turn_p95_s']:.2f} s, TTS real-time factor {piper['tts_real_time_factor']:.3f} "
+                f"({piper['tts_p50_s_in_turn']:.2f} s of each turn), peak RSS {piper['peak_rss_mb']} MB; "
+                f"Whisper heard \"{piper['heard']}\".", ""]  # fmt: skip
     robust = load("spoken_loop_asr_noise")
     if robust is not None:
         r = robust["summary"]
@@ -514,7 +534,7 @@ def pc(x: float | None) -> str:
 
 
 def selflearn() -> list[str]:
-    runs = [(n, load(n)) for n in ("selflearn", "selflearn_1600users", "selflearn_retrain")]
+    runs = [(n, load(n)) for n in ("selflearn", "selflearn_1600users", "selflearn_retrain", "selflearn_refit_guarded")]
     runs = [(n, r) for n, r in runs if r is not None and "with_learning" in r]
     base = load("selflearn")
     if not runs and base is None:
