@@ -36,7 +36,7 @@ from results_io import emit, header, run_timed
 from kiloglot.assistant import Store
 from kiloglot.data import read_massive
 from kiloglot.learn.selflearn import MiningSettings, RephraseDetector, default_detector, label_turns, mine_rewrites
-from kiloglot.learn.selflearn.retrain import RefitSettings, examples_from_rewrites, retrain
+from kiloglot.learn.selflearn.retrain import RefitSettings, examples_from_rewrites, examples_from_successes, retrain
 from kiloglot.learn.selflearn.simulate import Simulation, SimulationResult, SimulationSettings
 from kiloglot.nlu import load
 
@@ -145,7 +145,9 @@ def main() -> int:
                   f"({c['seconds_per_100k_turns']:.1f} s per 100k turns)", ""]  # fmt: skip
 
     if "retrain" in parts:
-        result["retrain"] = _retrain(parser, train, dev, base, detector, args.retrain_out)
+        result["retrain"] = _retrain(
+            parser, train, dev, base, detector, args.retrain_out, args.mined_weight, args.anchors
+        )
         r = result["retrain"]
         table += [f"Retraining on mined pairs (simulated train traffic): {r['examples']} examples "
                   f"({r['skipped']} rewrites without every slot), dev EM {100 * r['dev_exact_match_before']:.2f} -> "
@@ -235,16 +237,21 @@ def _mining_cost(parser: Any, dev: list, base: SimulationSettings, detector: Rep
 
 
 def _retrain(parser: Any, train: list, dev: list, base: SimulationSettings, detector: RephraseDetector,
-             out: str | None) -> dict[str, Any]:  # fmt: skip
+             out: str | None, mined_weight: int = 1, anchors: bool = False) -> dict[str, Any]:  # fmt: skip
+    """The offline path (``kiloglot selflearn``): a week of simulated train traffic with rewrites only, then
+    the parser trained again on what it mined (and, with ``anchors``, the log's confirmed successes)."""
     with tempfile.TemporaryDirectory(prefix="kiloglot-bench-") as tmp:
         store = Store(f"sqlite:///{tmp}/sim.db")
-        Simulation(parser, train, store, _with(base, seed=21), detector).run()
+        Simulation(parser, train, store, _with(base, seed=21, retrain_every=0), detector).run()
         outcomes = label_turns(store.turn_log(), detector, store.feedback())
         store.close()
     mined = mine_rewrites(outcomes, base.mining)
     examples, skipped = examples_from_rewrites(mined)
-    outcome = retrain(parser, examples, train, dev, out, skipped=skipped, keep_worse=True)
-    return {**outcome.to_dict(), "rewrites": len(mined)}
+    locales = {e.locale for e in examples}
+    kept = [a for a in examples_from_successes(outcomes)[0] if a.locale in locales] if anchors else []
+    outcome = retrain(parser, examples, train, dev, out, skipped=skipped, keep_worse=True, anchors=kept,
+                      mined_weight=mined_weight)  # fmt: skip
+    return {**outcome.to_dict(), "rewrites": len(mined), "anchors": len(kept), "mined_weight": mined_weight}
 
 
 if __name__ == "__main__":

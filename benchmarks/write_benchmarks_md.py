@@ -602,13 +602,22 @@ def selflearn() -> list[str]:
                 ""]  # fmt: skip
     if base and "retrain" in base:
         t = base["retrain"]
-        out += [f"**Retraining** on mined pairs (a simulation on MASSIVE train, so that mined data and scored data "
-                f"never meet): {t['rewrites']} rewrites gave {t['examples']} training examples ({t['skipped']} without "
-                f"every slot value in the failed utterance); the {len(t['locales'])} locales refit; mean dev EM "
-                f"{pc(t['dev_exact_match_before'])} -> **{pc(t['dev_exact_match_after'])}**.", "",
-                "| locale | dev EM before | after |", "|---|---:|---:|"]  # fmt: skip
+        anchored = (load("selflearn_retrain_anchored") or {}).get("retrain")
+        out.append(f"**Retraining** on mined pairs (a simulation on MASSIVE train, so that mined data and scored data "
+                   f"never meet): {t['rewrites']} rewrites gave {t['examples']} training examples ({t['skipped']} "
+                   f"without every slot value in the failed utterance); the {len(t['locales'])} locales refit; mean "
+                   f"dev EM {pc(t['dev_exact_match_before'])} -> **{pc(t['dev_exact_match_after'])}**.")  # fmt: skip
+        if anchored:
+            out[-1] += (
+                f" With each mined example twice and the log's {anchored['anchors']:,} confirmed successes "
+                f"as anchors ({source('selflearn_retrain_anchored')}): "
+                f"{pc(anchored['dev_exact_match_before'])} -> **{pc(anchored['dev_exact_match_after'])}**."
+            )
+        head = "| locale | dev EM before | after |" + (" after, with anchors |" if anchored else "")
+        out += ["", head, "|---|---:|---:|" + ("---:|" if anchored else "")]
         for loc in t["locales"]:
-            out.append(f"| {loc} | {pc(t['per_locale_before'][loc])} | {pc(t['per_locale_after'][loc])} |")
+            extra = f" {pc(anchored['per_locale_after'].get(loc))} |" if anchored else ""
+            out.append(f"| {loc} | {pc(t['per_locale_before'][loc])} | {pc(t['per_locale_after'][loc])} |{extra}")
         out.append("")
     return out
 
