@@ -161,7 +161,14 @@ def test_speech_round_trip_and_spoken_language_guess(synthesizer, recognizer):
     ("raw", "locale", "written"),
     [
         ("Wake me up at 7:30 a.m.", "en-US", "wake me up at seven thirty am"),
-        ("Set an alarm for 6:05 p.m.!", "en-US", "set an alarm for six oh five pm"),
+        ("Set an alarm for 6:05 p.m.!", "en-US", "set an alarm for six oh five p. m."),
+        ("Make an alarm for 3pm.", "en-US", "make an alarm for three p. m."),
+        ("Wake me at 7 AM", "en-US", "wake me at seven am"),
+        (
+            "Can I know the breaking news from CNN? Is the TV OK?",
+            "en-US",
+            "can i know the breaking news from c. n. n. is the t. v. ok",
+        ),
         ("Turn the volume to 40%", "en-US", "turn the volume to forty percent"),
         ("What's on the 3rd?", "en-US", "what's on the third"),
         ("Weck mich um 7 Uhr auf.", "de-DE", "weck mich um sieben uhr auf"),

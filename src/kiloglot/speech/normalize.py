@@ -1,6 +1,7 @@
 """Recogniser output in the written style the parser learned from MASSIVE: lower case, numbers as words,
 no sentence punctuation. Whisper writes "Wake me up at 7:30 a.m."; MASSIVE writes
-"wake me up at seven thirty am". Number words come from num2words in the locale's language."""
+"wake me up at seven thirty am" (and "three p. m.", "c. n. n."). Number words come from num2words in the
+locale's language."""
 
 from __future__ import annotations
 
@@ -22,7 +23,10 @@ _UNSPACED = {"ja", "zh", "th", "km", "lo", "my"}
 _SENTENCE_PUNCTUATION = re.compile(r"[,!?;:\"“”„«»¿¡…()\[\]{}。、？！，；：「」『』·・―—–]")
 _TIME = re.compile(r"\b(\d{1,2})[:.](\d{2})\b")
 _ORDINAL_EN = re.compile(r"\b(\d+)(st|nd|rd|th)\b", re.IGNORECASE)
-_AMPM = re.compile(r"\b([ap])\.\s?m\.?(?=[\s!?,;]|$)", re.IGNORECASE)
+_AMPM = re.compile(r"\b([ap])\.\s?m\.?(?=[\s!?,;]|$)", re.IGNORECASE)  # a.m., p. m.
+_AMPM_AFTER_DIGIT = re.compile(r"(\d)\s?([ap])m\b\.?", re.IGNORECASE)  # 3pm, 7 AM
+_INITIALISM = re.compile(r"\b[A-Z]{2,5}\b")  # CNN, TV: MASSIVE spells them "c. n. n.", "t. v."
+_WORDS_IN_CAPITALS = {"OK", "AM", "PM"}
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
 
@@ -64,13 +68,20 @@ def _time(match: re.Match[str], locale: str) -> str:
     return f"{words} {number_words(str(minute), locale)}"
 
 
+def _spelled(match: re.Match[str]) -> str:
+    word = match.group(0)
+    return word if word in _WORDS_IN_CAPITALS else ". ".join(word) + "."
+
+
 def to_written_style(text: str, locale: str) -> str:
     """What the parser expects to read: see the module's docstring. Idempotent."""
     language = locale.split("-")[0].lower()
     text = unicodedata.normalize("NFKC", text)
     text = _TIME.sub(lambda m: _time(m, locale), text)
-    if language == "en":
-        text = _AMPM.sub(lambda m: f"{m.group(1).lower()}m", text)
+    if language == "en":  # MASSIVE en-US writes "seven am" but "three p. m." (208 and 266 times in train)
+        text = _AMPM_AFTER_DIGIT.sub(lambda m: f"{m.group(1)} {m.group(2)}.m.", text)
+        text = _AMPM.sub(lambda m: "am" if m.group(1).lower() == "a" else "p. m.", text)
+        text = _INITIALISM.sub(_spelled, text)
         text = _ORDINAL_EN.sub(lambda m: number_words(m.group(1), locale, ordinal=True), text)
         text = re.sub(r"\$(\d+)", r"\1 dollars", text)
     if language in _PERCENT:
