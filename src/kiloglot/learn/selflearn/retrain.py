@@ -126,6 +126,12 @@ def examples_from_successes(outcomes: Iterable[TurnOutcome]) -> tuple[list[Examp
     return examples, counts
 
 
+def refit_data(mined: Sequence[Example], anchors: Sequence[Example], mined_weight: int) -> list[Example]:
+    """What a refit adds to the parser's own training data: each mined example ``mined_weight`` times,
+    then the anchors."""
+    return [*list(mined) * max(mined_weight, 1), *anchors]
+
+
 def _signature(intent: str, slots: Iterable[tuple[str, str]]) -> tuple[str, frozenset[tuple[tuple[str, str], int]]]:
     said = Counter((name, normalize_utterance(value)) for name, value in slots)
     return intent, frozenset(said.items())
@@ -212,10 +218,11 @@ def refit_from_log(
         return None, {"examples": 0, "skipped": skipped}
     support = {(m.locale, m.source): max(m.support, 1) for m in mined}
     mined_turns = [support.get((e.locale, normalize_utterance(e.text)), 1) for e in examples]
-    anchors, anchor_turns = examples_from_successes(outcomes)
     locales = {e.locale for e in examples}
+    needed = settings.anchors or settings.replay_gate is not None  # labelling the successes costs a pass
+    anchors, anchor_turns = examples_from_successes(outcomes) if needed else ([], [])
     anchors_used = [a for a in anchors if a.locale in locales] if settings.anchors else []
-    fresh = refit_linear(parser, [*examples * max(settings.mined_weight, 1), *anchors_used], train)
+    fresh = refit_linear(parser, refit_data(examples, anchors_used, settings.mined_weight), train)
     report: dict[str, Any] = {"examples": len(examples), "skipped": skipped, "anchors": len(anchors_used),
                               "locales": sorted(locales)}  # fmt: skip
     if settings.replay_gate is None:
@@ -305,7 +312,7 @@ def retrain(
     if not own or not scored:
         raise InputError(f"no train or dev examples of {', '.join(locales)}: expected the model's MASSIVE data")
     before = dev_metrics(parser, scored)
-    added = [*list(new_examples) * max(mined_weight, 1), *(a for a in anchors if a.locale in locales)]
+    added = refit_data(new_examples, [a for a in anchors if a.locale in locales], mined_weight)
     if isinstance(parser, LinearParser):
         fresh: TrainableParser = refit_linear(parser, added, own, scored)
     elif isinstance(parser, TrainableParser):  # other kinds learn all locales at once: train again in full
