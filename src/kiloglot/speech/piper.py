@@ -21,6 +21,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from importlib.metadata import distributions
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,8 @@ class PiperSynthesizer(Synthesizer):
     name: str = field(default="piper", init=False)
 
     def __post_init__(self) -> None:
+        if find_spec("piper") is None:  # fail at start-up, so that the layered synthesiser can skip Piper
+            raise ModelError("Piper is not installed: pip install 'kiloglot[speech]'")
         paths = self.paths or tuple(p for p in os.environ.get(ENV_VOICES, "").split(os.pathsep) if p)
         self._files = {v.name: v for v in find_voices(paths, self.packaged)}
         self._loaded: dict[str, tuple[Any, threading.Lock]] = {}
