@@ -79,13 +79,18 @@ def main() -> int:
     )
     ap.add_argument("--tts", default="espeak-ng", help="synthesiser: espeak-ng, piper, best (Piper where it has a "
                     "voice, else espeak-ng)")  # fmt: skip
+    ap.add_argument(
+        "--threads", type=int, default=1, help="Whisper's CPU threads (1: the per-turn speed goal's setting)"
+    )
     ap.add_argument("--name", default=None)
     args = ap.parse_args()
     parser = load(args.model)
     other = load(args.compare) if args.compare else None
     synthesizer = create_synthesizer(args.tts)
     locales = args.locales.split(",") if args.locales else [l for l in parser.locales if synthesizer.supports(l)]
-    recognizer = create_recognizer("whisper", model=args.asr_model, locales=tuple(parser.locales))
+    recognizer = create_recognizer(
+        "whisper", model=args.asr_model, locales=tuple(parser.locales), cpu_threads=args.threads
+    )
     recognizer.loaded()  # type: ignore[attr-defined]
     dev = read_massive(args.data, locales, ["dev"])
     by_locale: dict[str, list[Any]] = defaultdict(list)
@@ -93,6 +98,61 @@ def main() -> int:
         if len(by_locale[e.locale]) < args.per_locale:
             by_locale[e.locale].append(e)
     rows, per_locale = [], {}
+
+    def write(done: bool) -> None:
+        """The result so far: written after each locale, so that a long run interrupted keeps what it measured."""
+        values = list(per_locale.values())
+
+        def mean(key: str, sub: str | None = None) -> float:
+            picked = [v[key][sub] if sub else v[key] for v in values if (v.get(key) is not None)]
+            return round(sum(picked) / len(picked), 2) if picked else 0.0
+
+        summary = {
+            "text_exact_match": mean("text", "exact_match"),
+            "speech_exact_match": mean("speech", "exact_match"),
+            "speech_unnormalised_exact_match": mean("speech_unnormalised", "exact_match"),
+            "text_intent_accuracy": mean("text", "intent_accuracy"),
+            "speech_intent_accuracy": mean("speech", "intent_accuracy"),
+            "spoken_lid_accuracy": mean("spoken_lid_accuracy"),
+            **(
+                {
+                    "compare_model": args.compare,
+                    "compare_text_exact_match": mean("compare_text", "exact_match"),
+                    "compare_speech_exact_match": mean("compare_speech", "exact_match"),
+                }
+                if other
+                else {}
+            ),
+            "locales_under_20_error": [l for l, v in per_locale.items() if v.get("wer", v.get("cer", 100)) < 20],
+        }
+        good = summary["locales_under_20_error"]
+        if good:
+            text_em = sum(per_locale[l]["text"]["exact_match"] for l in good) / len(good)
+            speech_em = sum(per_locale[l]["speech"]["exact_match"] for l in good) / len(good)
+            summary["under_20_speech_to_text_em"] = round(speech_em / text_em, 3) if text_em else None
+        result = {**header("spoken_loop"), "model": args.model, "asr": recognizer.describe(), "tts": args.tts,
+                  "per_locale_utterances": args.per_locale, "complete": done, "summary": summary,
+                  "locales": per_locale}  # fmt: skip
+        table = [
+            f"Spoken MASSIVE loop (model {args.model}; TTS {args.tts} -> Whisper base int8 greedy -> normalise -> parse; "
+            f"first {args.per_locale} dev utterances per locale"
+            + ("" if done else f"; partial: {len(per_locale)} of {len(locales)} locales so far")
+            + ")",
+            "",
+            "| locale | WER / CER | EM text | EM speech | EM speech, unnormalised | speech / text "
+            "| intent text / speech | spoken LID % |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            *rows,
+            f"| **mean** | | **{summary['text_exact_match']:.1f}** | **{summary['speech_exact_match']:.1f}** | "
+            f"{summary['speech_unnormalised_exact_match']:.1f} | | {summary['text_intent_accuracy']:.1f} / "
+            f"{summary['speech_intent_accuracy']:.1f} | {summary['spoken_lid_accuracy']:.0f} |",
+        ]
+        if other is not None:
+            compared_text = f"EM text {summary['compare_text_exact_match']:.1f}"
+            table += ["", f"Same transcripts parsed by {args.compare}: {compared_text}, "
+                      f"EM speech {summary['compare_speech_exact_match']:.1f}"]  # fmt: skip
+        emit(args.name, result, table)
+
     for locale in locales:
         golds = by_locale[locale]
         started = time.perf_counter()
@@ -139,53 +199,7 @@ def main() -> int:
         )
         print(f"{locale}: {measure} {rate:.1f}, EM text {texts['exact_match']:.1f} speech {spoken['exact_match']:.1f} "
               f"({time.perf_counter() - started:.0f}s)", flush=True)  # fmt: skip
-    values = list(per_locale.values())
-
-    def mean(key: str, sub: str | None = None) -> float:
-        picked = [v[key][sub] if sub else v[key] for v in values if (v.get(key) is not None)]
-        return round(sum(picked) / len(picked), 2) if picked else 0.0
-
-    summary = {
-        "text_exact_match": mean("text", "exact_match"),
-        "speech_exact_match": mean("speech", "exact_match"),
-        "speech_unnormalised_exact_match": mean("speech_unnormalised", "exact_match"),
-        "text_intent_accuracy": mean("text", "intent_accuracy"),
-        "speech_intent_accuracy": mean("speech", "intent_accuracy"),
-        "spoken_lid_accuracy": mean("spoken_lid_accuracy"),
-        **(
-            {
-                "compare_model": args.compare,
-                "compare_text_exact_match": mean("compare_text", "exact_match"),
-                "compare_speech_exact_match": mean("compare_speech", "exact_match"),
-            }
-            if other
-            else {}
-        ),
-        "locales_under_20_error": [l for l, v in per_locale.items() if v.get("wer", v.get("cer", 100)) < 20],
-    }
-    good = summary["locales_under_20_error"]
-    if good:
-        text_em = sum(per_locale[l]["text"]["exact_match"] for l in good) / len(good)
-        speech_em = sum(per_locale[l]["speech"]["exact_match"] for l in good) / len(good)
-        summary["under_20_speech_to_text_em"] = round(speech_em / text_em, 3) if text_em else None
-    result = {**header("spoken_loop"), "model": args.model, "asr": recognizer.describe(), "tts": args.tts,
-              "per_locale_utterances": args.per_locale, "summary": summary, "locales": per_locale}  # fmt: skip
-    table = [
-        f"Spoken MASSIVE loop (model {args.model}; espeak-ng -> Whisper base int8 -> normalise -> parse; "
-        f"first {args.per_locale} dev utterances per locale)",
-        "",
-        "| locale | WER / CER | EM text | EM speech | EM speech, unnormalised | speech / text | intent text / speech "
-        "| spoken LID % |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-        *rows,
-        f"| **mean** | | **{summary['text_exact_match']:.1f}** | **{summary['speech_exact_match']:.1f}** | "
-        f"{summary['speech_unnormalised_exact_match']:.1f} | | {summary['text_intent_accuracy']:.1f} / "
-        f"{summary['speech_intent_accuracy']:.1f} | {summary['spoken_lid_accuracy']:.0f} |",
-    ]
-    if other is not None:
-        table += ["", f"Same transcripts parsed by {args.compare}: EM text {summary['compare_text_exact_match']:.1f}, "
-                  f"EM speech {summary['compare_speech_exact_match']:.1f}"]  # fmt: skip
-    emit(args.name, result, table)
+        write(done=locale == locales[-1])
     return 0
 
 

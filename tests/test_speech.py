@@ -157,6 +157,20 @@ def test_speech_round_trip_and_spoken_language_guess(synthesizer, recognizer):
     assert [loc for loc, _ in ranked] == ["en-US", "de-DE"] and sum(p for _, p in ranked) == pytest.approx(1.0)
 
 
+def test_guessing_the_language_and_transcribing_share_one_encoder_pass(synthesizer, recognizer, monkeypatch):
+    model = recognizer.loaded()
+    calls = []
+    encode_once = model.encode
+    monkeypatch.setattr(model, "encode", lambda features: calls.append(features.shape) or encode_once(features))
+    audio = synthesizer.synthesize("schalte das licht aus", "de-DE").resampled()
+    ranked = recognizer.detect(audio)
+    heard = recognizer.transcribe(audio, ranked[0][0])
+    assert len(calls) == 1 and calls[0][-1] == 3000  # one 30-second window, encoded once
+    assert heard.locale == "de-DE" and "licht" in heard.text.lower()
+    recognizer.transcribe(synthesizer.synthesize("licht an", "de-DE").resampled(), "de-DE")
+    assert len(calls) == 2  # other audio: encoded afresh
+
+
 @pytest.mark.parametrize(
     ("raw", "locale", "written"),
     [

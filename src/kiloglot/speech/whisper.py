@@ -25,6 +25,8 @@ from kiloglot.speech.contract import Recognizer, Segment, Transcript
 log = logging.getLogger(__name__)
 
 # Which MASSIVE locale a detected language stands for when several share it.
+_WINDOW_SECONDS = 30.0  # Whisper's one input window
+
 _DEFAULT_LOCALE = {"zh": "zh-CN", "pt": "pt-PT", "es": "es-ES", "en": "en-US", "fr": "fr-FR"}
 
 
@@ -66,6 +68,7 @@ class WhisperRecognizer(Recognizer):
     name: str = field(default="whisper", init=False)
     _model: Any = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _last: threading.local = field(default_factory=threading.local, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.model = self.model or default_model()
@@ -115,31 +118,87 @@ class WhisperRecognizer(Recognizer):
         total = sum(p for _, p in unique) or 1.0
         return sorted(((loc, p / total) for loc, p in unique), key=lambda x: -x[1])
 
+    def _encoded(self, audio: Audio) -> Any:
+        """Whisper's encoder output for a request of up to 30 s, kept for the audio last seen on this thread:
+        the spoken-language guess and the decoding then share one encoder pass, the bulk of the cost."""
+        hit = getattr(self._last, "entry", None)
+        if hit is not None and hit[0] is audio.samples:
+            return hit[1]
+        from faster_whisper.audio import pad_or_trim
+
+        model = self.loaded()
+        encoded = model.encode(pad_or_trim(model.feature_extractor(audio.samples)))
+        self._last.entry = (audio.samples, encoded)
+        return encoded
+
+    def _short(self, audio: Audio) -> bool:
+        return audio.seconds <= _WINDOW_SECONDS and not self.temperature_fallback
+
     def detect(self, audio: Audio, locales: Sequence[str] | None = None) -> list[tuple[str, float]]:
         """Spoken-language guess over ``locales`` (else this recogniser's, else all Whisper's), best first."""
-        _, _, probabilities = self.loaded().detect_language(audio.samples)
+        if self._short(audio):
+            scores = self.loaded().model.detect_language(self._encoded(audio))[0]
+            probabilities = [(token[2:-2], float(p)) for token, p in scores]  # "<|de|>" -> de
+        else:
+            _, _, probabilities = self.loaded().detect_language(audio.samples)
         if locales is not None:
             return replace(self, locales=tuple(locales)).rank_languages(probabilities)
         return self.rank_languages(probabilities)
 
+    def _decode_short(self, audio: Audio, language: str) -> tuple[str, float, float]:
+        """Greedy (or beam) decoding of one window from the shared encoder output, without timestamps:
+        (text, mean token log-probability, no-speech probability)."""
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        model = self.loaded()
+        tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language=language)
+        prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        result = model.model.generate(
+            self._encoded(audio),
+            [prompt],
+            beam_size=self.beam_size,
+            max_length=len(prompt) + self.max_new_tokens,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
+        )[0]
+        tokens = result.sequences_ids[0]
+        # CTranslate2 scores are length-normalised; faster-whisper's average counts the end token too
+        average = result.scores[0] * len(tokens) / (len(tokens) + 1)
+        return tokenizer.decode(tokens).strip(), average, result.no_speech_prob
+
     def transcribe(self, audio: Audio, locale: str | None = None) -> Transcript:
         if audio.sample_rate != 16_000:
             raise InputError(f"audio at {audio.sample_rate} Hz: the recogniser takes 16 kHz (decode() resamples)")
-        model = self.loaded()
         language_confidence: float | None = None
+        if locale is None:
+            ranked = self.detect(audio)
+            if not ranked:
+                raise ModelError("Whisper gave no language guess")
+            locale, language_confidence = ranked[0]
+        if self._short(audio):
+            text, average, no_speech = self._decode_short(audio, whisper_language(locale))
+            if no_speech > 0.8 and average < -1.0:
+                text = ""  # Whisper's hallucination on silence or noise
+            kept = (Segment(0.0, audio.seconds, text),) if text else ()
+            confidence = math.exp(average) if text else 0.0
+            return Transcript(text, locale, float(np.clip(confidence, 0, 1)), kept, language_confidence, text)
+        return self._transcribe_long(audio, locale, language_confidence)
+
+    def _transcribe_long(self, audio: Audio, locale: str, language_confidence: float | None) -> Transcript:
+        """faster-whisper's own loop over 30-second windows, with timestamps and its temperature fallback
+        when asked for."""
         options: dict[str, Any] = {
             "beam_size": self.beam_size,
             "condition_on_previous_text": False,
             "vad_filter": False,
+            "max_new_tokens": self.max_new_tokens,
         }
-        if locale is None:
-            # one pass: Whisper detects, then decodes in its top language; again only if that is not allowed
-            segments, info = model.transcribe(audio.samples, language=None, **options)
-            locale, language_confidence = self.rank_languages(info.all_language_probs or [])[0]
-            if info.language != whisper_language(locale):
-                segments, _ = model.transcribe(audio.samples, language=whisper_language(locale), **options)
-        else:
-            segments, _ = model.transcribe(audio.samples, language=whisper_language(locale), **options)
+        if not self.temperature_fallback:
+            options["temperature"] = 0.0
+        segments, _ = self.loaded().transcribe(audio.samples, language=whisper_language(locale), **options)
         kept = []
         logprob, tokens = 0.0, 0
         for seg in segments:
