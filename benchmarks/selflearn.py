@@ -81,6 +81,10 @@ def main() -> int:
     ap.add_argument("--days", type=int, default=7)
     ap.add_argument("--requests", type=int, default=5)
     ap.add_argument("--min-support", type=int, default=MiningSettings().min_support)
+    ap.add_argument("--min-phrasing", type=int, default=MiningSettings().min_phrasing_instances,
+                    help="utterance rewrites with different slot values behind a phrasing rewrite")  # fmt: skip
+    ap.add_argument("--corrections", type=float, default=0.0,
+                    help="share of the raters' bad ratings that also name the intent they meant")  # fmt: skip
     ap.add_argument("--retrain-every", type=int, default=0, help="refit the parser on mined pairs every N days")
     ap.add_argument("--mined-weight", type=int, default=1, help="copies of each mined example in a refit")
     ap.add_argument("--anchors", action="store_true", help="refit on the log's confirmed successes too")
@@ -97,13 +101,13 @@ def main() -> int:
     data = read_massive(args.data, list(locales), ["train", "dev"])
     train = [e for e in data if e.partition == "train"]
     dev = [e for e in data if e.partition == "dev"]
-    mining = MiningSettings(min_support=args.min_support)
+    mining = MiningSettings(min_support=args.min_support, min_phrasing_instances=args.min_phrasing)
     base = SimulationSettings(locales=locales, users=args.users, days=args.days, requests_per_day=args.requests,
-                              mining=mining, retrain_every=args.retrain_every,
+                              mining=mining, retrain_every=args.retrain_every, corrections=args.corrections,
                               refit=RefitSettings(args.mined_weight, args.anchors, args.replay_gate))  # fmt: skip
     result: dict[str, Any] = {**header("selflearn"), "model": args.model, "settings": {
         "locales": list(locales), "users": args.users, "days": args.days, "requests_per_day": args.requests,
-        "retrain_every": args.retrain_every, "mining": mining.__dict__,
+        "retrain_every": args.retrain_every, "corrections": args.corrections, "mining": mining.__dict__,
         "refit": {"mined_weight": args.mined_weight, "anchors": args.anchors,
                   "replay_gate": args.replay_gate}}}  # fmt: skip
     table: list[str] = []
@@ -177,7 +181,8 @@ def _simulation_table(w: dict[str, Any], wo: dict[str, Any], locales: tuple[str,
         f"Simulated traffic from MASSIVE dev: {o['requests']:,} requests, {o['turns']:,} turns. Defect reduction on "
         f"recurring goals {_pct(o['defect_reduction'])} %, win/loss {ratio} ({o['wins']} wins, {o['losses']} losses), "
         f"{o['rewrites']} rewrites, precision {_pct(o['rewrite_precision'])} %; the most exact-match rewrites "
-        f"could remove: {_pct(o['exact_rewrite_ceiling'])} %",
+        f"could remove: {_pct(o['exact_rewrite_ceiling'])} %; learning from successes at most (goals some user "
+        f"reached on an earlier day): {_pct(o.get('learnable_ceiling'))} %",
         "",
         *[_refit_line(r) for r in o.get("retrains", [])],
         *([""] if o.get("retrains") else []),

@@ -134,7 +134,8 @@ def main() -> int:
                   "per_locale_utterances": args.per_locale, "complete": done, "summary": summary,
                   "locales": per_locale}  # fmt: skip
         table = [
-            f"Spoken MASSIVE loop (model {args.model}; TTS {args.tts} -> Whisper base int8 greedy -> normalise -> parse; "
+            f"Spoken MASSIVE loop (model {args.model}; TTS {args.tts} -> Whisper base int8 greedy -> normalise "
+            "-> parse; "
             f"first {args.per_locale} dev utterances per locale"
             + ("" if done else f"; partial: {len(per_locale)} of {len(locales)} locales so far")
             + ")",

@@ -206,6 +206,43 @@ def test_the_rewriter_runs_before_the_parser_and_every_rewritten_turn_says_so(st
     assert Assistant(parser, store).converse("s3", "wake me 7 am", "en-US").rewritten is None
 
 
+@dataclass
+class Meant:
+    rating: str
+    intent: str | None = None
+
+
+def test_intents_users_say_they_meant_become_a_meaning_rewrite_the_assistant_applies(store: Store) -> None:
+    said = "what's the traffic today"
+    turns = [
+        Turn(10 * u, f"user{u}", T0 + timedelta(hours=u), said, intent="calendar_query",
+             parse={"intent": "calendar_query", "slots": [{"name": "date", "value": "today"}]})
+        for u in range(4)
+    ]  # fmt: skip
+    ratings = {0: Meant("bad", "transport_traffic"), 10: Meant("bad", "transport_traffic"), 20: Meant("bad")}
+    outcomes = label_turns(turns, default_detector(), ratings)
+    (m,) = mine_rewrites(outcomes, MiningSettings(min_support=2))
+    assert (m.source, m.target, m.intent, m.support) == (normalize_utterance(said), said, "transport_traffic", 2)
+    assert m.target_parse == {"intent": "transport_traffic", "slots": [{"name": "date", "value": "today"}]}
+    # one user's word is not enough at support 2; split votes or a parser that already says it give none
+    assert mine_rewrites(outcomes, MiningSettings(min_support=3)) == []
+    split = {**ratings, 20: Meant("bad", "weather_query"), 30: Meant("bad", "news_query")}
+    assert mine_rewrites(label_turns(turns, default_detector(), split), MiningSettings(min_support=2)) == []
+    agreed = [replace(t, intent="transport_traffic", parse={"intent": "transport_traffic"}) for t in turns]
+    assert mine_rewrites(label_turns(agreed, default_detector(), ratings), MiningSettings(min_support=2)) == []
+
+    parser = ScriptedParser(["en-US"])
+    parser.say(said, "calendar_query", 0.9, date="today")
+    store.save_mined_rewrites([m.to_dict()])
+    assistant = Assistant(parser, store, rewriter=Rewriter(store))
+    result = assistant.converse("s1", said, "en-US", user_id="ann")
+    assert result.parse["intent"] == "transport_traffic" and result.parse["confidence"] == 1.0
+    assert [s["value"] for s in result.parse["slots"]] == ["today"]  # the parser's slots stay
+    assert result.rewritten is not None and result.rewritten["intent"] == "transport_traffic"
+    assert store.rewrites()[0].intent == "transport_traffic"
+    assert assistant.converse("s2", said, "en-US", rewrite=False).parse["intent"] == "calendar_query"
+
+
 def test_a_disabled_rewrite_stops_applying_and_mining_does_not_bring_it_back(store: Store) -> None:
     store.save_mined_rewrites([_mined("wake me 7 am", "set an alarm for 7 am")])
     rewriter = Rewriter(store)
@@ -221,6 +258,21 @@ def test_a_disabled_rewrite_stops_applying_and_mining_does_not_bring_it_back(sto
     assert store.save_mined_rewrites([])["removed"] == 0  # a person's decision outlives mining
     with pytest.raises(NotFound):
         store.set_rewrite_status(999, "disabled")
+
+
+def test_chat_feedback_names_an_intent_or_the_words_that_were_meant(store: Store) -> None:
+    from kiloglot.cli.chat import rate_last_turn
+
+    parser = ScriptedParser(["en-US"])
+    parser.say("play jazz", "play_music", 0.97)
+    assistant = Assistant(parser, store)
+    first = assistant.converse("s1", "play jazz", "en-US").turn_id
+    second = assistant.converse("s1", "play jazz", "en-US").turn_id
+    rate_last_turn(assistant, first, "bad play_music")
+    rate_last_turn(assistant, second, "bad put on some jazz music")
+    rated = store.feedback()
+    assert (rated[first].intent, rated[first].text) == ("play_music", None)
+    assert (rated[second].intent, rated[second].text) == (None, "put on some jazz music")
 
 
 def test_feedback_is_kept_per_turn_and_deleting_a_user_removes_their_evidence(store: Store) -> None:
@@ -341,6 +393,25 @@ def test_simulated_users_teach_the_assistant_rewrites_that_win(
     assert "defect reduction on recurring goals" in learned.output
 
 
+def test_the_ceilings_count_the_recurring_defects_that_rewrites_and_successes_could_reach() -> None:
+    from kiloglot.learn.selflearn.simulate import Request, exact_rewrite_ceiling, learnable_ceiling
+
+    def req(day: int, goal: str, text: str, ok: bool, solved: bool, recurring: bool = True) -> Request:
+        return Request("en-US", day, 0, (goal,), recurring, ok, ok, 1, solved, first_text=text)
+
+    requests = [
+        req(0, "alarm", "wake me at seven", ok=False, solved=True, recurring=False),  # rephrased to success
+        req(0, "ticket", "book the train", ok=False, solved=False, recurring=False),  # nobody gets through
+        req(1, "alarm", "Wake me at seven!", ok=False, solved=True),  # same text, goal solved: both reach it
+        req(1, "alarm", "rouse me at seven", ok=False, solved=True),  # new text, goal solved: successes only
+        req(1, "ticket", "book the train", ok=False, solved=False),  # failed before, goal never solved: neither
+        req(1, "alarm", "set an alarm for seven", ok=True, solved=True),  # no defect: not counted
+    ]
+    assert exact_rewrite_ceiling(requests) == round(1 / 3, 4)
+    assert learnable_ceiling(requests) == round(2 / 3, 4)
+    assert learnable_ceiling(requests[:2]) is None  # no recurring defect after the first day
+
+
 @pytest.mark.slow
 def test_retraining_between_days_teaches_the_parser_what_the_rewrites_knew(
     trained_model: Path, small_corpus, tmp_path: Path
@@ -456,7 +527,17 @@ def test_rewrites_are_mined_reviewed_and_exported_from_the_command_line(tmp_path
     assert "1 session(s) deleted" in forgot.output and "ann" not in {t.user_id for t in store.turn_log()}
     needs = runner.invoke(app, ["selflearn", "--db", db])
     assert needs.exit_code != 0 and "--model" in needs.output
-    for bad in (["--mined-weight", "0"], ["--replay-gate", "-1"]):
+    added = runner.invoke(app, ["selflearn", "add", "--db", db, "--locale", "en-US", "--from", "Traffic today?",
+                                "--intent", "transport_traffic"])  # fmt: skip
+    assert added.exit_code == 0, added.output
+    meaning = next(r for r in store.rewrites() if r.origin == "manual")
+    assert (meaning.source, meaning.target, meaning.intent) == ("traffic today", "Traffic today?", "transport_traffic")
+    listed = runner.invoke(app, ["selflearn", "rewrites", "--db", db])
+    assert "as transport_traffic" in listed.output
+    for wrong in (["--intent", "Not An Intent"], []):
+        refused = runner.invoke(app, ["selflearn", "add", "--db", db, "--locale", "en-US", "--from", "hi", *wrong])
+        assert refused.exit_code != 0 and "--intent" in refused.output
+    for bad in (["--mined-weight", "0"], ["--replay-gate", "-1"], ["--corrections", "1.5"]):
         refused = runner.invoke(app, ["selflearn", "simulate", str(tmp_path / "no-model"), *bad])
         assert refused.exit_code != 0 and bad[0] in refused.output
     refused = runner.invoke(app, ["selflearn", "--db", db, "--model", str(tmp_path), "--out", str(tmp_path / "o"),

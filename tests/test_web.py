@@ -87,8 +87,10 @@ def test_chat_page_shows_reply_and_parse_in_two_languages(server, tmp_path):
             turn.locator(".thumb-bad").click()  # a thumbs down reaches the log as the turn's rating
             expect(turn.locator(".thumb-bad")).to_have_attribute("aria-pressed", "true")
             expect(turn.locator(".thumb-good")).to_have_attribute("aria-pressed", "false")
+            with page.expect_response(lambda r: r.url.endswith("/v1/feedback") and r.ok):
+                turn.locator(".meant").select_option("alarm_query")  # "what did you mean?"
             ratings = Store(f"sqlite:///{tmp_path / 'web.db'}").feedback()
-            assert [r.rating for r in ratings.values()] == ["bad"]
+            assert [(r.rating, r.intent) for r in ratings.values()] == [("bad", "alarm_query")]
             page.reload()  # the rating stays shown
             expect(page.locator("#log li").nth(0).locator(".thumb-bad")).to_have_attribute("aria-pressed", "true")
             page.select_option("#locale", "ja-JP")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -162,6 +162,8 @@ class Assistant:
         hit = self.rewriter.lookup(text, locale) if self.rewriter is not None and rewrite else None
         parsed_text = hit.target if hit is not None else text
         parse = self.parser.parse([parsed_text], locale=locale)[0]
+        if hit is not None and hit.intent is not None:
+            parse = given_intent(parse, hit.intent)
         with self.store.turn(session_id) as tx:  # no other turn of this session runs until it commits
             row = tx.session()
             state = DialogueState.from_dict(row.state if row else None)
@@ -186,6 +188,12 @@ class Assistant:
         result.user_id = user_id
         result.rewritten = hit.to_dict(text) if hit is not None else None
         return result
+
+
+def given_intent(parse: Parse, intent: str) -> Parse:
+    """``parse`` with the intent users said they meant (a rewrite's): sure of it, the parser's slots kept."""
+    others = tuple((i, p) for i, p in parse.alternatives if i != intent)
+    return replace(parse, intent=intent, confidence=1.0, alternatives=((intent, 1.0), *others))
 
 
 _USER_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,64}")

@@ -7,7 +7,8 @@ A phrasing rewrite's source holds slots (``wake me at {time}``): it matches a te
 their place and fills the target's slots (``set an alarm for {time}``) with the values found; tried
 only when no exact rewrite matched, and only those whose longest word is in the text. Near matching
 (off by default) takes the closest exact source above a similarity cut-off, for the small variations (a
-typo, a dropped article) exact matching misses.
+typo, a dropped article) exact matching misses. A rewrite with an ``intent`` (what users said they meant,
+in their feedback) also gives the parse that intent.
 
 The rewrites live in the database next to the log; the rewriter keeps them in memory and reloads them
 when they change (checked at most every ``refresh_seconds``), so a mining run, a disabled rewrite or
@@ -50,9 +51,11 @@ class RewriteHit:
     near: bool = False  # matched a source close to the text, not the text itself
     similarity: float = 100.0
     phrasing: bool = False  # matched a phrasing rewrite (slots filled from the text)
+    intent: str | None = None  # the intent the parse takes (a meaning users stated), else the parser's
 
     def to_dict(self, original: str) -> dict[str, object]:
-        return {"id": self.id, "from": original, "to": self.target, "near": self.near, "phrasing": self.phrasing}
+        return {"id": self.id, "from": original, "to": self.target, "near": self.near, "phrasing": self.phrasing,
+                "intent": self.intent}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,8 @@ class Rewriter:
         self.near = near
         self.near_cutoff = near_cutoff
         self.refresh_seconds = refresh_seconds
-        self._table: dict[str, dict[str, tuple[int, str]]] = {}  # locale -> normalised source -> (id, target)
+        # locale -> normalised source -> (id, target, intent)
+        self._table: dict[str, dict[str, tuple[int, str, str | None]]] = {}
         self._phrasings: dict[str, dict[str, list[_Phrasing]]] = {}  # locale -> anchor word -> phrasings
         self._version: object = None
         self._checked = float("-inf")
@@ -98,14 +102,14 @@ class Rewriter:
             self._checked = time.monotonic()
             if not force and version == self._version:
                 return
-            table: dict[str, dict[str, tuple[int, str]]] = {}
+            table: dict[str, dict[str, tuple[int, str, str | None]]] = {}
             phrasings: dict[str, dict[str, list[_Phrasing]]] = {}
             for row in self.store.rewrites(status="active"):
                 if _SLOT.search(row.source):
                     p = _phrasing(row.id, row.source, row.target)
                     phrasings.setdefault(row.locale, {}).setdefault(p.anchor, []).append(p)
                 else:
-                    table.setdefault(row.locale, {})[row.source] = (row.id, row.target)
+                    table.setdefault(row.locale, {})[row.source] = (row.id, row.target, row.intent)
             self._table, self._phrasings, self._version = table, phrasings, version
         log.debug("rewriter: %d active rewrites", sum(map(len, table.values())))
 
@@ -121,7 +125,8 @@ class Rewriter:
         key = normalize_utterance(text)
         found = sources.get(key)
         if found is not None:
-            return RewriteHit(found[0], key, found[1]) if normalize_utterance(found[1]) != key else None
+            changes = found[2] is not None or normalize_utterance(found[1]) != key
+            return RewriteHit(found[0], key, found[1], intent=found[2]) if changes else None
         by_anchor = self._phrasings.get(locale)
         if by_anchor:
             hit = self._phrase(key, by_anchor)
@@ -133,8 +138,8 @@ class Rewriter:
         if best is None:
             return None
         source, similarity = best[0], float(best[1])
-        rewrite_id, target = sources[source]
-        return RewriteHit(rewrite_id, source, target, near=True, similarity=similarity)
+        rewrite_id, target, intent = sources[source]
+        return RewriteHit(rewrite_id, source, target, near=True, similarity=similarity, intent=intent)
 
     @staticmethod
     def _phrase(key: str, by_anchor: dict[str, list[_Phrasing]]) -> RewriteHit | None:

@@ -110,7 +110,8 @@ class FeedbackRow(Base):
 
 
 class RewriteRow(Base):
-    """A learned rewrite: a turn whose normalised text is ``source`` is parsed as ``target``."""
+    """A learned rewrite: a turn whose normalised text is ``source`` is parsed as ``target``; with ``intent``
+    (a meaning users stated in their feedback), the parse then takes that intent."""
 
     __tablename__ = "kg_rewrites"
     __table_args__ = (UniqueConstraint("locale", "source"),)
@@ -128,6 +129,7 @@ class RewriteRow(Base):
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     note: Mapped[str] = mapped_column(Text, default="")  # why it was disabled or withdrawn, by whom
+    intent: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the intent the parse is given
 
 
 class SkillDataRow(Base):
@@ -186,6 +188,7 @@ _ADDED_COLUMNS = {
         "rewritten": "TEXT",
         "rewrite_id": "INTEGER",
     },
+    "kg_rewrites": {"intent": "VARCHAR(64)"},
 }
 
 
@@ -427,6 +430,7 @@ class Store:
             for key, m in wanted.items():
                 row = existing.get(key)
                 fields = {k: m[k] for k in ("target", "support", "source_success", "target_success", "score")}
+                fields["intent"] = m.get("intent")
                 fields["evidence"] = json.loads(json.dumps(m.get("evidence", {})))
                 if row is None:
                     status = m.get("status", "active")
@@ -442,13 +446,14 @@ class Store:
                     counts["updated"] += 1
         return counts
 
-    def add_rewrite(self, locale: str, source: str, target: str, note: str = "") -> int:
-        """A rewrite a person wrote (``source`` already normalised); it replaces a mined one for the same text."""
+    def add_rewrite(self, locale: str, source: str, target: str, note: str = "", intent: str | None = None) -> int:
+        """A rewrite a person wrote (``source`` already normalised; ``intent``: the parse takes it); it replaces
+        a mined one for the same text."""
         now = datetime.now(UTC)
         with self._write_lock(), self._session.begin() as s:
             s.execute(delete(RewriteRow).where(RewriteRow.locale == locale, RewriteRow.source == source))
             row = RewriteRow(locale=locale, source=source, target=target, status="active", origin="manual",
-                             created=now, updated=now, note=note, evidence={})  # fmt: skip
+                             created=now, updated=now, note=note, evidence={}, intent=intent)  # fmt: skip
             s.add(row)
             s.flush()
             return int(row.id)

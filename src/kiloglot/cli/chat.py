@@ -85,7 +85,7 @@ def chat(
     ] = True,
 ) -> None:
     """Talk to the assistant in the terminal; '/locale xx-YY' switches language, '/feedback good|bad [what
-    you meant]' rates the last answer, '/quit' or Ctrl-D ends.
+    you meant: words or an intent]' rates the last answer, '/quit' or Ctrl-D ends.
 
     Alarms, timers and reminders set in the chat ring as a line when due (one process leads the firing
     when several share the database, e.g. a running `kiloglot serve`).
@@ -255,7 +255,9 @@ def converse_loop(
 
 
 def rate_last_turn(assistant: Assistant, turn_id: int | None, args: str) -> None:
-    """``/feedback good|bad [what you meant]``: an explicit rating of the last answer, as the page's thumbs."""
+    """``/feedback good|bad [what you meant]``: an explicit rating of the last answer, as the page's thumbs.
+    What was meant is an intent when it names one of the model's (``/feedback bad transport_traffic``),
+    which self-learning can turn into a meaning rewrite; otherwise the text the user meant."""
     rating, _, meant = args.partition(" ")
     if rating not in ("good", "bad"):
         err.print("[bold red]error:[/] /feedback good|bad [what you meant]", highlight=False)
@@ -263,5 +265,7 @@ def rate_last_turn(assistant: Assistant, turn_id: int | None, args: str) -> None
     if turn_id is None:
         err.print("[bold red]error:[/] nothing to rate yet", highlight=False)
         return
-    assistant.store.record_feedback(turn_id, rating, text=meant.strip() or None)
+    meant = meant.strip()
+    intent = meant if meant in assistant.parser.intents else None
+    assistant.store.record_feedback(turn_id, rating, text=None if intent else meant or None, intent=intent)
     out.print(f"[dim]feedback: {rating}, thank you[/]")

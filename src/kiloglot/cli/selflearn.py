@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -158,8 +159,9 @@ def mine(
     store = _store(db)
     mined = mine_from_store(store, _detector(detector), _mining(min_support, max_source_success, min_target_success))
     for m in mined:
+        meaning = f" as {m.intent}" if m.intent else ""
         out.print(f"{m.locale:6} {m.status:9} {m.support:3} {m.source_success:.2f}->{m.target_success:.2f}  "
-                  f"{m.source!r} -> {m.target!r}", highlight=False)  # fmt: skip
+                  f"{m.source!r} -> {m.target!r}{meaning}", highlight=False)  # fmt: skip
     if dry_run:
         err.print(f"{len(mined)} rewrites mined (dry run: nothing stored)")
         return
@@ -183,11 +185,13 @@ def rewrites(
         else:
             out.print(f"{row.id:5} {row.locale:6} {row.status:9} {row.origin:6} support {row.support:3} "
                       f"{row.source_success:.2f}->{row.target_success:.2f}  {row.source!r} -> {row.target!r}"
+                      + (f" as {row.intent}" if row.intent else "")
                       + (f"  ({row.note})" if row.note else ""), highlight=False)  # fmt: skip
 
 
 def _row(row: Any) -> dict[str, Any]:
-    keys = ("id", "locale", "source", "target", "status", "origin", "support", "source_success", "target_success")
+    keys = ("id", "locale", "source", "target", "intent", "status", "origin", "support", "source_success",
+            "target_success")  # fmt: skip
     return {**{k: getattr(row, k) for k in keys}, "score": row.score, "evidence": row.evidence, "note": row.note}
 
 
@@ -219,18 +223,22 @@ def enable(
 def add(
     locale: Annotated[str, typer.Option("--locale", help="the locale it applies to")],
     source: Annotated[str, typer.Option("--from", help="what users say")],
-    target: Annotated[str, typer.Option("--to", help="what to parse instead")],
+    target: Annotated[str | None, typer.Option("--to", help="what to parse instead (default: the text itself)")] = None,
+    intent: Annotated[str | None, typer.Option("--intent", help="the intent the parse is given")] = None,
     note: Annotated[str, typer.Option("--note", help="why")] = "",
     db: DbOpt = None,
 ) -> None:
-    """Add a rewrite by hand (it takes the place of a mined one for the same text)."""
+    """Add a rewrite by hand (it takes the place of a mined one for the same text): another text to parse
+    (``--to``), a meaning (``--intent``), or both."""
     from kiloglot.assistant.rewriter import normalize_utterance
     from kiloglot.data import locale_info
 
     key = normalize_utterance(source)
-    if not key or not target.strip():
-        raise InputError("rewrite: expected a non-empty --from and --to")
-    rid = _store(db).add_rewrite(locale_info(locale).locale, key, target.strip(), note)
+    if not key or (not (target or "").strip() and not intent):
+        raise InputError("rewrite: expected a non-empty --from, and --to or --intent")
+    if intent is not None and not re.fullmatch(r"[a-z]+(_[a-z0-9]+)*", intent):
+        raise InputError(f"rewrite --intent {intent!r}: expected an intent name such as alarm_set")
+    rid = _store(db).add_rewrite(locale_info(locale).locale, key, (target or source).strip(), note, intent)
     err.print(f"rewrite {rid} added")
 
 
@@ -279,6 +287,13 @@ def simulate(
             "breaks by this factor",
         ),
     ] = None,
+    corrections: Annotated[
+        float,
+        typer.Option(
+            "--corrections",
+            help="share of the rating users' bad ratings that also name the intent they meant (0-1)",
+        ),
+    ] = 0.0,
     detector: DetectorOpt = None,
     min_support: MinSupportOpt = 2,
     max_source_success: MaxSourceOpt = 0.5,
@@ -296,6 +311,8 @@ def simulate(
         raise InputError(f"--mined-weight {mined_weight} / --replay-gate {replay_gate}: expected >= 1 / >= 0")
     if partition not in ("train", "dev", "test"):
         raise InputError(f"partition {partition!r}: expected train, dev or test")
+    if not 0 <= corrections <= 1:
+        raise InputError(f"--corrections {corrections}: expected a share between 0 and 1")
     chosen = parse_locales(locales)
     parser = load(model_dir)
     parts = [partition] if not retrain_every or partition == "train" else [partition, "train"]
@@ -310,6 +327,7 @@ def simulate(
         seed=seed,
         learning=not no_learning,
         near=near,
+        corrections=corrections,
         retrain_every=retrain_every,
         refit=RefitSettings(mined_weight=mined_weight, anchors=anchors, replay_gate=replay_gate),
         mining=_mining(min_support, max_source_success, min_target_success),

@@ -285,6 +285,7 @@ def create_app(
     info = dict(model_info or {})
     info.setdefault("kind", parser.kind)
     info["locales"] = list(parser.locales)
+    info["intents"] = list(parser.intents)  # what a rating can say was meant (the page's "what did you mean?")
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -13,6 +13,11 @@ the utterance ``u*`` through which most of that success mass flows, ``argmax_v N
 - ``u*`` itself works (direct success rate >= ``min_target_success``, over >= ``min_target_turns``),
 - at least ``min_support`` distinct users went from ``u`` to ``u*``.
 
+Explicit feedback that names the intended intent (``POST /v1/feedback`` with ``intent``) gives a second
+kind, the meaning rewrite (``meaning_rewrites``): ``u`` keeps its words and the parse takes the intent that
+``min_support`` users agreed they meant. It reaches the goals no reformulation ever got through, where
+there is no successful rephrase to learn from.
+
 Turns parsed through a rewrite say nothing about how ``u`` parses, so they do not count in its rates;
 they score the rewrite instead, and a rewrite whose rewritten turns fail (success rate under
 ``withdraw_below`` over >= ``min_target_turns``) is mined as ``withdrawn``. The chain's rows are
@@ -48,6 +53,7 @@ class MiningSettings:
     max_path: int = 8  # terms of the series for N
     phrasings: bool = True  # also generalise utterance rewrites into phrasing rewrites (see phrasing_rewrites)
     min_phrasing_instances: int = 2  # utterance rewrites, with different slot values, behind a phrasing rewrite
+    meanings: bool = True  # also rewrite to the intents users said they meant in feedback (meaning_rewrites)
 
 
 @dataclass
@@ -64,6 +70,7 @@ class MinedRewrite:
     evidence: dict[str, Any] = field(default_factory=dict)
     source_text: str = ""  # the most frequent raw form of the source (what retraining labels)
     target_parse: dict[str, Any] = field(default_factory=dict)  # a successful parse of the target
+    intent: str | None = None  # a meaning rewrite: the intent the parse takes (users' feedback)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -96,7 +103,54 @@ def mine_rewrites(outcomes: Sequence[TurnOutcome], settings: MiningSettings | No
         mined.extend(_mine_locale(locale, paths, settings))
     if settings.phrasings:
         mined.extend(phrasing_rewrites(mined, settings.min_phrasing_instances))
+    if settings.meanings:
+        taken = {(m.locale, m.source) for m in mined}
+        mined.extend(m for m in meaning_rewrites(outcomes, settings) if (m.locale, m.source) not in taken)
     return mined
+
+
+def meaning_rewrites(outcomes: Sequence[TurnOutcome], settings: MiningSettings) -> list[MinedRewrite]:
+    """Rewrites from the intents users said they meant: per locale and normalised utterance, when at least
+    ``min_support`` distinct users rated it bad and named the same intent, two thirds of those who named one,
+    while the parser reads another (were it already right, the slots failed, which an intent cannot mend)
+    and the utterance rarely works (``max_source_success``). Its training example (``target_parse``) is the
+    utterance with that intent and the slots the parser found."""
+    meant: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)  # -> user -> intent (their latest)
+    raw: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    direct: dict[tuple[str, str], list[TurnOutcome]] = defaultdict(list)  # parsed as said
+    for o in outcomes:
+        key = (o.turn.locale, normalize_utterance(o.turn.text))
+        raw[key][o.turn.text.strip()] += 1
+        if o.meant_intent:
+            meant[key][o.user] = o.meant_intent
+        if o.turn.rewrite_id is None:
+            direct[key].append(o)
+    out = []
+    for (locale, source), by_user in sorted(meant.items()):
+        (intent, votes), said = Counter(by_user.values()).most_common(1)[0], direct[(locale, source)]
+        if votes < settings.min_support or 3 * votes < 2 * len(by_user) or not said:
+            continue
+        parsed = Counter(o.turn.intent for o in said).most_common(1)[0][0]
+        success = sum(not o.defect for o in said) / len(said)
+        if parsed == intent or success > settings.max_source_success:
+            continue
+        slots: list[Any] = next((o.turn.parse.get("slots", []) for o in said if o.turn.intent == parsed), [])
+        out.append(
+            MinedRewrite(
+                locale=locale,
+                source=source,
+                target=raw[(locale, source)].most_common(1)[0][0],
+                support=votes,
+                source_success=round(success, 4),
+                target_success=0.0,  # unknown until rewritten turns are judged
+                score=round(votes / len(by_user), 4),
+                evidence={"kind": "meaning", "votes": dict(Counter(by_user.values())), "parsed_as": parsed},
+                source_text=raw[(locale, source)].most_common(1)[0][0],
+                target_parse={"intent": intent, "slots": list(slots)},
+                intent=intent,
+            )
+        )
+    return out
 
 
 def _delexicalise(text: str, values: list[tuple[str, str]]) -> str | None:

@@ -52,6 +52,7 @@ class TurnOutcome:
     evidence: list[str] = field(default_factory=list)  # rated_bad | rated_good | failed | corrected | asked_again
     rephrase_of: int | None = None  # the turn this one restates
     rephrased_by: int | None = None  # the turn that restates this one
+    meant_intent: str | None = None  # the intent the user said they meant (explicit feedback)
 
 
 def user_of(turn: LoggedTurn) -> str:
@@ -104,6 +105,8 @@ def label_turns(
             if rating is not None:
                 outcome.evidence.append(f"rated_{rating.rating}")
                 outcome.defect = rating.rating == "bad"
+                meant = getattr(rating, "intent", None)  # feedback may say what was meant
+                outcome.meant_intent = meant if outcome.defect and meant and meant != t.intent else None
             else:
                 outcome.defect = bool(outcome.evidence)
         outcomes.extend(labelled)

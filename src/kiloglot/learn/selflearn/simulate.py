@@ -5,12 +5,13 @@ a MASSIVE partition) with a Zipf-like frequency, as real traffic has, and says i
 partition's phrasings of that intent (an utterance with the same slot types, its values filled in),
 phrasings also drawn Zipf-like. When the assistant gets it wrong (its parse against the goal, or a
 fallback), the user rephrases with another phrasing, up to ``max_rephrases`` times, or gives up; some
-users rate every turn. Each request is a new session; turns go through ``Assistant.converse`` with its
-store, so the log, the signals and the rewriter are the product's own. Between days, with learning on,
-the whole log so far is labelled (``signals``), mined (``mining``) and the rewrites saved to the store,
-where the rewriter picks them up; with ``retrain_every`` days (a linear model and its training data
-given), the parser is also refit on its training data plus the mined pairs (``retrain``), so that what
-was learnt reaches phrasings and values the rewrites never saw.
+users rate every turn, and some of their bad ratings say which intent they meant (``corrections``). Each
+request is a new session; turns go through ``Assistant.converse`` with its store, so the log, the
+signals and the rewriter are the product's own. Between days, with learning on, the whole log so far is
+labelled (``signals``), mined (``mining``) and the rewrites saved to the store, where the rewriter picks
+them up; with ``retrain_every`` days (a linear model and its training data given), the parser is also
+refit on its training data plus the mined pairs (``retrain``), so that what was learnt reaches phrasings
+and values the rewrites never saw.
 
 Randomness is drawn per request from ``(seed, user, day, request)``, so the goals and first phrasings
 are the same with and without learning: the no-learning outcome of every first turn is known in the
@@ -34,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from kiloglot.assistant import Assistant, Store
+from kiloglot.assistant.dialogue import given_intent
 from kiloglot.assistant.rewriter import Rewriter, normalize_utterance
 from kiloglot.data.example import Example
 from kiloglot.errors import InputError
@@ -59,6 +61,7 @@ class SimulationSettings:
     max_rephrases: int = 3
     give_up: float = 0.15  # chance, after each failure, that the user stops instead of rephrasing
     feedback_users: float = 0.2  # share of users who rate every turn
+    corrections: float = 0.0  # share of their bad ratings that also say which intent was meant
     goal_zipf: float = 1.0
     phrasing_zipf: float = 1.0
     learning: bool = True
@@ -299,7 +302,10 @@ class Simulation:
             if result.turn_id is not None:
                 self.episode_of[result.turn_id] = (user, day, r)
                 if rater:
-                    self.store.record_feedback(result.turn_id, "good" if ok else "bad")
+                    # a separate draw, so that corrections leave the traffic as it is
+                    correct = random.Random(f"{s.seed}:{user}:{day}:{r}:{turns}:meant").random() < s.corrections
+                    meant = goal.intent if not ok and correct else None
+                    self.store.record_feedback(result.turn_id, "good" if ok else "bad", intent=meant)
             turns += 1
             if ok:
                 solved = True
@@ -348,6 +354,8 @@ class Simulation:
                 continue
             goal = self.goal_of[goals.most_common(1)[0][0]]
             parse = self.parser.parse([row.target], locale=row.locale)[0]
+            if row.intent is not None:
+                parse = given_intent(parse, row.intent)
             out[row.locale][0] += goal_met(parse, self.assistant.arbiter.route(parse).action, goal)
             out[row.locale][1] += 1
         return {loc: (right, total) for loc, (right, total) in out.items()}
@@ -411,6 +419,7 @@ def simulation_report(result: SimulationResult) -> dict[str, Any]:
 
     overall = figures(result.requests)
     overall["exact_rewrite_ceiling"] = exact_rewrite_ceiling(result.requests)
+    overall["learnable_ceiling"] = learnable_ceiling(result.requests)
     right = sum(r for r, _ in result.rewrite_precision.values())
     mined = sum(t for _, t in result.rewrite_precision.values())
     overall.update(
@@ -463,4 +472,21 @@ def exact_rewrite_ceiling(requests: Sequence[Request]) -> float | None:
                 failed.add((r.locale, normalize_utterance(r.first_text)))
             if r.solved:
                 solved.add(r.goal)
+    return round(reachable / total, 4) if total else None
+
+
+def learnable_ceiling(requests: Sequence[Request]) -> float | None:
+    """The largest defect reduction on recurring goals that learning from successes could reach: the share of
+    those defects (without learning, days after the first) whose goal some user had reached, with any
+    phrasing, on an earlier day. A goal nobody ever got through (every phrasing fails, or it has no other
+    phrasing to rephrase with) leaves no success to learn its meaning from."""
+    solved: set[tuple[Any, ...]] = set()
+    reachable = total = 0
+    for day in sorted({r.day for r in requests}):
+        today = [r for r in requests if r.day == day]
+        for r in today:
+            if day >= 1 and r.recurring and not r.first_ok_without:
+                total += 1
+                reachable += r.goal in solved
+        solved |= {r.goal for r in today if r.solved}
     return round(reachable / total, 4) if total else None

@@ -120,6 +120,8 @@ function draw(item) {
 }
 
 // Thumbs up/down on an assistant turn: POST /v1/feedback; the rating shows as pressed and survives a reload.
+// After a thumbs down, "what did you mean?" offers the model's intents: the rating then says which one, which
+// self-learning turns into a meaning rewrite when several users agree.
 function thumbs(item) {
   const box = el("span", "feedback");
   for (const [rating, face] of [["good", "👍"], ["bad", "👎"]]) {
@@ -130,25 +132,40 @@ function thumbs(item) {
     b.addEventListener("click", () => rate(item, rating, box));
     box.append(b);
   }
+  if (item.rating === "bad") box.append(meantPicker(item, box));
   return box;
 }
 
-async function rate(item, rating, box) {
+function meantPicker(item, box) {
+  const select = el("select", "meant");
+  select.title = words.feedback_meant || "What did you mean?";
+  select.append(new Option(select.title, ""));
+  for (const intent of (model && model.intents) || []) select.append(new Option(intent, intent));
+  select.value = item.meant || "";
+  select.addEventListener("change", () => { if (select.value) rate(item, "bad", box, select.value); });
+  return select;
+}
+
+async function rate(item, rating, box, intent) {
+  const body = { turn_id: item.turn_id, rating };
+  if (intent) body.intent = intent;
   try {
-    const res = await fetch("/v1/feedback", {
-      method: "POST", headers: headers(true), body: JSON.stringify({ turn_id: item.turn_id, rating }),
-    });
+    const res = await fetch("/v1/feedback", { method: "POST", headers: headers(true), body: JSON.stringify(body) });
     if (!res.ok) { box.title = (await res.json()).error?.message || res.statusText; return; }
   } catch (e) { box.title = String(e); return; }
   item.rating = rating;
+  item.meant = intent || undefined;
   const kept = turns.find((t) => t.turn_id === item.turn_id);
-  if (kept) kept.rating = rating;
+  if (kept) { kept.rating = rating; kept.meant = item.meant; }
   save();
   for (const b of box.querySelectorAll(".thumb")) {
     const on = b.classList.contains("thumb-" + rating);
     b.classList.toggle("pressed", on);
     b.setAttribute("aria-pressed", String(on));
   }
+  const picker = box.querySelector(".meant");
+  if (rating === "bad" && !picker) box.append(meantPicker(item, box));
+  if (rating === "good" && picker) picker.remove();
 }
 
 function remember(item) {
