@@ -534,7 +534,9 @@ def pc(x: float | None) -> str:
 
 
 def selflearn() -> list[str]:
-    runs = [(n, load(n)) for n in ("selflearn", "selflearn_1600users", "selflearn_retrain", "selflearn_refit_guarded")]
+    names = ("selflearn", "selflearn_1600users", "selflearn_corrections", "selflearn_retrain",
+             "selflearn_refit_guarded", "selflearn_refit_daily")  # fmt: skip
+    runs = [(n, load(n)) for n in names]
     runs = [(n, r) for n, r in runs if r is not None and "with_learning" in r]
     base = load("selflearn")
     if not runs and base is None:
@@ -551,8 +553,10 @@ def selflearn() -> list[str]:
         "turns without self-learning (the original parser on the text as said). Wins/losses: turns whose outcome "
         "self-learning changed, worked where the original parser on the text as said would have failed, and the "
         "reverse. Precision: mined rewrites whose target's parse meets the goal the source was "
-        "said for. Ceiling: the share of those defects exact-match rewrites could remove at best (the same text "
-        "failed before, the goal was solved before). How it works: [docs/selflearn.md](docs/selflearn.md).",
+        "said for. Ceilings: the share of those defects exact-match rewrites could remove at best (the same text "
+        "failed before, the goal was solved before), and the share any learning from successes could reach (some "
+        "user had reached the goal on an earlier day; the rest are goals nobody ever got through, with any "
+        "phrasing). How it works: [docs/selflearn.md](docs/selflearn.md).",
         "",
     ]
     for name, r in runs:
@@ -566,10 +570,15 @@ def selflearn() -> list[str]:
         if every:
             how = f", **and the parser refit every {every} days** on its train data + mined pairs"
             how += _refit_settings(r["settings"].get("refit") or {}) + f" ({refit_list})"
+        if s.get("corrections"):
+            how += (f", **{pc(s['corrections'])} % of the raters' bad ratings naming the intent meant** "
+                    "(meaning rewrites)")  # fmt: skip
+        learnable = f", learnable {pc(o['learnable_ceiling'])} %" if o.get("learnable_ceiling") is not None else ""
         out += [
             f"**{s['users']} users, {s['days']} days, {s['requests_per_day']} requests a user a day** "
             f"(min support {s['mining']['min_support']}{how}; {source(name)}): defect reduction on recurring goals "
-            f"**{pc(o['defect_reduction'])} %** (ceiling {pc(o['exact_rewrite_ceiling'])} %), win/loss **{ratio}** "
+            f"**{pc(o['defect_reduction'])} %** (ceilings: exact rewrites {pc(o['exact_rewrite_ceiling'])} %"
+            f"{learnable}), win/loss **{ratio}** "
             f"({o['wins']} wins, {o['losses']} losses), {o['rewrites']} rewrites, precision "
             f"{pc(o['rewrite_precision'])} %." + (f" Note: {r['notes']}" if r.get("notes") else ""),
             "",
