@@ -36,3 +36,17 @@ def test_a_benchmark_writes_its_result_with_the_common_header(trained_model, tmp
     assert result["machine"]["cpu_count"] == os.cpu_count() and "score_model" in result["command"]
     assert result["eval_locales"] == ["sw-KE"] and 0.3 < result["dev_mean"]["exact_match"] <= 1
     assert (tmp_path / "smoke_dev.md").is_file()
+
+
+def test_the_spoken_loop_writes_each_locale_as_it_goes(trained_model, massive_path, tmp_path):
+    import pytest
+
+    pytest.importorskip("faster_whisper", reason="the speech extra")
+    r = bench("spoken_loop", "--model", str(trained_model), "--locales", "en-US", "--per-locale", "2",
+              "--data", str(massive_path), "--name", "loop", results=tmp_path)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    result = json.loads((tmp_path / "loop.json").read_text())
+    row = result["locales"]["en-US"]
+    assert result["complete"] and row["utterances"] == 2 and row["voice"].startswith("espeak-ng:")
+    assert 0 <= row["wer"] and 0 <= row["speech"]["exact_match"] <= 100 and row["spoken_lid_accuracy"] == 100
+    assert "first 2 dev utterances" in (tmp_path / "loop.md").read_text()
