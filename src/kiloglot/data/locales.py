@@ -156,8 +156,8 @@ def language_info(code: str, sample: str | None = None) -> LocaleInfo | None:
 
 
 def known_locale(locale: str) -> bool:
-    """A MASSIVE locale, or a language ISO 639 knows (as codes are written: ``en-US``, ``yo``)."""
-    return locale in LOCALES or language_info(locale) is not None
+    """A MASSIVE locale, or a language ISO 639 knows, as codes are written (``en-US``, ``yo``; not ``AE``)."""
+    return locale in LOCALES or (normalize_locale(locale) == locale and language_info(locale) is not None)
 
 
 def locale_info(locale: str) -> LocaleInfo:
