@@ -568,7 +568,8 @@ def selflearn() -> list[str]:
         refit_list = ", ".join(_refit_summary(t) for t in refits)
         how = ""
         if every:
-            how = f", **and the parser refit every {every} days** on its train data + mined pairs"
+            period = "day" if every == 1 else f"{every} days"
+            how = f", **and the parser refit every {period}** on its train data + mined pairs"
             how += _refit_settings(r["settings"].get("refit") or {}) + f" ({refit_list})"
         if s.get("corrections"):
             how += (f", **{pc(s['corrections'])} % of the raters' bad ratings naming the intent meant** "
