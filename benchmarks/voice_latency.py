@@ -58,7 +58,10 @@ def main() -> int:
         voice.converse("warm-up", request, args.locale)  # first use loads what loads lazily
         totals, asr, tts, replies = [], [], [], []
         for i in range(args.repeats):
-            turn = voice.converse(f"s{i % 3}", request, args.locale)
+            # fresh samples each turn, as each request brings: the recogniser keeps the encoder output of
+            # the audio it saw last, which a repeated array would reuse
+            fresh = Audio(request.samples.copy(), request.sample_rate)
+            turn = voice.converse(f"s{i % 3}", fresh, args.locale)
             totals.append(turn.timings["total"])
             asr.append(turn.timings["asr"])
             tts.append(turn.timings["tts"])

@@ -162,6 +162,7 @@ def test_guessing_the_language_and_transcribing_share_one_encoder_pass(synthesiz
     calls = []
     encode_once = model.encode
     monkeypatch.setattr(model, "encode", lambda features: calls.append(features.shape) or encode_once(features))
+    monkeypatch.setattr(recognizer, "retry_failed", False)  # a failed greedy decode would decode (and encode) again
     audio = synthesizer.synthesize("schalte das licht aus", "de-DE").resampled()
     ranked = recognizer.detect(audio)
     heard = recognizer.transcribe(audio, ranked[0][0])
@@ -195,3 +196,10 @@ def test_guessing_the_language_and_transcribing_share_one_encoder_pass(synthesiz
 def test_transcripts_are_written_as_massive_writes(raw, locale, written):
     assert to_written_style(raw, locale) == written
     assert to_written_style(written, locale) == written  # idempotent
+
+
+def test_a_looping_decode_is_told_from_speech_by_how_well_it_compresses():
+    from kiloglot.speech.whisper import _compression_ratio
+
+    assert _compression_ratio("illa kekmo li'r " + "a'o'" * 40) > 2.4  # Whisper caught in a loop: decoded again
+    assert _compression_ratio("wake me up at seven thirty tomorrow morning") < 2.4

@@ -49,6 +49,14 @@ def locale_for_language(language: str) -> str:
     return next((loc for loc in ALL_LOCALES if loc.split("-")[0] in codes), language)
 
 
+def _compression_ratio(text: str) -> float:
+    """How well ``text`` compresses: a decode caught in a repetition loop compresses far better than speech."""
+    import zlib
+
+    raw = text.encode("utf-8")
+    return len(raw) / len(zlib.compress(raw))
+
+
 def default_model() -> str:
     from kiloglot.speech.packaged import installed
 
@@ -64,6 +72,7 @@ class WhisperRecognizer(Recognizer):
     beam_size: int = 1  # greedy: 2-3x faster than beam 5 on the CPU, close on short commands
     max_new_tokens: int = 120  # a spoken command is short; a runaway repetition is cut here
     temperature_fallback: bool = False  # Whisper's re-decoding at higher temperatures: up to 6x the time
+    retry_failed: bool = True  # ... but only for a greedy decode Whisper's own rules call failed
     locales: tuple[str, ...] = ()  # detection is restricted to these when given
     name: str = field(default="whisper", init=False)
     _model: Any = field(default=None, init=False, repr=False)
@@ -182,12 +191,17 @@ class WhisperRecognizer(Recognizer):
             text, average, no_speech = self._decode_short(audio, whisper_language(locale))
             if no_speech > 0.8 and average < -1.0:
                 text = ""  # Whisper's hallucination on silence or noise
+            elif self.retry_failed and text and (average < -1.0 or _compression_ratio(text) > 2.4):
+                # Whisper's thresholds for a failed decode (unsure, or looping): its temperature fallback
+                return self._transcribe_long(audio, locale, language_confidence, fallback=True)
             kept = (Segment(0.0, audio.seconds, text),) if text else ()
             confidence = math.exp(average) if text else 0.0
             return Transcript(text, locale, float(np.clip(confidence, 0, 1)), kept, language_confidence, text)
         return self._transcribe_long(audio, locale, language_confidence)
 
-    def _transcribe_long(self, audio: Audio, locale: str, language_confidence: float | None) -> Transcript:
+    def _transcribe_long(
+        self, audio: Audio, locale: str, language_confidence: float | None, fallback: bool = False
+    ) -> Transcript:
         """faster-whisper's own loop over 30-second windows, with timestamps and its temperature fallback
         when asked for."""
         options: dict[str, Any] = {
@@ -196,7 +210,7 @@ class WhisperRecognizer(Recognizer):
             "vad_filter": False,
             "max_new_tokens": self.max_new_tokens,
         }
-        if not self.temperature_fallback:
+        if not (self.temperature_fallback or fallback):
             options["temperature"] = 0.0
         segments, _ = self.loaded().transcribe(audio.samples, language=whisper_language(locale), **options)
         kept = []
