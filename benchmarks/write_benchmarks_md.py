@@ -306,8 +306,9 @@ def unspaced() -> list[str]:
 
 
 SPEECH_NOTE = """
-The first {n} dev utterances of each locale with a voice, spoken by espeak-ng, heard by Whisper base (int8,
-greedy), written as MASSIVE writes, parsed by `{model}`. Exact match compares the intent and the (slot,
+The first {n} dev utterances of each locale with a voice, spoken by espeak-ng (en-US: the packaged Piper
+voice), heard by Whisper base (int8, greedy; measured before failed decodes were retried), written as
+MASSIVE writes, parsed by `{model}`. Exact match compares the intent and the (slot,
 value) set, for text and speech alike. Synthetic speech is kinder than people are (no noise, no accent, no
 hesitation), but espeak-ng's robotic voices are harder for Whisper than natural speech: WER is far above
 what Whisper base reaches on people in the high-resource languages. Mean EM text **{text_exact_match:.1f}**,
