@@ -135,17 +135,18 @@ def meaning_rewrites(outcomes: Sequence[TurnOutcome], settings: MiningSettings) 
         if parsed == intent or success > settings.max_source_success:
             continue
         slots: list[Any] = next((o.turn.parse.get("slots", []) for o in said if o.turn.intent == parsed), [])
+        as_said = raw[(locale, source)].most_common(1)[0][0]
         out.append(
             MinedRewrite(
                 locale=locale,
                 source=source,
-                target=raw[(locale, source)].most_common(1)[0][0],
+                target=as_said,
                 support=votes,
                 source_success=round(success, 4),
                 target_success=0.0,  # unknown until rewritten turns are judged
                 score=round(votes / len(by_user), 4),
                 evidence={"kind": "meaning", "votes": dict(Counter(by_user.values())), "parsed_as": parsed},
-                source_text=raw[(locale, source)].most_common(1)[0][0],
+                source_text=as_said,
                 target_parse={"intent": intent, "slots": list(slots)},
                 intent=intent,
             )

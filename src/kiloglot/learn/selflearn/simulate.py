@@ -454,39 +454,36 @@ def simulation_report(result: SimulationResult) -> dict[str, Any]:
     return {"settings": settings, "overall": overall, "per_locale": per_locale, "per_day": per_day}
 
 
-def exact_rewrite_ceiling(requests: Sequence[Request]) -> float | None:
-    """The largest defect reduction on recurring goals that exact-match rewrites could reach: the share of
-    those defects (without learning, days after the first) whose very text failed on an earlier day while
-    its goal had been solved, with some phrasing, on an earlier day. Rewrites need both."""
+def _recurring_defects(requests: Sequence[Request]) -> list[tuple[bool, bool]]:
+    """For each recurring defect (without learning, days after the first): whether its very text had failed
+    on an earlier day, and whether its goal had been solved, with some phrasing, on an earlier day."""
     failed: set[tuple[str, str]] = set()
     solved: set[tuple[Any, ...]] = set()
-    reachable = total = 0
+    out = []
     for day in sorted({r.day for r in requests}):
         today = [r for r in requests if r.day == day]
         for r in today:
             if day >= 1 and r.recurring and not r.first_ok_without:
-                total += 1
-                reachable += (r.locale, normalize_utterance(r.first_text)) in failed and r.goal in solved
-        for r in today:
-            if not r.first_ok_without:
-                failed.add((r.locale, normalize_utterance(r.first_text)))
-            if r.solved:
-                solved.add(r.goal)
-    return round(reachable / total, 4) if total else None
+                out.append(((r.locale, normalize_utterance(r.first_text)) in failed, r.goal in solved))
+        failed |= {(r.locale, normalize_utterance(r.first_text)) for r in today if not r.first_ok_without}
+        solved |= {r.goal for r in today if r.solved}
+    return out
+
+
+def _share(flags: Sequence[bool]) -> float | None:
+    return round(sum(flags) / len(flags), 4) if flags else None
+
+
+def exact_rewrite_ceiling(requests: Sequence[Request]) -> float | None:
+    """The largest defect reduction on recurring goals that exact-match rewrites could reach: the share of
+    those defects whose very text failed on an earlier day while its goal had been solved on an earlier day.
+    Rewrites need both."""
+    return _share([text_failed and goal_solved for text_failed, goal_solved in _recurring_defects(requests)])
 
 
 def learnable_ceiling(requests: Sequence[Request]) -> float | None:
     """The largest defect reduction on recurring goals that learning from successes could reach: the share of
-    those defects (without learning, days after the first) whose goal some user had reached, with any
-    phrasing, on an earlier day. A goal nobody ever got through (every phrasing fails, or it has no other
-    phrasing to rephrase with) leaves no success to learn its meaning from."""
-    solved: set[tuple[Any, ...]] = set()
-    reachable = total = 0
-    for day in sorted({r.day for r in requests}):
-        today = [r for r in requests if r.day == day]
-        for r in today:
-            if day >= 1 and r.recurring and not r.first_ok_without:
-                total += 1
-                reachable += r.goal in solved
-        solved |= {r.goal for r in today if r.solved}
-    return round(reachable / total, 4) if total else None
+    those defects whose goal some user had reached, with any phrasing, on an earlier day. A goal nobody ever
+    got through (every phrasing fails, or it has no other phrasing to rephrase with) leaves no success to
+    learn its meaning from."""
+    return _share([goal_solved for _, goal_solved in _recurring_defects(requests)])
