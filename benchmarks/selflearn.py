@@ -90,6 +90,8 @@ def main() -> int:
     ap.add_argument("--anchors", action="store_true", help="refit on the log's confirmed successes too")
     ap.add_argument("--replay-gate", type=float, default=None, help="keep a locale's refit only when replaying "
                     "the log, it mends this many times the turns it breaks")  # fmt: skip
+    ap.add_argument("--paths", action="store_true", help="refit on every reformulation that ended well, not only "
+                    "on the mined rewrites")  # fmt: skip
     ap.add_argument("--parts", default="detector,simulate,cost,retrain")
     ap.add_argument("--fit-detector", action="store_true", help="write the fitted detector as the packaged default")
     ap.add_argument("--retrain-out", default=None, help="save the retrained model here")
@@ -102,14 +104,15 @@ def main() -> int:
     train = [e for e in data if e.partition == "train"]
     dev = [e for e in data if e.partition == "dev"]
     mining = MiningSettings(min_support=args.min_support, min_phrasing_instances=args.min_phrasing)
+    refit = RefitSettings(args.mined_weight, args.anchors, args.replay_gate, args.paths)
     base = SimulationSettings(locales=locales, users=args.users, days=args.days, requests_per_day=args.requests,
                               mining=mining, retrain_every=args.retrain_every, corrections=args.corrections,
-                              refit=RefitSettings(args.mined_weight, args.anchors, args.replay_gate))  # fmt: skip
+                              refit=refit)  # fmt: skip
     result: dict[str, Any] = {**header("selflearn"), "model": args.model, "settings": {
         "locales": list(locales), "users": args.users, "days": args.days, "requests_per_day": args.requests,
         "retrain_every": args.retrain_every, "corrections": args.corrections, "mining": mining.__dict__,
         "refit": {"mined_weight": args.mined_weight, "anchors": args.anchors,
-                  "replay_gate": args.replay_gate}}}  # fmt: skip
+                  "replay_gate": args.replay_gate, "paths": args.paths}}}  # fmt: skip
     table: list[str] = []
     detector = default_detector()
 

@@ -16,6 +16,7 @@ accent; but espeak-ng's voices are far from natural, which Whisper finds harder 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import time
 from collections import defaultdict
@@ -69,6 +70,14 @@ def main() -> int:
     ap.add_argument("--model", required=True)
     ap.add_argument("--locales", default=None, help="comma-separated; default: the model's locales with a voice")
     ap.add_argument("--per-locale", type=int, default=20)
+    ap.add_argument(
+        "--skip",
+        type=int,
+        default=0,
+        help="leave out the first N utterances per locale (a slice disjoint from the "
+        "reported one, for studying errors without tuning on what is reported)",
+    )
+    ap.add_argument("--dump", default=None, help="write every utterance (text, transcript, both parses) to this JSONL")
     ap.add_argument("--asr-model", default="")
     ap.add_argument("--data", default=None)
     ap.add_argument(
@@ -94,9 +103,12 @@ def main() -> int:
     recognizer.loaded()  # type: ignore[attr-defined]
     dev = read_massive(args.data, locales, ["dev"])
     by_locale: dict[str, list[Any]] = defaultdict(list)
+    seen: dict[str, int] = defaultdict(int)
     for e in sorted(dev, key=lambda e: int(e.id)):
-        if len(by_locale[e.locale]) < args.per_locale:
+        seen[e.locale] += 1
+        if seen[e.locale] > args.skip and len(by_locale[e.locale]) < args.per_locale:
             by_locale[e.locale].append(e)
+    dump = open(args.dump, "w", encoding="utf-8") if args.dump else None  # closed at the end
     rows, per_locale = [], {}
 
     def write(done: bool) -> None:
@@ -131,12 +143,16 @@ def main() -> int:
             speech_em = sum(per_locale[l]["speech"]["exact_match"] for l in good) / len(good)
             summary["under_20_speech_to_text_em"] = round(speech_em / text_em, 3) if text_em else None
         result = {**header("spoken_loop"), "model": args.model, "asr": recognizer.describe(), "tts": args.tts,
-                  "per_locale_utterances": args.per_locale, "complete": done, "summary": summary,
+                  "per_locale_utterances": args.per_locale, "skipped": args.skip, "complete": done, "summary": summary,
                   "locales": per_locale}  # fmt: skip
         table = [
             f"Spoken MASSIVE loop (model {args.model}; TTS {args.tts} -> Whisper base int8 greedy -> normalise "
             "-> parse; "
-            f"first {args.per_locale} dev utterances per locale"
+            + (
+                f"dev utterances {args.skip + 1}-{args.skip + args.per_locale} per locale"
+                if args.skip
+                else f"first {args.per_locale} dev utterances per locale"
+            )
             + ("" if done else f"; partial: {len(per_locale)} of {len(locales)} locales so far")
             + ")",
             "",
@@ -168,8 +184,20 @@ def main() -> int:
             lid_right += bool(ranked) and ranked[0][0] == locale
             raw.append(heard.text)
             written.append(to_written_style(heard.text, locale) or "-")  # nothing heard: a miss
-        texts = understanding(golds, parser.parse([g.text for g in golds], locale))
-        spoken = understanding(golds, parser.parse(written, locale))
+        text_parses = parser.parse([g.text for g in golds], locale)
+        speech_parses = parser.parse(written, locale)
+        texts = understanding(golds, text_parses)
+        spoken = understanding(golds, speech_parses)
+        if dump is not None:
+            for g, r, w, tp, sp in zip(golds, raw, written, text_parses, speech_parses):
+                record = {"id": g.id, "locale": locale, "text": g.text, "heard": r, "written": w,
+                          "gold": {"intent": g.intent, "slots": slot_set([(s.name, g.text[s.start : s.end])
+                                                                           for s in g.spans])},
+                          "from_text": {"intent": tp.intent, "slots": slot_set([(s.name, s.value) for s in tp.slots])},
+                          "from_speech": {"intent": sp.intent,
+                                          "slots": slot_set([(s.name, s.value) for s in sp.slots])}}  # fmt: skip
+                dump.write(json.dumps(record, ensure_ascii=False) + "\n")
+            dump.flush()
         spoken_raw = understanding(golds, parser.parse([r or "-" for r in raw], locale))
         measure, rate = error_rate([g.text for g in golds], written, locale)
         _, rate_raw = error_rate([g.text for g in golds], [r.lower() for r in raw], locale)
@@ -201,6 +229,8 @@ def main() -> int:
         print(f"{locale}: {measure} {rate:.1f}, EM text {texts['exact_match']:.1f} speech {spoken['exact_match']:.1f} "
               f"({time.perf_counter() - started:.0f}s)", flush=True)  # fmt: skip
         write(done=locale == locales[-1])
+    if dump is not None:
+        dump.close()
     return 0
 
 

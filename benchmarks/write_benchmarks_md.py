@@ -511,6 +511,8 @@ def _refit_settings(refit: dict[str, Any]) -> str:
     parts = []
     if refit.get("mined_weight", 1) > 1:
         parts.append(f"each mined example {refit['mined_weight']} times")
+    if refit.get("paths"):
+        parts.append("the failed turns of every reformulation that ended well, beside the mined rewrites")
     if refit.get("anchors"):
         parts.append("confirmed successes of the log as anchors")
     if refit.get("replay_gate") is not None:

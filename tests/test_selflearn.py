@@ -346,6 +346,37 @@ def test_confirmed_successes_become_anchors_and_a_replay_counts_what_a_refit_men
     assert replay_check(current, current, examples, [4], anchors, counts)["en-US"].mended == 0
 
 
+def test_every_reformulation_that_ended_well_labels_the_turns_that_failed_before_it() -> None:
+    from kiloglot.learn.selflearn.retrain import examples_from_paths
+
+    alarm = {"intent": "alarm_set", "slots": [{"name": "time", "value": "seven am"}]}
+    quirky = {"intent": "general_quirky", "slots": []}
+    turns = [  # ann: two failed phrasings, then one that works; bob gives up; cid says ann's first and it works
+        Turn(1, "ann", T0, "wake me seven am", action="fallback", parse=quirky),
+        Turn(2, "ann", T0 + timedelta(seconds=5), "rouse me at seven am", action="fallback", parse=quirky),
+        Turn(3, "ann", T0 + timedelta(seconds=10), "set an alarm for seven am", intent="alarm_set", parse=alarm),
+        Turn(4, "bob", T0, "beep at seven am", action="fallback", parse=quirky),
+        Turn(5, "bob", T0 + timedelta(seconds=5), "beep me at seven am", action="fallback", parse=quirky),
+        Turn(6, "cid", T0 + timedelta(hours=1), "wake me seven am", intent="alarm_set", parse=alarm),
+        Turn(7, "dan", T0 + timedelta(hours=2), "wake me seven am", action="fallback", parse=quirky),
+    ]
+    outcomes = label_turns(turns, default_detector(), {})
+    assert [[o.turn.id for o in p] for p in reformulation_paths(outcomes) if p[0].user == "ann"] == [[1, 2, 3]]
+    examples, counts = examples_from_paths(outcomes)
+    by_text = {ex.text: (ex, n) for ex, n in zip(examples, counts)}
+    # both of ann's failed turns learn the parse she reached; bob's path never ended well: nothing from it
+    assert set(by_text) == {"wake me seven am", "rouse me at seven am"}
+    for ex, _ in by_text.values():
+        assert ex.intent == "alarm_set"
+        assert [w for w, lab in zip(ex.words, ex.word_labels) if lab == "time"] == ["seven", "am"]
+    assert by_text["wake me seven am"][1] == 3  # weighed by the turns that said it (1 of 3 worked: kept)
+    # a text that works as said more often than not is left alone
+    for n, user in ((8, "eve"), (9, "fay")):
+        turns.append(Turn(n, user, T0 + timedelta(hours=n), "wake me seven am", intent="alarm_set", parse=alarm))
+    examples, _ = examples_from_paths(label_turns(turns, default_detector(), {}))
+    assert {ex.text for ex in examples} == {"rouse me at seven am"}
+
+
 @pytest.mark.slow
 def test_refitting_some_locales_keeps_the_others(trained_model: Path, small_corpus) -> None:
     from kiloglot.nlu import load

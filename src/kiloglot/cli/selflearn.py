@@ -287,6 +287,10 @@ def simulate(
             "breaks by this factor",
         ),
     ] = None,
+    paths: Annotated[
+        bool,
+        typer.Option("--paths", help="refit on every reformulation that ended well, not only on the mined rewrites"),
+    ] = False,
     corrections: Annotated[
         float,
         typer.Option(
@@ -329,7 +333,7 @@ def simulate(
         near=near,
         corrections=corrections,
         retrain_every=retrain_every,
-        refit=RefitSettings(mined_weight=mined_weight, anchors=anchors, replay_gate=replay_gate),
+        refit=RefitSettings(mined_weight=mined_weight, anchors=anchors, replay_gate=replay_gate, paths=paths),
         mining=_mining(min_support, max_source_success, min_target_success),
     )
     with tempfile.TemporaryDirectory(prefix="kiloglot-sim-") as tmp:

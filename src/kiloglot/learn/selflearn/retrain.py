@@ -28,7 +28,7 @@ from kiloglot.errors import InputError
 from kiloglot.evaluation.evaluate import dev_metrics
 from kiloglot.learn.selflearn.mining import MinedRewrite
 from kiloglot.learn.selflearn.rephrase import FAILED_ACTIONS
-from kiloglot.learn.selflearn.signals import TurnOutcome
+from kiloglot.learn.selflearn.signals import TurnOutcome, reformulation_paths
 from kiloglot.nlu import registry
 from kiloglot.nlu.contract import Parser, TrainableParser
 from kiloglot.nlu.linear.parser import LinearParser
@@ -126,6 +126,46 @@ def examples_from_successes(outcomes: Iterable[TurnOutcome]) -> tuple[list[Examp
     return examples, counts
 
 
+def examples_from_paths(
+    outcomes: Sequence[TurnOutcome], max_source_success: float = 0.5
+) -> tuple[list[Example], list[int]]:
+    """Every reformulation that ended well, as training examples: each failed turn of a path whose last turn
+    succeeded, labelled with that last turn's parse (slot values found in the failed text as whole words), and
+    how many turns said each. One per distinct (locale, normalised text), the label most paths gave it, and only
+    texts that rarely work as said (success rate, over the turns parsed as said, <= ``max_source_success``).
+
+    Rewrites must be precise, so mining asks more of a pair (a target that works again and again); a refit is
+    checked by replaying the log, so it can learn from every such path, including those of goals whose
+    target was reached once."""
+    said: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    for o in outcomes:
+        if o.turn.rewritten is None:
+            said[(o.turn.locale, normalize_utterance(o.turn.text))].append(not o.defect)
+    labels: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    found: dict[tuple[str, str, str], Example] = {}
+    for path in reformulation_paths(outcomes):
+        last = path[-1]
+        if len(path) < 2 or last.defect or last.turn.action in FAILED_ACTIONS:
+            continue
+        for o in path[:-1]:
+            key = (o.turn.locale, normalize_utterance(o.turn.text))
+            runs = said.get(key, [])
+            if o.turn.rewritten is not None or not runs or sum(runs) / len(runs) > max_source_success:
+                continue
+            ex = labelled_example(o.turn.text, last.turn.parse, o.turn.locale, f"selflearn-path-{o.turn.id}")
+            if ex is None:
+                continue
+            signature = repr(_example_signature(ex))
+            labels[key][signature] += 1
+            found.setdefault((*key, signature), ex)
+    examples, counts = [], []
+    for key, votes in labels.items():
+        signature = votes.most_common(1)[0][0]
+        examples.append(found[(*key, signature)])
+        counts.append(len(said[key]))
+    return examples, counts
+
+
 def refit_data(mined: Sequence[Example], anchors: Sequence[Example], mined_weight: int) -> list[Example]:
     """What a refit adds to the parser's own training data: each mined example ``mined_weight`` times,
     then the anchors."""
@@ -150,7 +190,8 @@ class RefitSettings:
     """How a linear parser is refit on what self-learning found.
 
     ``mined_weight``: copies of each mined example in the refit data (a few hundred examples among
-    thousands are otherwise outvoted). ``anchors``: also train on the log's confirmed successes.
+    thousands are otherwise outvoted). ``anchors``: also train on the log's confirmed successes. ``paths``:
+    also train on the failed turns of every reformulation that ended well, not only on the mined rewrites.
     ``replay_gate``: a locale's refit is kept only when, replaying the log, the turns it mends outnumber
     the turns it breaks by this factor, counting at least one broken turn (so a refit must mend that many
     turns even when it breaks none); None keeps every refit."""
@@ -158,6 +199,7 @@ class RefitSettings:
     mined_weight: int = 1
     anchors: bool = False
     replay_gate: float | None = None
+    paths: bool = False  # also learn from every reformulation path that ended well (``examples_from_paths``)
 
 
 @dataclass
@@ -214,10 +256,18 @@ def refit_from_log(
     anchors), checked by replaying the log against ``current`` (the parser serving now): the refit of a
     locale that fails the gate is dropped for ``current``'s model of it. None when nothing was mined."""
     examples, skipped = examples_from_rewrites(mined)
-    if not examples:
-        return None, {"examples": 0, "skipped": skipped}
     support = {(m.locale, m.source): max(m.support, 1) for m in mined}
     mined_turns = [support.get((e.locale, normalize_utterance(e.text)), 1) for e in examples]
+    from_paths = 0
+    if settings.paths:
+        have = {(e.locale, normalize_utterance(e.text)) for e in examples}
+        for ex, n in zip(*examples_from_paths(outcomes), strict=True):
+            if (ex.locale, normalize_utterance(ex.text)) not in have:
+                examples.append(ex)
+                mined_turns.append(n)
+                from_paths += 1
+    if not examples:
+        return None, {"examples": 0, "skipped": skipped}
     locales = {e.locale for e in examples}
     needed = settings.anchors or settings.replay_gate is not None  # labelling the successes costs a pass
     anchors, anchor_turns = examples_from_successes(outcomes) if needed else ([], [])
@@ -225,6 +275,8 @@ def refit_from_log(
     fresh = refit_linear(parser, refit_data(examples, anchors_used, settings.mined_weight), train)
     report: dict[str, Any] = {"examples": len(examples), "skipped": skipped, "anchors": len(anchors_used),
                               "locales": sorted(locales)}  # fmt: skip
+    if settings.paths:
+        report["from_paths"] = from_paths
     if settings.replay_gate is None:
         return fresh, report
     in_locales = [(a, n) for a, n in zip(anchors, anchor_turns, strict=True) if a.locale in locales]
