@@ -23,11 +23,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+import ctranslate2
 from results_io import emit, header, run_timed
 
 from kiloglot.data import read_massive
 from kiloglot.nlu import load
-from kiloglot.speech import create_recognizer, create_synthesizer, to_written_style
+from kiloglot.speech import create_recognizer, create_synthesizer, style_prompt, to_written_style
 
 CHARACTER_LOCALES = ("ja", "zh", "th", "km", "my")  # no spaces between words: CER, not WER
 
@@ -91,6 +92,12 @@ def main() -> int:
     ap.add_argument(
         "--threads", type=int, default=1, help="Whisper's CPU threads (1: the per-turn speed goal's setting)"
     )
+    ap.add_argument(
+        "--asr-prompt",
+        default="",
+        help="Whisper's prompt: TEXT, or 'style' for requests of the model's MASSIVE train data in the "
+        "locale (speech.style_prompt); default: none",
+    )
     ap.add_argument("--name", default=None)
     args = ap.parse_args()
     parser = load(args.model)
@@ -101,6 +108,12 @@ def main() -> int:
         "whisper", model=args.asr_model, locales=tuple(parser.locales), cpu_threads=args.threads
     )
     recognizer.loaded()  # type: ignore[attr-defined]
+    prompts: dict[str, str] = {}
+    if args.asr_prompt == "style":
+        train = read_massive(args.data, locales, ["train"])
+        prompts = {loc: style_prompt((e.intent, e.text) for e in train if e.locale == loc) for loc in locales}
+    elif args.asr_prompt:
+        prompts = dict.fromkeys(locales, args.asr_prompt)
     dev = read_massive(args.data, locales, ["dev"])
     by_locale: dict[str, list[Any]] = defaultdict(list)
     seen: dict[str, int] = defaultdict(int)
@@ -143,7 +156,8 @@ def main() -> int:
             speech_em = sum(per_locale[l]["speech"]["exact_match"] for l in good) / len(good)
             summary["under_20_speech_to_text_em"] = round(speech_em / text_em, 3) if text_em else None
         result = {**header("spoken_loop"), "model": args.model, "asr": recognizer.describe(), "tts": args.tts,
-                  "per_locale_utterances": args.per_locale, "skipped": args.skip, "complete": done, "summary": summary,
+                  "per_locale_utterances": args.per_locale, "skipped": args.skip,
+                  "asr_prompt": args.asr_prompt, "complete": done, "summary": summary,
                   "locales": per_locale}  # fmt: skip
         table = [
             f"Spoken MASSIVE loop (model {args.model}; TTS {args.tts} -> Whisper base int8 greedy -> normalise "
@@ -172,6 +186,7 @@ def main() -> int:
 
     for locale in locales:
         golds = by_locale[locale]
+        recognizer.prompt = prompts.get(locale, "")  # type: ignore[attr-defined]
         started = time.perf_counter()
         raw, written, lid_right, audio_seconds, asr_seconds = [], [], 0, 0.0, 0.0
         for g in golds:
@@ -179,6 +194,8 @@ def main() -> int:
             audio_seconds += audio.seconds
             mark = time.perf_counter()
             ranked = recognizer.detect(audio, parser.locales)
+            # a decode Whisper calls failed is decoded again by sampling: seeded per utterance, so a run repeats
+            ctranslate2.set_random_seed(int(g.id))
             heard = recognizer.transcribe(audio, locale)
             asr_seconds += time.perf_counter() - mark
             lid_right += bool(ranked) and ranked[0][0] == locale

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ pytest.importorskip("faster_whisper", reason="the speech extra: pip install -e '
 
 from kiloglot.speech import Audio, AudioError, check_speech, create_recognizer, create_synthesizer, decode
 from kiloglot.speech.espeak import reading
-from kiloglot.speech.normalize import to_written_style
+from kiloglot.speech.normalize import style_prompt, to_written_style
 from kiloglot.speech.packaged import installed, packaged_model
 
 
@@ -172,6 +173,29 @@ def test_guessing_the_language_and_transcribing_share_one_encoder_pass(synthesiz
     assert len(calls) == 2  # other audio: encoded afresh
 
 
+def test_a_prompt_in_the_written_style_makes_whisper_write_numbers_as_words(synthesizer, recognizer, monkeypatch):
+    audio = synthesizer.synthesize("set an alarm for seven thirty am on friday", "en-US").resampled()
+    assert re.search(r"\d", recognizer.transcribe(audio, "en-US").text)  # Whisper's own style: "730am"
+    monkeypatch.setattr(recognizer, "prompt", "wake me up at six forty five am, what is the weather today")
+    heard = recognizer.transcribe(audio, "en-US")
+    assert "seven thirty" in heard.text.lower() and not re.search(r"\d", heard.text)
+    assert recognizer.describe()["prompt"].startswith("wake me up")
+
+
+def test_a_style_prompt_takes_a_typical_request_of_each_intent_commonest_first():
+    said = [
+        ("alarm_set", "set an alarm for seven am"),
+        ("alarm_set", "set an alarm for eight am please"),
+        ("alarm_set", "wake me"),  # under four words: not an example of a request
+        ("alarm_set", "could you possibly make sure that i am awake by nine"),  # over eight
+        ("weather_query", "what is the weather today"),
+        ("weather_query", "is it raining"),
+    ]
+    assert style_prompt(said) == "set an alarm for seven am, what is the weather today"
+    assert style_prompt(said, max_words=8) == "set an alarm for seven am"
+    assert style_prompt([]) == ""
+
+
 @pytest.mark.parametrize(
     ("raw", "locale", "written"),
     [
@@ -191,6 +215,10 @@ def test_guessing_the_language_and_transcribing_share_one_encoder_pass(synthesiz
         ("明日の朝7時に起こして。", "ja-JP", "明日の朝七時に起こして"),
         ("Pon una alarma a las 8", "es-ES", "pon una alarma a las ocho"),
         ("tell me b. b. c. news", "en-US", "tell me b. b. c. news"),
+        ("Set an alarm for 530.", "en-US", "set an alarm for five thirty"),
+        ("Wake me at 645am", "en-US", "wake me at six forty five am"),
+        ("Send 1000 dollars for 2 people", "en-US", "send one thousand dollars for two people"),
+        ("Can I have the 10-day forecast?", "en-US", "can i have the ten day forecast"),
     ],
 )
 def test_transcripts_are_written_as_massive_writes(raw, locale, written):

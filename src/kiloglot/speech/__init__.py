@@ -8,7 +8,7 @@ back-ends by name, audio decoding, and recogniser output normalised to the parse
 
 from kiloglot.speech.audio import Audio, AudioError, check_speech, decode
 from kiloglot.speech.contract import Recognizer, Segment, Synthesizer, Transcript, Voice
-from kiloglot.speech.normalize import to_written_style
+from kiloglot.speech.normalize import style_prompt, to_written_style
 from kiloglot.speech.registry import create_recognizer, create_synthesizer, recognizer_names, synthesizer_names
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "create_synthesizer",
     "decode",
     "recognizer_names",
+    "style_prompt",
     "synthesizer_names",
     "to_written_style",
 ]

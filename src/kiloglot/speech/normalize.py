@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Iterable
 from functools import cache
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,14 @@ _AMPM_AFTER_DIGIT = re.compile(r"(\d)\s?([ap])m\b\.?", re.IGNORECASE)  # 3pm, 7 
 _INITIALISM = re.compile(r"\b[A-Z]{2,5}\b")  # CNN, TV: MASSIVE spells them "c. n. n.", "t. v."
 _WORDS_IN_CAPITALS = {"OK", "AM", "PM"}
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+# Whisper sometimes writes a clock time without its colon ("set an alarm for 530"): read as one only after a
+# word that introduces a time, with minutes 01-59 (or any, before am/pm), so "for 1000 dollars" stays a number
+_CLOCK_WITHOUT_COLON_EN = re.compile(
+    r"\b(?P<word>at|for|by|until|till)\s(?P<h>1[0-2]|0?[1-9])(?P<m>0[1-9]|[1-5]\d)\b"
+    r"|\b(?P<h2>1[0-2]|0?[1-9])(?P<m2>[0-5]\d)(?=\s?[ap]\.?\s?m\b)",
+    re.IGNORECASE,
+)
+_NUMBER_HYPHEN_WORD = re.compile(r"(\d)-(?=[^\W\d_])")  # "10-day": MASSIVE writes "ten day"
 
 
 @cache
@@ -68,6 +78,12 @@ def _time(match: re.Match[str], locale: str) -> str:
     return f"{words} {number_words(str(minute), locale)}"
 
 
+def _with_colon(match: re.Match[str]) -> str:
+    if match.group("word"):
+        return f"{match.group('word')} {match.group('h')}:{match.group('m')}"
+    return f"{match.group('h2')}:{match.group('m2')}"
+
+
 def _spelled(match: re.Match[str]) -> str:
     word = match.group(0)
     return word if word in _WORDS_IN_CAPITALS else ". ".join(word) + "."
@@ -77,7 +93,10 @@ def to_written_style(text: str, locale: str) -> str:
     """What the parser expects to read: see the module's docstring. Idempotent."""
     language = locale.split("-")[0].lower()
     text = unicodedata.normalize("NFKC", text)
+    if language == "en":
+        text = _CLOCK_WITHOUT_COLON_EN.sub(_with_colon, text)
     text = _TIME.sub(lambda m: _time(m, locale), text)
+    text = _NUMBER_HYPHEN_WORD.sub(r"\1 ", text)
     if language == "en":  # MASSIVE en-US writes "seven am" but "three p. m." (208 and 266 times in train)
         text = _AMPM_AFTER_DIGIT.sub(lambda m: f"{m.group(1)} {m.group(2)}.m.", text)
         text = _AMPM.sub(lambda m: "am" if m.group(1).lower() == "a" else "p. m.", text)
@@ -95,3 +114,26 @@ def to_written_style(text: str, locale: str) -> str:
     text = _SENTENCE_PUNCTUATION.sub(" ", text)
     text = re.sub(r"(?<!\b\w)\.(?=\s|$)", " ", text)  # a full stop, not the one in "p. m." or "b. b. c."
     return " ".join(text.lower().split())
+
+
+def style_prompt(texts: Iterable[tuple[str, str]], max_words: int = 48) -> str:
+    """A recogniser prompt in the parser's written style, from labelled requests ``(intent, text)``: the most
+    typical request of four to eight words of each intent (its words the most frequent in that intent), the
+    commonest intents first, joined until ``max_words``. Whisper copies a prompt's style (lower case, numbers
+    as words) and leans towards its words."""
+    by_intent: dict[str, list[str]] = {}
+    for intent, text in texts:
+        by_intent.setdefault(intent, []).append(" ".join(text.split()))
+    picked, words = [], 0
+    for _, said in sorted(by_intent.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        counts = Counter(w for t in said for w in set(t.lower().split()))
+        fitting = [t for t in said if 4 <= len(t.split()) <= 8]
+        if not fitting:
+            continue
+        best = max(fitting, key=lambda t: (sum(counts[w] for w in t.lower().split()) / len(t.split()), t))
+        n = len(best.split())
+        if words + n > max_words:
+            break
+        picked.append(best)
+        words += n
+    return ", ".join(picked)

@@ -74,6 +74,9 @@ class WhisperRecognizer(Recognizer):
     temperature_fallback: bool = False  # Whisper's re-decoding at higher temperatures: up to 6x the time
     retry_failed: bool = True  # ... but only for a greedy decode Whisper's own rules call failed
     locales: tuple[str, ...] = ()  # detection is restricted to these when given
+    # Whisper's "previous text": words it leans towards and the style it copies (lower case, numbers as words),
+    # e.g. a few requests of the assistant's own domain; empty: none
+    prompt: str = ""
     name: str = field(default="whisper", init=False)
     _model: Any = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -109,7 +112,8 @@ class WhisperRecognizer(Recognizer):
         return True  # Whisper's 99 languages hold all of MASSIVE's 51
 
     def describe(self) -> dict[str, object]:
-        return {"backend": self.name, "model": self.model, "compute_type": self.compute_type}
+        return {"backend": self.name, "model": self.model, "compute_type": self.compute_type,
+                **({"prompt": self.prompt} if self.prompt else {})}  # fmt: skip
 
     def rank_languages(self, probabilities: list[tuple[str, float]]) -> list[tuple[str, float]]:
         """Whisper's (language, probability) list as (locale, probability) over ``locales``, best first."""
@@ -162,7 +166,7 @@ class WhisperRecognizer(Recognizer):
 
         model = self.loaded()
         tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language=language)
-        prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        prompt = [*self._previous(tokenizer), *tokenizer.sot_sequence, tokenizer.no_timestamps]
         result = model.model.generate(
             self._encoded(audio),
             [prompt],
@@ -177,6 +181,12 @@ class WhisperRecognizer(Recognizer):
         # CTranslate2 scores are length-normalised; faster-whisper's average counts the end token too
         average = result.scores[0] * len(tokens) / (len(tokens) + 1)
         return tokenizer.decode(tokens).strip(), average, result.no_speech_prob
+
+    def _previous(self, tokenizer: Any) -> list[int]:
+        """The prompt as Whisper's previous-text tokens (at most half its 448-token context, as Whisper does)."""
+        if not self.prompt.strip():
+            return []
+        return [tokenizer.sot_prev, *tokenizer.encode(" " + self.prompt.strip())[-223:]]
 
     def transcribe(self, audio: Audio, locale: str | None = None) -> Transcript:
         if audio.sample_rate != 16_000:
@@ -209,6 +219,7 @@ class WhisperRecognizer(Recognizer):
             "condition_on_previous_text": False,
             "vad_filter": False,
             "max_new_tokens": self.max_new_tokens,
+            "initial_prompt": self.prompt.strip() or None,
         }
         if not (self.temperature_fallback or fallback):
             options["temperature"] = 0.0
