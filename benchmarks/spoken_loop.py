@@ -78,6 +78,13 @@ def main() -> int:
         help="leave out the first N utterances per locale (a slice disjoint from the "
         "reported one, for studying errors without tuning on what is reported)",
     )
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="speak each utterance this many times (a sampling voice such as "
+        "Piper sounds different each time): speech figures are over all passes, per-pass EM reported too",
+    )
     ap.add_argument("--dump", default=None, help="write every utterance (text, transcript, both parses) to this JSONL")
     ap.add_argument("--asr-model", default="")
     ap.add_argument("--data", default=None)
@@ -156,7 +163,7 @@ def main() -> int:
             speech_em = sum(per_locale[l]["speech"]["exact_match"] for l in good) / len(good)
             summary["under_20_speech_to_text_em"] = round(speech_em / text_em, 3) if text_em else None
         result = {**header("spoken_loop"), "model": args.model, "asr": recognizer.describe(), "tts": args.tts,
-                  "per_locale_utterances": args.per_locale, "skipped": args.skip,
+                  "per_locale_utterances": args.per_locale, "skipped": args.skip, "repeats": args.repeats,
                   "asr_prompt": args.asr_prompt, "complete": done, "summary": summary,
                   "locales": per_locale}  # fmt: skip
         table = [
@@ -167,6 +174,7 @@ def main() -> int:
                 if args.skip
                 else f"first {args.per_locale} dev utterances per locale"
             )
+            + (f", each spoken {args.repeats} times" if args.repeats > 1 else "")
             + ("" if done else f"; partial: {len(per_locale)} of {len(locales)} locales so far")
             + ")",
             "",
@@ -189,13 +197,15 @@ def main() -> int:
         recognizer.prompt = prompts.get(locale, "")  # type: ignore[attr-defined]
         started = time.perf_counter()
         raw, written, lid_right, audio_seconds, asr_seconds = [], [], 0, 0.0, 0.0
-        for g in golds:
+        # Piper samples its voice (VITS noise): each pass hears other audio, so passes are samples of one figure
+        said = [g for _ in range(args.repeats) for g in golds]
+        for n, g in enumerate(said):
             audio = synthesizer.synthesize(g.text, locale).resampled()
             audio_seconds += audio.seconds
             mark = time.perf_counter()
             ranked = recognizer.detect(audio, parser.locales)
-            # a decode Whisper calls failed is decoded again by sampling: seeded per utterance, so a run repeats
-            ctranslate2.set_random_seed(int(g.id))
+            # a decode Whisper calls failed is decoded again by sampling: seeded per utterance and pass
+            ctranslate2.set_random_seed(int(g.id) + 1_000_000 * (n // max(len(golds), 1)))
             heard = recognizer.transcribe(audio, locale)
             asr_seconds += time.perf_counter() - mark
             lid_right += bool(ranked) and ranked[0][0] == locale
@@ -204,25 +214,30 @@ def main() -> int:
         text_parses = parser.parse([g.text for g in golds], locale)
         speech_parses = parser.parse(written, locale)
         texts = understanding(golds, text_parses)
-        spoken = understanding(golds, speech_parses)
+        spoken = understanding(said, speech_parses)
+        passes = [
+            understanding(golds, speech_parses[i * len(golds) : (i + 1) * len(golds)])["exact_match"]
+            for i in range(args.repeats)
+        ]
         if dump is not None:
-            for g, r, w, tp, sp in zip(golds, raw, written, text_parses, speech_parses):
-                record = {"id": g.id, "locale": locale, "text": g.text, "heard": r, "written": w,
-                          "gold": {"intent": g.intent, "slots": slot_set([(s.name, g.text[s.start : s.end])
-                                                                           for s in g.spans])},
+            for n, (g, r, w, sp) in enumerate(zip(said, raw, written, speech_parses)):
+                tp = text_parses[n % len(golds)]
+                gold = slot_set([(s.name, g.text[s.start : s.end]) for s in g.spans])
+                record = {"id": g.id, "locale": locale, "pass": n // len(golds), "text": g.text, "heard": r,
+                          "written": w, "gold": {"intent": g.intent, "slots": gold},
                           "from_text": {"intent": tp.intent, "slots": slot_set([(s.name, s.value) for s in tp.slots])},
                           "from_speech": {"intent": sp.intent,
                                           "slots": slot_set([(s.name, s.value) for s in sp.slots])}}  # fmt: skip
                 dump.write(json.dumps(record, ensure_ascii=False) + "\n")
             dump.flush()
-        spoken_raw = understanding(golds, parser.parse([r or "-" for r in raw], locale))
-        measure, rate = error_rate([g.text for g in golds], written, locale)
-        _, rate_raw = error_rate([g.text for g in golds], [r.lower() for r in raw], locale)
+        spoken_raw = understanding(said, parser.parse([r or "-" for r in raw], locale))
+        measure, rate = error_rate([g.text for g in said], written, locale)
+        _, rate_raw = error_rate([g.text for g in said], [r.lower() for r in raw], locale)
         ratio = spoken["exact_match"] / texts["exact_match"] if texts["exact_match"] else None
         compared = {}
         if other is not None:
             compared = {"compare_text": understanding(golds, other.parse([g.text for g in golds], locale)),
-                        "compare_speech": understanding(golds, other.parse(written, locale))}  # fmt: skip
+                        "compare_speech": understanding(said, other.parse(written, locale))}  # fmt: skip
         per_locale[locale] = {
             "utterances": len(golds),
             "voice": _voice_of(synthesizer, locale),
@@ -232,16 +247,17 @@ def main() -> int:
             "speech": spoken,
             "speech_unnormalised": spoken_raw,
             "speech_to_text_em": ratio,
-            "spoken_lid_accuracy": round(100 * lid_right / len(golds), 2),
+            "speech_exact_match_per_pass": passes,
+            "spoken_lid_accuracy": round(100 * lid_right / len(said), 2),
             "audio_seconds": round(audio_seconds, 1),
             "asr_real_time_factor": round(asr_seconds / audio_seconds, 3),
-            "examples": [{"text": g.text, "heard": h} for g, h in list(zip(golds, written))[:3]],
+            "examples": [{"text": g.text, "heard": h} for g, h in list(zip(said, written))[:3]],
             **compared,
         }
         rows.append(
             f"| {locale} | {measure.upper()} {rate:.1f} | {texts['exact_match']:.1f} | {spoken['exact_match']:.1f} | "
             f"{spoken_raw['exact_match']:.1f} | {'' if ratio is None else f'{ratio:.2f}'} | "
-            f"{texts['intent_accuracy']:.1f} / {spoken['intent_accuracy']:.1f} | {100 * lid_right / len(golds):.0f} |"
+            f"{texts['intent_accuracy']:.1f} / {spoken['intent_accuracy']:.1f} | {100 * lid_right / len(said):.0f} |"
         )
         print(f"{locale}: {measure} {rate:.1f}, EM text {texts['exact_match']:.1f} speech {spoken['exact_match']:.1f} "
               f"({time.perf_counter() - started:.0f}s)", flush=True)  # fmt: skip

@@ -42,11 +42,17 @@ def test_the_spoken_loop_writes_each_locale_as_it_goes(trained_model, massive_pa
     import pytest
 
     pytest.importorskip("faster_whisper", reason="the speech extra")
-    r = bench("spoken_loop", "--model", str(trained_model), "--locales", "en-US", "--per-locale", "2",
-              "--data", str(massive_path), "--name", "loop", results=tmp_path)  # fmt: skip
+    dump = tmp_path / "heard.jsonl"
+    r = bench("spoken_loop", "--model", str(trained_model), "--locales", "en-US", "--per-locale", "2", "--skip", "1",
+              "--repeats", "2", "--dump", str(dump), "--data", str(massive_path), "--name", "loop",
+              results=tmp_path)  # fmt: skip
     assert r.returncode == 0, r.stderr[-2000:]
     result = json.loads((tmp_path / "loop.json").read_text())
     row = result["locales"]["en-US"]
     assert result["complete"] and row["utterances"] == 2 and row["voice"].startswith("espeak-ng:")
     assert 0 <= row["wer"] and 0 <= row["speech"]["exact_match"] <= 100 and row["spoken_lid_accuracy"] == 100
-    assert "first 2 dev utterances" in (tmp_path / "loop.md").read_text()
+    assert len(row["speech_exact_match_per_pass"]) == 2
+    assert "dev utterances 2-3 per locale, each spoken 2 times" in (tmp_path / "loop.md").read_text()
+    heard = [json.loads(line) for line in dump.read_text().splitlines()]
+    assert [h["pass"] for h in heard] == [0, 0, 1, 1] and heard[0]["id"] == heard[2]["id"]
+    assert all(h["gold"]["intent"] and "from_speech" in h for h in heard)
