@@ -209,5 +209,9 @@ def test_say_and_transcribe_commands(tmp_path):
     # Whisper writes 8.30 or 830 depending on the CPU kernels it picks: both become number words
     assert record["locale"] == "en-US" and "alarm for eight" in record["text"] and 0 < record["confidence"] <= 1
     assert not any(ch.isdigit() for ch in record["text"]) and any(ch.isdigit() for ch in record["raw_text"])
+    # a prompt (Whisper's previous text) leaves a clear request as it was heard
+    prompted = runner.invoke(app, ["transcribe", str(wav), "--locale", "en-US", "--prompt", "wake me up at six am"])
+    assert prompted.exit_code == 0, prompted.output
+    assert "alarm for eight" in json.loads(prompted.stdout)["text"]
     nothing = runner.invoke(app, ["say", "hello", "--locale", "km-KH", "--out", str(tmp_path / "x.wav")])
     assert nothing.exit_code != 0 and "no voice" in nothing.output and not (tmp_path / "x.wav").exists()

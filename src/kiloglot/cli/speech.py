@@ -60,13 +60,17 @@ def transcribe(
         typer.Option("--normalize/--raw", help="text as MASSIVE writes it (numbers as words)"),
     ] = True,
     max_seconds: Annotated[float, typer.Option("--max-seconds", help="longest audio accepted")] = 30.0,
+    prompt: Annotated[
+        str,
+        typer.Option("--prompt", help="words Whisper should lean towards (names, devices), as previous text"),
+    ] = "",
 ) -> None:
     """Transcribe an audio file: JSON with text, locale, confidence and segments."""
     from kiloglot.speech import check_speech, create_recognizer, decode, to_written_style
 
     code = None if locale.strip().lower() == "auto" else locale_info(locale).locale
     audio = check_speech(decode(audio_file), name=str(audio_file), max_seconds=max_seconds)
-    recognizer = create_recognizer("whisper", model=asr_model or "")
+    recognizer = create_recognizer("whisper", model=asr_model or "", prompt=prompt)
     transcript = recognizer.transcribe(audio, code)
     record = transcript.to_json()
     if normalize:
