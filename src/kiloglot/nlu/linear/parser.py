@@ -127,17 +127,8 @@ class LinearParser(StoredLabels, TrainableParser):
         retraining a few locales of a many-locale model costs those locales only. The copy's data
         fingerprint is the combination of this model's and ``train``'s."""
         fresh = LinearParser(self.options, self.runtime_options).fit(train, dev, progress)
-        out = LinearParser(self.options, self.runtime_options)
-        for locale in self._locales:
-            if locale not in fresh._models:
-                out._models[locale] = self._model(locale)
-        out._models.update(fresh._models)
-        out._locales = sorted(out._models)
-        out._intents = sorted(set(self._intents) | set(fresh._intents))
-        out._slot_labels = sorted(set(self._slot_labels) | set(fresh._slot_labels))
+        out = self._with_models_of(fresh, fresh._locales, f"{self.data_fingerprint}+{fresh.data_fingerprint}")
         out.train_seconds = {**self.train_seconds, **fresh.train_seconds}
-        combined = f"{self.data_fingerprint}+{fresh.data_fingerprint}".encode()
-        out.data_fingerprint = "sha256:" + hashlib.sha256(combined).hexdigest()
         return out
 
     def with_locales_of(self, other: LinearParser, locales: Sequence[str]) -> LinearParser:
@@ -146,6 +137,12 @@ class LinearParser(StoredLabels, TrainableParser):
         missing = [loc for loc in locales if loc not in other._locales]
         if missing:
             raise InputError(f"locales {', '.join(missing)}: the other model knows {', '.join(other._locales)}")
+        combined = f"{self.data_fingerprint}+{other.data_fingerprint}:{','.join(sorted(locales))}"
+        return self._with_models_of(other, locales, combined)
+
+    def _with_models_of(self, other: LinearParser, locales: Sequence[str], combined: str) -> LinearParser:
+        """This model's locales with ``other``'s models of ``locales`` in their place (or added), the label sets
+        of both, and a data fingerprint hashed from ``combined``."""
         out = LinearParser(self.options, self.runtime_options)
         out._models = {loc: self._model(loc) for loc in self._locales if loc not in locales}
         out._models.update({loc: other._model(loc) for loc in locales})
@@ -153,8 +150,7 @@ class LinearParser(StoredLabels, TrainableParser):
         out._intents = sorted(set(self._intents) | set(other._intents))
         out._slot_labels = sorted(set(self._slot_labels) | set(other._slot_labels))
         out.train_seconds = {**self.train_seconds}
-        combined = f"{self.data_fingerprint}+{other.data_fingerprint}:{','.join(sorted(locales))}".encode()
-        out.data_fingerprint = "sha256:" + hashlib.sha256(combined).hexdigest()
+        out.data_fingerprint = "sha256:" + hashlib.sha256(combined.encode()).hexdigest()
         return out
 
     # -- inference -----------------------------------------------------------------------------
