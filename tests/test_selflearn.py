@@ -472,11 +472,12 @@ def test_retraining_between_days_teaches_the_parser_what_the_rewrites_knew(
     assert new > old
     store.close()
 
-    # a replay gate nothing can pass keeps the original parser; anchors join the refit data
-    strict = replace(settings, refit=RefitSettings(mined_weight=2, anchors=True, replay_gate=1e9))
+    # a replay gate nothing can pass keeps the original parser; anchors and every good path join the refit data
+    strict = replace(settings, refit=RefitSettings(mined_weight=2, anchors=True, replay_gate=1e9, paths=True))
     gated = Simulation(parser, dev, Store(f"sqlite:///{tmp_path}/gated.db"), strict, default_detector(), training=train)
     refits = gated.run().report()["overall"]["retrains"]
     assert refits and all(not r["applied"] and r["anchors"] > 0 for r in refits)
+    assert all(r["from_paths"] > 0 and r["examples"] > r["from_paths"] for r in refits)
     assert all(not c["kept"] for r in refits for c in r["replay"].values())
     assert gated.parser is parser
 

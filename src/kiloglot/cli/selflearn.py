@@ -33,6 +33,10 @@ AnchorsOpt = Annotated[
     bool,
     typer.Option("--anchors", help="also refit on the log's confirmed successes (what the parser already gets right)"),
 ]
+PathsOpt = Annotated[
+    bool,
+    typer.Option("--paths", help="refit on every reformulation that ended well, not only on the mined rewrites"),
+]
 MinSupportOpt = Annotated[int, typer.Option("--min-support", help="distinct users behind a rewrite")]
 MaxSourceOpt = Annotated[
     float, typer.Option("--max-source-success", help="rewrite only utterances that work at most this often")
@@ -90,6 +94,7 @@ def selflearn(
     keep_worse: Annotated[bool, typer.Option("--keep-worse", help="save the model even if dev EM fell")] = False,
     mined_weight: MinedWeightOpt = 1,
     anchors: AnchorsOpt = False,
+    paths: PathsOpt = False,
     report: Annotated[Path | None, typer.Option("--report", help="write the before/after figures (JSON)")] = None,
 ) -> None:
     """Turn mined rephrase pairs into training examples and train the model again; report MASSIVE dev exact
@@ -98,8 +103,14 @@ def selflearn(
         return
     if model_dir is None or out_dir is None:
         raise InputError("kiloglot selflearn: expected --model DIR and --out DIR (or a subcommand: see --help)")
+    from kiloglot.assistant.rewriter import normalize_utterance
     from kiloglot.learn.selflearn import label_turns
-    from kiloglot.learn.selflearn.retrain import examples_from_rewrites, examples_from_successes, retrain
+    from kiloglot.learn.selflearn.retrain import (
+        examples_from_paths,
+        examples_from_rewrites,
+        examples_from_successes,
+        retrain,
+    )
     from kiloglot.nlu import load
 
     if mined_weight < 1:
@@ -111,9 +122,14 @@ def selflearn(
     mined = [m for m in mined if (m.locale, m.source) not in disabled and parser.supports(m.locale)]
     examples, skipped = examples_from_rewrites(mined)
     err.print(f"{len(mined)} mined rewrites -> {len(examples)} training examples ({skipped} without every slot)")
+    outcomes = label_turns(store.turn_log(), _detector(detector), store.feedback()) if paths or anchors else []
+    if paths:  # the failed turns of every reformulation that ended well, but none a person disabled
+        have = {(e.locale, normalize_utterance(e.text)) for e in examples} | disabled
+        found = [e for e in examples_from_paths(outcomes)[0] if parser.supports(e.locale)]
+        examples += [e for e in found if (e.locale, normalize_utterance(e.text)) not in have]
+        err.print(f"{len(examples)} training examples with those of every reformulation that ended well")
     anchor_examples = []
     if anchors and examples:
-        outcomes = label_turns(store.turn_log(), _detector(detector), store.feedback())
         with_examples = {e.locale for e in examples}
         anchor_examples = [a for a in examples_from_successes(outcomes)[0] if a.locale in with_examples]
         err.print(f"{len(anchor_examples)} confirmed successes as anchors")
@@ -287,10 +303,7 @@ def simulate(
             "breaks by this factor",
         ),
     ] = None,
-    paths: Annotated[
-        bool,
-        typer.Option("--paths", help="refit on every reformulation that ended well, not only on the mined rewrites"),
-    ] = False,
+    paths: PathsOpt = False,
     corrections: Annotated[
         float,
         typer.Option(
