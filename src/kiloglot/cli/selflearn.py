@@ -103,12 +103,11 @@ def selflearn(
         return
     if model_dir is None or out_dir is None:
         raise InputError("kiloglot selflearn: expected --model DIR and --out DIR (or a subcommand: see --help)")
-    from kiloglot.assistant.rewriter import normalize_utterance
     from kiloglot.learn.selflearn import label_turns
     from kiloglot.learn.selflearn.retrain import (
-        examples_from_paths,
         examples_from_rewrites,
         examples_from_successes,
+        new_path_examples,
         retrain,
     )
     from kiloglot.nlu import load
@@ -124,9 +123,7 @@ def selflearn(
     err.print(f"{len(mined)} mined rewrites -> {len(examples)} training examples ({skipped} without every slot)")
     outcomes = label_turns(store.turn_log(), _detector(detector), store.feedback()) if paths or anchors else []
     if paths:  # the failed turns of every reformulation that ended well, but none a person disabled
-        have = {(e.locale, normalize_utterance(e.text)) for e in examples} | disabled
-        found = [e for e in examples_from_paths(outcomes)[0] if parser.supports(e.locale)]
-        examples += [e for e in found if (e.locale, normalize_utterance(e.text)) not in have]
+        examples += [e for e in new_path_examples(examples, outcomes, disabled)[0] if parser.supports(e.locale)]
         err.print(f"{len(examples)} training examples with those of every reformulation that ended well")
     anchor_examples = []
     if anchors and examples:

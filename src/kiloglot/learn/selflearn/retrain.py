@@ -166,6 +166,20 @@ def examples_from_paths(
     return examples, counts
 
 
+def new_path_examples(
+    examples: Sequence[Example], outcomes: Sequence[TurnOutcome], exclude: Iterable[tuple[str, str]] = ()
+) -> tuple[list[Example], list[int]]:
+    """``examples_from_paths`` of ``outcomes`` whose (locale, normalised text) is neither among ``examples``
+    (the mined ones take precedence) nor in ``exclude`` (e.g. rewrites a person disabled), with their counts."""
+    have = {(e.locale, normalize_utterance(e.text)) for e in examples} | set(exclude)
+    added, counts = [], []
+    for ex, n in zip(*examples_from_paths(outcomes), strict=True):
+        if (ex.locale, normalize_utterance(ex.text)) not in have:
+            added.append(ex)
+            counts.append(n)
+    return added, counts
+
+
 def refit_data(mined: Sequence[Example], anchors: Sequence[Example], mined_weight: int) -> list[Example]:
     """What a refit adds to the parser's own training data: each mined example ``mined_weight`` times,
     then the anchors."""
@@ -260,12 +274,10 @@ def refit_from_log(
     mined_turns = [support.get((e.locale, normalize_utterance(e.text)), 1) for e in examples]
     from_paths = 0
     if settings.paths:
-        have = {(e.locale, normalize_utterance(e.text)) for e in examples}
-        for ex, n in zip(*examples_from_paths(outcomes), strict=True):
-            if (ex.locale, normalize_utterance(ex.text)) not in have:
-                examples.append(ex)
-                mined_turns.append(n)
-                from_paths += 1
+        added, counts = new_path_examples(examples, outcomes)
+        examples += added
+        mined_turns += counts
+        from_paths = len(added)
     if not examples:
         return None, {"examples": 0, "skipped": skipped}
     locales = {e.locale for e in examples}
