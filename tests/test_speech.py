@@ -173,6 +173,21 @@ def test_guessing_the_language_and_transcribing_share_one_encoder_pass(synthesiz
     assert len(calls) == 2  # other audio: encoded afresh
 
 
+def test_the_decoder_prompt_is_built_once_per_language_and_prompt(synthesizer, recognizer, monkeypatch):
+    import faster_whisper.tokenizer
+
+    built = []
+    real = faster_whisper.tokenizer.Tokenizer
+    monkeypatch.setattr(faster_whisper.tokenizer, "Tokenizer", lambda *a, **k: built.append(k) or real(*a, **k))
+    monkeypatch.setattr(recognizer, "retry_failed", False)
+    monkeypatch.setattr(recognizer, "prompt", "turn the lights off")  # a (language, prompt) not decoded before
+    for text in ("lights on", "lights off"):
+        recognizer.transcribe(synthesizer.synthesize(text, "en-US").resampled(), "en-US")
+    assert [k["language"] for k in built] == ["en"]
+    recognizer.transcribe(synthesizer.synthesize("licht an", "de-DE").resampled(), "de-DE")
+    assert [k["language"] for k in built] == ["en", "de"]
+
+
 def test_a_prompt_in_the_written_style_makes_whisper_write_numbers_as_words(synthesizer, recognizer, monkeypatch):
     audio = synthesizer.synthesize("set an alarm for seven thirty am on friday", "en-US").resampled()
     assert re.search(r"\d", recognizer.transcribe(audio, "en-US").text)  # Whisper's own style: "730am"

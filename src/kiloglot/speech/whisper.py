@@ -81,6 +81,10 @@ class WhisperRecognizer(Recognizer):
     _model: Any = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _last: threading.local = field(default_factory=threading.local, init=False, repr=False)
+    # (language, prompt) -> (tokenizer, decoder prompt, suppressed tokens): built once, not on every decode
+    _decoding: dict[tuple[str, str], tuple[Any, list[int], list[int]]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         self.model = self.model or default_model()
@@ -161,12 +165,8 @@ class WhisperRecognizer(Recognizer):
     def _decode_short(self, audio: Audio, language: str) -> tuple[str, float, float]:
         """Greedy (or beam) decoding of one window from the shared encoder output, without timestamps:
         (text, mean token log-probability, no-speech probability)."""
-        from faster_whisper.tokenizer import Tokenizer
-        from faster_whisper.transcribe import get_suppressed_tokens
-
         model = self.loaded()
-        tokenizer = Tokenizer(model.hf_tokenizer, True, task="transcribe", language=language)
-        prompt = [*self._previous(tokenizer), *tokenizer.sot_sequence, tokenizer.no_timestamps]
+        tokenizer, prompt, suppressed = self._decoding_for(language)
         result = model.model.generate(
             self._encoded(audio),
             [prompt],
@@ -175,12 +175,25 @@ class WhisperRecognizer(Recognizer):
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
-            suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
+            suppress_tokens=suppressed,
         )[0]
         tokens = result.sequences_ids[0]
         # CTranslate2 scores are length-normalised; faster-whisper's average counts the end token too
         average = result.scores[0] * len(tokens) / (len(tokens) + 1)
         return tokenizer.decode(tokens).strip(), average, result.no_speech_prob
+
+    def _decoding_for(self, language: str) -> tuple[Any, list[int], list[int]]:
+        """The tokenizer, decoder prompt and suppressed tokens of ``language`` under the current prompt."""
+        key = (language, self.prompt)
+        hit = self._decoding.get(key)
+        if hit is None:
+            from faster_whisper.tokenizer import Tokenizer
+            from faster_whisper.transcribe import get_suppressed_tokens
+
+            tokenizer = Tokenizer(self.loaded().hf_tokenizer, True, task="transcribe", language=language)
+            prompt = [*self._previous(tokenizer), *tokenizer.sot_sequence, tokenizer.no_timestamps]
+            hit = self._decoding[key] = (tokenizer, prompt, list(get_suppressed_tokens(tokenizer, [-1])))
+        return hit
 
     def _previous(self, tokenizer: Any) -> list[int]:
         """The prompt as Whisper's previous-text tokens (at most half its 448-token context, as Whisper does)."""
