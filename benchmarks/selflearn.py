@@ -36,7 +36,13 @@ from results_io import emit, header, run_timed
 from kiloglot.assistant import Store
 from kiloglot.data import read_massive
 from kiloglot.learn.selflearn import MiningSettings, RephraseDetector, default_detector, label_turns, mine_rewrites
-from kiloglot.learn.selflearn.retrain import RefitSettings, examples_from_rewrites, examples_from_successes, retrain
+from kiloglot.learn.selflearn.retrain import (
+    RefitSettings,
+    examples_from_rewrites,
+    examples_from_successes,
+    new_path_examples,
+    retrain,
+)
 from kiloglot.learn.selflearn.simulate import Simulation, SimulationResult, SimulationSettings
 from kiloglot.nlu import load
 
@@ -157,7 +163,8 @@ def main() -> int:
         )
         r = result["retrain"]
         table += [f"Retraining on mined pairs (simulated train traffic): {r['examples']} examples "
-                  f"({r['skipped']} rewrites without every slot), dev EM {100 * r['dev_exact_match_before']:.2f} -> "
+                  f"({r.get('from_paths', 0)} from paths; {r['skipped']} rewrites without every slot), "
+                  f"dev EM {100 * r['dev_exact_match_before']:.2f} -> "
                   f"{100 * r['dev_exact_match_after']:.2f} over {', '.join(r['locales'])}", "",
                   "| locale | dev EM before | after |", "|---|---:|---:|"]  # fmt: skip
         table += [f"| {loc} | {100 * r['per_locale_before'][loc]:.2f} | {100 * r['per_locale_after'][loc]:.2f} |"
@@ -247,7 +254,8 @@ def _mining_cost(parser: Any, dev: list, base: SimulationSettings, detector: Rep
 def _retrain(parser: Any, train: list, dev: list, base: SimulationSettings, detector: RephraseDetector,
              out: str | None, mined_weight: int = 1, anchors: bool = False) -> dict[str, Any]:  # fmt: skip
     """The offline path (``kiloglot selflearn``): a week of simulated train traffic with rewrites only, then
-    the parser trained again on what it mined (and, with ``anchors``, the log's confirmed successes)."""
+    the parser trained again on what it mined (with ``base.refit.paths``, also on every reformulation that
+    ended well, as ``kiloglot selflearn --paths``; with ``anchors``, on the log's confirmed successes)."""
     with tempfile.TemporaryDirectory(prefix="kiloglot-bench-") as tmp:
         store = Store(f"sqlite:///{tmp}/sim.db")
         Simulation(parser, train, store, _with(base, seed=21, retrain_every=0), detector).run()
@@ -255,11 +263,21 @@ def _retrain(parser: Any, train: list, dev: list, base: SimulationSettings, dete
         store.close()
     mined = mine_rewrites(outcomes, base.mining)
     examples, skipped = examples_from_rewrites(mined)
+    from_paths = 0
+    if base.refit.paths:
+        added, _ = new_path_examples(examples, outcomes)
+        examples, from_paths = [*examples, *added], len(added)
     locales = {e.locale for e in examples}
     kept = [a for a in examples_from_successes(outcomes)[0] if a.locale in locales] if anchors else []
     outcome = retrain(parser, examples, train, dev, out, skipped=skipped, keep_worse=True, anchors=kept,
                       mined_weight=mined_weight)  # fmt: skip
-    return {**outcome.to_dict(), "rewrites": len(mined), "anchors": len(kept), "mined_weight": mined_weight}
+    return {
+        **outcome.to_dict(),
+        "rewrites": len(mined),
+        "anchors": len(kept),
+        "mined_weight": mined_weight,
+        "from_paths": from_paths,
+    }
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -39,8 +41,6 @@ def test_a_benchmark_writes_its_result_with_the_common_header(trained_model, tmp
 
 
 def test_the_spoken_loop_writes_each_locale_as_it_goes(trained_model, massive_path, tmp_path):
-    import pytest
-
     pytest.importorskip("faster_whisper", reason="the speech extra")
     dump = tmp_path / "heard.jsonl"
     r = bench("spoken_loop", "--model", str(trained_model), "--locales", "en-US", "--per-locale", "2", "--skip", "1",
@@ -56,3 +56,19 @@ def test_the_spoken_loop_writes_each_locale_as_it_goes(trained_model, massive_pa
     heard = [json.loads(line) for line in dump.read_text().splitlines()]
     assert [h["pass"] for h in heard] == [0, 0, 1, 1] and heard[0]["id"] == heard[2]["id"]
     assert all(h["gold"]["intent"] and "from_speech" in h for h in heard)
+
+
+def test_the_selflearn_benchmark_simulates_and_retrains_on_paths(trained_model, massive_path, tmp_path):
+    r = bench("selflearn", "--model", str(trained_model), "--data", str(massive_path), "--locales", "sw-KE",
+              "--users", "12", "--days", "2", "--requests", "3", "--min-support", "1", "--paths", "--anchors",
+              "--mined-weight", "2", "--parts", "simulate,retrain", "--name", "sl", results=tmp_path)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    result = json.loads((tmp_path / "sl.json").read_text())
+    assert result["settings"]["refit"]["paths"] and result["settings"]["locales"] == ["sw-KE"]
+    overall = result["with_learning"]["overall"]
+    assert overall["requests"] == 12 * 2 * 3 == result["without_learning"]["overall"]["requests"]
+    retrained = result["retrain"]
+    # the offline retrain learns from paths as `kiloglot selflearn --paths` does, and says how many it took
+    assert retrained["mined_weight"] == 2 and 0 < retrained["from_paths"] <= retrained["examples"]
+    assert 0 < retrained["dev_exact_match_before"] <= 1 and 0 < retrained["dev_exact_match_after"] <= 1
+    assert "Retraining on mined pairs" in (tmp_path / "sl.md").read_text()
