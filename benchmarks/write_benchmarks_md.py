@@ -586,8 +586,9 @@ def pc(x: float | None) -> str:
 RETRAIN_VARIANTS = (
     ("selflearn_retrain_anchored", "anchored",
      "with each mined example twice and the log's confirmed successes as anchors"),
-    ("selflearn_retrain_paths_w8", "paths, x8, anchored",
-     "with path examples too (`--paths`), each example 8 times, and anchors"),
+    ("selflearn_retrain_paths_w4", "paths, x4, anchored",
+     "with path examples too (`--paths`), each example 4 times, and anchors"),
+    ("selflearn_retrain_paths_w8", "paths, x8, anchored", "the same with each example 8 times"),
 )  # fmt: skip
 
 
