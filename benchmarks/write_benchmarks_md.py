@@ -592,6 +592,11 @@ RETRAIN_VARIANTS = (
 )  # fmt: skip
 
 
+def pc2(x: float | None) -> str:
+    """A share as a percentage with two decimals (dev EM moves by hundredths here); '-' for none."""
+    return "-" if x is None else f"{100 * x:.2f}"
+
+
 def selflearn() -> list[str]:
     names = ("selflearn", "selflearn_1600users", "selflearn_corrections", "selflearn_retrain",
              "selflearn_refit_guarded", "selflearn_refit_daily", "selflearn_refit_paths",
@@ -693,20 +698,20 @@ def selflearn() -> list[str]:
         out.append(f"**Retraining** on mined pairs (a simulation on MASSIVE train, so that mined data and scored data "
                    f"never meet): {t['rewrites']} rewrites gave {t['examples']} training examples ({t['skipped']} "
                    f"without every slot value in the failed utterance); the {len(t['locales'])} locales refit; mean "
-                   f"dev EM {pc(t['dev_exact_match_before'])} -> **{pc(t['dev_exact_match_after'])}**.")  # fmt: skip
+                   f"dev EM {pc2(t['dev_exact_match_before'])} -> **{pc2(t['dev_exact_match_after'])}**.")  # fmt: skip
         variants = []
         for name, label, what in RETRAIN_VARIANTS:
             v = (load(name) or {}).get("retrain")
             if v:
                 variants.append((label, v))
                 out[-1] += (f" {what[0].upper()}{what[1:]} ({v['examples']:,} examples, "
-                            f"{v.get('anchors', 0):,} anchors; {source(name)}): {pc(v['dev_exact_match_before'])} "
-                            f"-> **{pc(v['dev_exact_match_after'])}**.")  # fmt: skip
+                            f"{v.get('anchors', 0):,} anchors; {source(name)}): {pc2(v['dev_exact_match_before'])} "
+                            f"-> **{pc2(v['dev_exact_match_after'])}**.")  # fmt: skip
         head = "| locale | dev EM before | after |" + "".join(f" after, {label} |" for label, _ in variants)
         out += ["", head, "|---|---:|---:|" + "---:|" * len(variants)]
         for loc in t["locales"]:
-            extra = "".join(f" {pc(v['per_locale_after'].get(loc))} |" for _, v in variants)
-            out.append(f"| {loc} | {pc(t['per_locale_before'][loc])} | {pc(t['per_locale_after'][loc])} |{extra}")
+            extra = "".join(f" {pc2(v['per_locale_after'].get(loc))} |" for _, v in variants)
+            out.append(f"| {loc} | {pc2(t['per_locale_before'][loc])} | {pc2(t['per_locale_after'][loc])} |{extra}")
         out.append("")
     return out
 
