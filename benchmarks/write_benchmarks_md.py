@@ -13,6 +13,7 @@ figures were reached (and the runs that led nowhere) is told in docs/experiments
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -597,6 +598,32 @@ def pc2(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.2f}"
 
 
+def _weight_sweep(runs: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """A line on the runs that differ only in the mined weight (one seed each): their reductions, and the locale
+    whose reduction moves most between them."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for _, r in runs:
+        s = r["settings"]
+        rest = {**s, "refit": {k: v for k, v in (s.get("refit") or {}).items() if k != "mined_weight"}}
+        groups[json.dumps(rest, sort_keys=True)].append(r)
+    lines = []
+    for group in groups.values():
+        if len({(r["settings"].get("refit") or {}).get("mined_weight") for r in group}) < 2:
+            continue
+        group.sort(key=lambda r: r["settings"]["refit"]["mined_weight"])
+        weights = ", ".join(str(r["settings"]["refit"]["mined_weight"]) for r in group)
+        reductions = ", ".join(pc(r["with_learning"]["overall"]["defect_reduction"]) for r in group)
+        per_locale = defaultdict(list)
+        for r in group:
+            for loc, f in r["with_learning"]["per_locale"].items():
+                per_locale[loc].append(100 * (f["defect_reduction"] or 0))
+        loc, values = max(per_locale.items(), key=lambda kv: max(kv[1]) - min(kv[1]))
+        lines.append(f"One seed each: mined weights {weights} of the same setting give {reductions} %; the locale "
+                     f"that moves most between them is {loc} ({', '.join(f'{v:.1f}' for v in values)}), the run-to-run "
+                     "spread of a simulation of this size (docs/experiments.md, section 12).")  # fmt: skip
+    return lines
+
+
 def selflearn() -> list[str]:
     names = ("selflearn", "selflearn_1600users", "selflearn_corrections", "selflearn_retrain",
              "selflearn_refit_guarded", "selflearn_refit_daily", "selflearn_refit_paths",
@@ -638,9 +665,7 @@ def selflearn() -> list[str]:
             out.append(f"| {source(name)} | {s['users']} x {s['days']} | {_learning(s)} | "
                        f"**{pc(o['defect_reduction'])}** | {ratio} | {worse} | {pc(o.get('exact_rewrite_ceiling'))} / "
                        f"{pc(o.get('learnable_ceiling'))} | {pc(o['rewrite_precision'])} |")  # fmt: skip
-        out += ["One seed each. Mined weights 4, 6 and 8 give 34.4, 33.0 and 34.8 % with no trend, the runs "
-                "differing mostly in en-US: at this volume a run's figure carries about two points of spread "
-                "(docs/experiments.md, section 12).", ""]  # fmt: skip
+        out += [*_weight_sweep(runs), ""]
         runs = [max(runs, key=lambda nr: nr[1]["with_learning"]["overall"]["defect_reduction"] or 0)]
     for name, r in runs:
         w, wo, s = r["with_learning"], r["without_learning"], r["settings"]
