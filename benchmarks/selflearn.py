@@ -98,6 +98,9 @@ def main() -> int:
                     "the log, it mends this many times the turns it breaks")  # fmt: skip
     ap.add_argument("--paths", action="store_true", help="refit on every reformulation that ended well, not only "
                     "on the mined rewrites")  # fmt: skip
+    ap.add_argument("--path-weight", type=int, default=None,
+                    help="copies of each path example in a refit (default: --mined-weight)")  # fmt: skip
+    ap.add_argument("--seed", type=int, default=0, help="the simulation's seed (traffic, goals, phrasings)")
     ap.add_argument("--parts", default="detector,simulate,cost,retrain")
     ap.add_argument("--fit-detector", action="store_true", help="write the fitted detector as the packaged default")
     ap.add_argument("--retrain-out", default=None, help="save the retrained model here")
@@ -110,15 +113,16 @@ def main() -> int:
     train = [e for e in data if e.partition == "train"]
     dev = [e for e in data if e.partition == "dev"]
     mining = MiningSettings(min_support=args.min_support, min_phrasing_instances=args.min_phrasing)
-    refit = RefitSettings(args.mined_weight, args.anchors, args.replay_gate, args.paths)
+    refit = RefitSettings(args.mined_weight, args.anchors, args.replay_gate, args.paths, args.path_weight)
     base = SimulationSettings(locales=locales, users=args.users, days=args.days, requests_per_day=args.requests,
                               mining=mining, retrain_every=args.retrain_every, corrections=args.corrections,
-                              refit=refit)  # fmt: skip
+                              refit=refit, seed=args.seed)  # fmt: skip
     result: dict[str, Any] = {**header("selflearn"), "model": args.model, "settings": {
-        "locales": list(locales), "users": args.users, "days": args.days, "requests_per_day": args.requests,
-        "retrain_every": args.retrain_every, "corrections": args.corrections, "mining": mining.__dict__,
+        "locales": list(locales), "seed": args.seed, "users": args.users, "days": args.days,
+        "requests_per_day": args.requests, "retrain_every": args.retrain_every, "corrections": args.corrections,
+        "mining": mining.__dict__,
         "refit": {"mined_weight": args.mined_weight, "anchors": args.anchors,
-                  "replay_gate": args.replay_gate, "paths": args.paths}}}  # fmt: skip
+                  "replay_gate": args.replay_gate, "paths": args.paths, "path_weight": args.path_weight}}}  # fmt: skip
     table: list[str] = []
     detector = default_detector()
 
@@ -258,25 +262,24 @@ def _retrain(parser: Any, train: list, dev: list, base: SimulationSettings, dete
     ended well, as ``kiloglot selflearn --paths``; with ``anchors``, on the log's confirmed successes)."""
     with tempfile.TemporaryDirectory(prefix="kiloglot-bench-") as tmp:
         store = Store(f"sqlite:///{tmp}/sim.db")
-        Simulation(parser, train, store, _with(base, seed=21, retrain_every=0), detector).run()
+        Simulation(parser, train, store, _with(base, seed=21 + base.seed, retrain_every=0), detector).run()
         outcomes = label_turns(store.turn_log(), detector, store.feedback())
         store.close()
     mined = mine_rewrites(outcomes, base.mining)
     examples, skipped = examples_from_rewrites(mined)
-    from_paths = 0
-    if base.refit.paths:
-        added, _ = new_path_examples(examples, outcomes)
-        examples, from_paths = [*examples, *added], len(added)
-    locales = {e.locale for e in examples}
+    withdrawn = {(m.locale, m.source) for m in mined if m.status != "active"}
+    added = new_path_examples(examples, outcomes, withdrawn)[0] if base.refit.paths else []
+    locales = {e.locale for e in [*examples, *added]}
     kept = [a for a in examples_from_successes(outcomes)[0] if a.locale in locales] if anchors else []
     outcome = retrain(parser, examples, train, dev, out, skipped=skipped, keep_worse=True, anchors=kept,
-                      mined_weight=mined_weight)  # fmt: skip
+                      mined_weight=mined_weight, path_examples=added, path_weight=base.refit.path_weight)  # fmt: skip
     return {
         **outcome.to_dict(),
         "rewrites": len(mined),
         "anchors": len(kept),
         "mined_weight": mined_weight,
-        "from_paths": from_paths,
+        "path_weight": base.refit.path_weight,
+        "from_paths": len(added),
     }
 
 

@@ -61,14 +61,17 @@ def test_the_spoken_loop_writes_each_locale_as_it_goes(trained_model, massive_pa
 def test_the_selflearn_benchmark_simulates_and_retrains_on_paths(trained_model, massive_path, tmp_path):
     r = bench("selflearn", "--model", str(trained_model), "--data", str(massive_path), "--locales", "sw-KE",
               "--users", "12", "--days", "2", "--requests", "3", "--min-support", "1", "--paths", "--anchors",
-              "--mined-weight", "2", "--parts", "simulate,retrain", "--name", "sl", results=tmp_path)  # fmt: skip
+              "--mined-weight", "2", "--path-weight", "1", "--seed", "5", "--parts", "simulate,retrain",
+              "--name", "sl", results=tmp_path)  # fmt: skip
     assert r.returncode == 0, r.stderr[-2000:]
     result = json.loads((tmp_path / "sl.json").read_text())
     assert result["settings"]["refit"]["paths"] and result["settings"]["locales"] == ["sw-KE"]
+    assert result["settings"]["refit"]["path_weight"] == 1 and result["settings"]["seed"] == 5
     overall = result["with_learning"]["overall"]
     assert overall["requests"] == 12 * 2 * 3 == result["without_learning"]["overall"]["requests"]
     retrained = result["retrain"]
     # the offline retrain learns from paths as `kiloglot selflearn --paths` does, and says how many it took
-    assert retrained["mined_weight"] == 2 and 0 < retrained["from_paths"] <= retrained["examples"]
+    assert retrained["mined_weight"] == 2 and retrained["path_weight"] == 1
+    assert 0 < retrained["from_paths"] <= retrained["examples"]
     assert 0 < retrained["dev_exact_match_before"] <= 1 and 0 < retrained["dev_exact_match_after"] <= 1
     assert "Retraining on mined pairs" in (tmp_path / "sl.md").read_text()

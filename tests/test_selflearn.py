@@ -377,6 +377,34 @@ def test_every_reformulation_that_ended_well_labels_the_turns_that_failed_before
     assert {ex.text for ex in examples} == {"rouse me at seven am"}
 
 
+def test_a_refit_weighs_mined_and_path_examples_apart_and_leaves_withdrawn_sources_out(monkeypatch) -> None:
+    from kiloglot.data.example import Example
+    from kiloglot.learn.selflearn import retrain as rt
+
+    alarm = {"intent": "alarm_set", "slots": [{"name": "time", "value": "seven am"}]}
+    mined_ex, path_ex, anchor = (rt.labelled_example(t, alarm, "en-US", t) for t in ("a seven am", "b seven am", "c"))
+    assert mined_ex and path_ex and anchor is None  # "c" lacks the slot value: no example
+    data = rt.refit_data([mined_ex], [], 3, [path_ex], 1)
+    assert [e.text for e in data] == ["a seven am"] * 3 + ["b seven am"]
+    assert len(rt.refit_data([mined_ex], [], 3, [path_ex])) == 6  # no path weight: as many as a mined one
+
+    quirky = {"intent": "general_quirky", "slots": []}
+    turns = [  # ann fails twice, then gets it; two phrasings become path examples unless a rewrite was withdrawn
+        Turn(1, "ann", T0, "wake me seven am", action="fallback", parse=quirky),
+        Turn(2, "ann", T0 + timedelta(seconds=5), "rouse me at seven am", action="fallback", parse=quirky),
+        Turn(3, "ann", T0 + timedelta(seconds=10), "set an alarm for seven am", intent="alarm_set", parse=alarm),
+    ]
+    outcomes = label_turns(turns, default_detector(), {})
+    withdrawn = MinedRewrite("en-US", "rouse me at seven am", "set an alarm for seven am", support=1,
+                             source_success=0.0, target_success=1.0, score=1.0, status="withdrawn")  # fmt: skip
+    seen: list[list[Example]] = []
+    monkeypatch.setattr(rt, "refit_linear", lambda parser, data, train: seen.append(list(data)) or parser)
+    settings = rt.RefitSettings(mined_weight=4, paths=True, path_weight=2)
+    fresh, report = rt.refit_from_log("parser", "parser", [withdrawn], outcomes, [], settings)  # type: ignore[arg-type]
+    assert fresh == "parser" and report["from_paths"] == 1
+    assert [e.text for e in seen[0]] == ["wake me seven am"] * 2
+
+
 @pytest.mark.slow
 def test_refitting_some_locales_keeps_the_others(trained_model: Path, small_corpus) -> None:
     from kiloglot.nlu import load

@@ -37,6 +37,10 @@ PathsOpt = Annotated[
     bool,
     typer.Option("--paths", help="refit on every reformulation that ended well, not only on the mined rewrites"),
 ]
+PathWeightOpt = Annotated[
+    int | None,
+    typer.Option("--path-weight", help="copies of each path example in the refit data (default: --mined-weight)"),
+]
 MinSupportOpt = Annotated[int, typer.Option("--min-support", help="distinct users behind a rewrite")]
 MaxSourceOpt = Annotated[
     float, typer.Option("--max-source-success", help="rewrite only utterances that work at most this often")
@@ -95,6 +99,7 @@ def selflearn(
     mined_weight: MinedWeightOpt = 1,
     anchors: AnchorsOpt = False,
     paths: PathsOpt = False,
+    path_weight: PathWeightOpt = None,
     report: Annotated[Path | None, typer.Option("--report", help="write the before/after figures (JSON)")] = None,
 ) -> None:
     """Turn mined rephrase pairs into training examples and train the model again; report MASSIVE dev exact
@@ -112,8 +117,8 @@ def selflearn(
     )
     from kiloglot.nlu import load
 
-    if mined_weight < 1:
-        raise InputError(f"--mined-weight {mined_weight}: expected 1 or more")
+    if mined_weight < 1 or (path_weight is not None and path_weight < 1):
+        raise InputError(f"--mined-weight {mined_weight} / --path-weight {path_weight}: expected 1 or more")
     parser = load(model_dir)
     store = _store(db)
     disabled = {(r.locale, r.source) for r in store.rewrites() if r.status != "active"}
@@ -122,15 +127,16 @@ def selflearn(
     examples, skipped = examples_from_rewrites(mined)
     err.print(f"{len(mined)} mined rewrites -> {len(examples)} training examples ({skipped} without every slot)")
     outcomes = label_turns(store.turn_log(), _detector(detector), store.feedback()) if paths or anchors else []
+    from_paths = []
     if paths:  # the failed turns of every reformulation that ended well, but none a person disabled
-        examples += [e for e in new_path_examples(examples, outcomes, disabled)[0] if parser.supports(e.locale)]
-        err.print(f"{len(examples)} training examples with those of every reformulation that ended well")
+        from_paths = [e for e in new_path_examples(examples, outcomes, disabled)[0] if parser.supports(e.locale)]
+        err.print(f"{len(from_paths)} more from the failed turns of reformulations that ended well")
     anchor_examples = []
-    if anchors and examples:
-        with_examples = {e.locale for e in examples}
+    if anchors and (examples or from_paths):
+        with_examples = {e.locale for e in [*examples, *from_paths]}
         anchor_examples = [a for a in examples_from_successes(outcomes)[0] if a.locale in with_examples]
         err.print(f"{len(anchor_examples)} confirmed successes as anchors")
-    locales = sorted({e.locale for e in examples})
+    locales = sorted({e.locale for e in [*examples, *from_paths]})
     massive = read_examples(data, locales, ["train", "dev"], False) if locales else []
     outcome = retrain(
         parser,
@@ -142,6 +148,8 @@ def selflearn(
         keep_worse=keep_worse,
         anchors=anchor_examples,
         mined_weight=mined_weight,
+        path_examples=from_paths,
+        path_weight=path_weight,
     )
     figures = outcome.to_dict()
     out.print(f"{'locale':8} {'dev EM before':>14} {'after':>8}")
@@ -301,6 +309,7 @@ def simulate(
         ),
     ] = None,
     paths: PathsOpt = False,
+    path_weight: PathWeightOpt = None,
     corrections: Annotated[
         float,
         typer.Option(
@@ -321,8 +330,10 @@ def simulate(
     from kiloglot.learn.selflearn.simulate import Simulation, SimulationSettings
     from kiloglot.nlu import load
 
-    if mined_weight < 1 or (replay_gate is not None and replay_gate < 0):
-        raise InputError(f"--mined-weight {mined_weight} / --replay-gate {replay_gate}: expected >= 1 / >= 0")
+    if mined_weight < 1 or (path_weight is not None and path_weight < 1):
+        raise InputError(f"--mined-weight {mined_weight} / --path-weight {path_weight}: expected 1 or more")
+    if replay_gate is not None and replay_gate < 0:
+        raise InputError(f"--replay-gate {replay_gate}: expected 0 or more")
     if partition not in ("train", "dev", "test"):
         raise InputError(f"partition {partition!r}: expected train, dev or test")
     if not 0 <= corrections <= 1:
@@ -343,7 +354,7 @@ def simulate(
         near=near,
         corrections=corrections,
         retrain_every=retrain_every,
-        refit=RefitSettings(mined_weight=mined_weight, anchors=anchors, replay_gate=replay_gate, paths=paths),
+        refit=RefitSettings(mined_weight, anchors, replay_gate, paths, path_weight),
         mining=_mining(min_support, max_source_success, min_target_success),
     )
     with tempfile.TemporaryDirectory(prefix="kiloglot-sim-") as tmp:

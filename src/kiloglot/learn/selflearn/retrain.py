@@ -180,10 +180,17 @@ def new_path_examples(
     return added, counts
 
 
-def refit_data(mined: Sequence[Example], anchors: Sequence[Example], mined_weight: int) -> list[Example]:
-    """What a refit adds to the parser's own training data: each mined example ``mined_weight`` times,
-    then the anchors."""
-    return [*list(mined) * max(mined_weight, 1), *anchors]
+def refit_data(
+    mined: Sequence[Example],
+    anchors: Sequence[Example],
+    mined_weight: int,
+    paths: Sequence[Example] = (),
+    path_weight: int | None = None,
+) -> list[Example]:
+    """What a refit adds to the parser's own training data: each mined example ``mined_weight`` times, each
+    path example ``path_weight`` times (None: as many as a mined one), then the anchors."""
+    copies = mined_weight if path_weight is None else path_weight
+    return [*list(mined) * max(mined_weight, 1), *list(paths) * max(copies, 1), *anchors]
 
 
 def _signature(intent: str, slots: Iterable[tuple[str, str]]) -> tuple[str, frozenset[tuple[tuple[str, str], int]]]:
@@ -205,15 +212,18 @@ class RefitSettings:
 
     ``mined_weight``: copies of each mined example in the refit data (a few hundred examples among
     thousands are otherwise outvoted). ``anchors``: also train on the log's confirmed successes. ``paths``:
-    also train on the failed turns of every reformulation that ended well, not only on the mined rewrites.
-    ``replay_gate``: a locale's refit is kept only when, replaying the log, the turns it mends outnumber
-    the turns it breaks by this factor, counting at least one broken turn (so a refit must mend that many
-    turns even when it breaks none); None keeps every refit."""
+    also train on the failed turns of every reformulation that ended well, not only on the mined rewrites;
+    ``path_weight``: copies of each such path example (None: ``mined_weight``; a path's label is less sure than
+    a mined rewrite's, which needs a target that worked again and again). ``replay_gate``: a locale's refit
+    is kept only when, replaying the log, the turns it mends outnumber the turns it breaks by this factor,
+    counting at least one broken turn (so a refit must mend that many turns even when it breaks none); None
+    keeps every refit."""
 
     mined_weight: int = 1
     anchors: bool = False
     replay_gate: float | None = None
     paths: bool = False  # also learn from every reformulation path that ended well (``examples_from_paths``)
+    path_weight: int | None = None
 
 
 @dataclass
@@ -272,23 +282,24 @@ def refit_from_log(
     examples, skipped = examples_from_rewrites(mined)
     support = {(m.locale, m.source): max(m.support, 1) for m in mined}
     mined_turns = [support.get((e.locale, normalize_utterance(e.text)), 1) for e in examples]
-    from_paths = 0
-    if settings.paths:
-        added, counts = new_path_examples(examples, outcomes)
-        examples += added
+    added: list[Example] = []
+    if settings.paths:  # not the sources of withdrawn rewrites: their users turned out to mean different things
+        withdrawn = {(m.locale, m.source) for m in mined if m.status != "active"}
+        added, counts = new_path_examples(examples, outcomes, withdrawn)
         mined_turns += counts
-        from_paths = len(added)
+    from_rewrites, examples = examples, [*examples, *added]
     if not examples:
         return None, {"examples": 0, "skipped": skipped}
     locales = {e.locale for e in examples}
     needed = settings.anchors or settings.replay_gate is not None  # labelling the successes costs a pass
     anchors, anchor_turns = examples_from_successes(outcomes) if needed else ([], [])
     anchors_used = [a for a in anchors if a.locale in locales] if settings.anchors else []
-    fresh = refit_linear(parser, refit_data(examples, anchors_used, settings.mined_weight), train)
+    data = refit_data(from_rewrites, anchors_used, settings.mined_weight, added, settings.path_weight)
+    fresh = refit_linear(parser, data, train)
     report: dict[str, Any] = {"examples": len(examples), "skipped": skipped, "anchors": len(anchors_used),
                               "locales": sorted(locales)}  # fmt: skip
     if settings.paths:
-        report["from_paths"] = from_paths
+        report["from_paths"] = len(added)
     if settings.replay_gate is None:
         return fresh, report
     in_locales = [(a, n) for a, n in zip(anchors, anchor_turns, strict=True) if a.locale in locales]
@@ -360,11 +371,15 @@ def retrain(
     keep_worse: bool = False,
     anchors: Sequence[Example] = (),
     mined_weight: int = 1,
+    path_examples: Sequence[Example] = (),
+    path_weight: int | None = None,
 ) -> RetrainOutcome:
-    """``parser`` trained again on ``train`` (its own training data) plus ``new_examples``, scored on
-    ``dev`` (of the locales that got examples) before and after, saved to ``out`` unless dev exact match
-    fell (``keep_worse`` saves it anyway). ``anchors`` (confirmed successes, ``examples_from_successes``) join
-    the training data; each new example counts ``mined_weight`` times."""
+    """``parser`` trained again on ``train`` (its own training data) plus ``new_examples`` and ``path_examples``,
+    scored on ``dev`` (of the locales that got examples) before and after, saved to ``out`` unless dev exact
+    match fell (``keep_worse`` saves it anyway). ``anchors`` (confirmed successes, ``examples_from_successes``)
+    join the training data; each new example counts ``mined_weight`` times, each path example ``path_weight``
+    times (None: ``mined_weight``)."""
+    new_examples = [*new_examples, *path_examples]
     if not new_examples:
         raise InputError("no new training examples: mine rewrites first (the log holds no reformulations)")
     locales = sorted({e.locale for e in new_examples})
@@ -376,7 +391,8 @@ def retrain(
     if not own or not scored:
         raise InputError(f"no train or dev examples of {', '.join(locales)}: expected the model's MASSIVE data")
     before = dev_metrics(parser, scored)
-    added = refit_data(new_examples, [a for a in anchors if a.locale in locales], mined_weight)
+    mined = new_examples[: len(new_examples) - len(path_examples)]
+    added = refit_data(mined, [a for a in anchors if a.locale in locales], mined_weight, path_examples, path_weight)
     if isinstance(parser, LinearParser):
         fresh: TrainableParser = refit_linear(parser, added, own, scored)
     elif isinstance(parser, TrainableParser):  # other kinds learn all locales at once: train again in full
