@@ -184,8 +184,12 @@ def test_the_decoder_prompt_is_built_once_per_language_and_prompt(synthesizer, r
     for text in ("lights on", "lights off"):
         recognizer.transcribe(synthesizer.synthesize(text, "en-US").resampled(), "en-US")
     assert [k["language"] for k in built] == ["en"]
+    # a bounded cache: with room for one, German's prompt pushes English's out, so English is built again
+    monkeypatch.setattr("kiloglot.speech.whisper.DECODINGS_KEPT", 1)
     recognizer.transcribe(synthesizer.synthesize("licht an", "de-DE").resampled(), "de-DE")
     assert [k["language"] for k in built] == ["en", "de"]
+    recognizer.transcribe(synthesizer.synthesize("lights on", "en-US").resampled(), "en-US")
+    assert [k["language"] for k in built] == ["en", "de", "en"] and len(recognizer._decoding) == 1
 
 
 def test_a_prompt_in_the_written_style_makes_whisper_write_numbers_as_words(synthesizer, recognizer, monkeypatch):

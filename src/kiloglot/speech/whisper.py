@@ -41,6 +41,9 @@ def whisper_language(locale: str) -> str:
     return code_known_to(locale.split("-")[0].lower(), _whisper_codes())
 
 
+DECODINGS_KEPT = 64  # decoder prompts kept per recogniser: (language, prompt) pairs, the oldest dropped first
+
+
 def locale_for_language(language: str) -> str:
     """Whisper's language code -> a MASSIVE locale (zh -> zh-CN, pt -> pt-PT); the code itself when none."""
     if language in _DEFAULT_LOCALE:
@@ -81,7 +84,8 @@ class WhisperRecognizer(Recognizer):
     _model: Any = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _last: threading.local = field(default_factory=threading.local, init=False, repr=False)
-    # (language, prompt) -> (tokenizer, decoder prompt, suppressed tokens): built once, not on every decode
+    # (language, prompt) -> (tokenizer, decoder prompt, suppressed tokens): built once, not on every decode;
+    # the oldest goes past DECODINGS_KEPT, so that a prompt changed on every request cannot grow it without end
     _decoding: dict[tuple[str, str], tuple[Any, list[int], list[int]]] = field(
         default_factory=dict, init=False, repr=False
     )
@@ -192,7 +196,11 @@ class WhisperRecognizer(Recognizer):
 
             tokenizer = Tokenizer(self.loaded().hf_tokenizer, True, task="transcribe", language=language)
             prompt = [*self._previous(tokenizer), *tokenizer.sot_sequence, tokenizer.no_timestamps]
-            hit = self._decoding[key] = (tokenizer, prompt, list(get_suppressed_tokens(tokenizer, [-1])))
+            hit = (tokenizer, prompt, list(get_suppressed_tokens(tokenizer, [-1])))
+            with self._lock:
+                while len(self._decoding) >= DECODINGS_KEPT:
+                    self._decoding.pop(next(iter(self._decoding)))
+                self._decoding[key] = hit
         return hit
 
     def _previous(self, tokenizer: Any) -> list[int]:
