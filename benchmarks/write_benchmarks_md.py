@@ -544,7 +544,8 @@ def _refit_settings(refit: dict[str, Any]) -> str:
     if refit.get("mined_weight", 1) > 1:
         parts.append(f"each mined example {refit['mined_weight']} times")
     if refit.get("paths"):
-        parts.append("the failed turns of every reformulation that ended well, beside the mined rewrites")
+        weight = f", each {refit['path_weight']} times" if refit.get("path_weight") is not None else ""
+        parts.append(f"the failed turns of every reformulation that ended well{weight}, beside the mined rewrites")
     if refit.get("anchors"):
         parts.append("confirmed successes of the log as anchors")
     if refit.get("replay_gate") is not None:
@@ -561,10 +562,15 @@ def _learning(settings: dict[str, Any]) -> str:
     every = settings.get("retrain_every") or 0
     if every:
         refit = settings.get("refit") or {}
-        what = "mined + every good path" if refit.get("paths") else "mined pairs"
         weight = f" x{refit['mined_weight']}" if refit.get("mined_weight", 1) > 1 else ""
+        what = "mined pairs"
+        if refit.get("paths"):
+            path = f" x{refit['path_weight']}" if refit.get("path_weight") is not None else ""
+            what, weight = f"mined{weight} + every good path{path}", ""
         period = "daily" if every == 1 else f"every {every} days"
         parts.append(f"refit {period} on {what}{weight}" + (", gated" if refit.get("replay_gate") else ""))
+    if settings.get("seed"):
+        parts.append(f"seed {settings['seed']}")
     return " + ".join(parts)
 
 
@@ -590,6 +596,8 @@ RETRAIN_VARIANTS = (
     ("selflearn_retrain_paths_w4", "paths, x4, anchored",
      "with path examples too (`--paths`), each example 4 times, and anchors"),
     ("selflearn_retrain_paths_w8", "paths, x8, anchored", "the same with each example 8 times"),
+    ("selflearn_retrain_paths_w8_p2", "paths x2, mined x8", "the same with each path example twice"),
+    ("selflearn_retrain_paths_w8_p1", "paths x1, mined x8", "the same with each path example once"),
 )  # fmt: skip
 
 
@@ -598,37 +606,61 @@ def pc2(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.2f}"
 
 
-def _weight_sweep(runs: list[tuple[str, dict[str, Any]]]) -> list[str]:
-    """A line on the runs that differ only in the mined weight (one seed each): their reductions, and the locale
-    whose reduction moves most between them."""
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for _, r in runs:
-        s = r["settings"]
-        rest = {**s, "refit": {k: v for k, v in (s.get("refit") or {}).items() if k != "mined_weight"}}
-        groups[json.dumps(rest, sort_keys=True)].append(r)
+def _normalised(settings: dict[str, Any]) -> dict[str, Any]:
+    """A run's settings with the defaults of keys older runs lack (seed 0, no refit, path weight as mined)."""
+    defaults = {"mined_weight": 1, "anchors": False, "replay_gate": None, "paths": False, "path_weight": None}
+    refit = {**defaults, **(settings.get("refit") or {})}
+    return {"seed": 0, **settings, "refit": refit}
+
+
+def _mined_weight(settings: dict[str, Any]) -> int:
+    return int(settings["refit"]["mined_weight"])
+
+
+def _seed(settings: dict[str, Any]) -> int:
+    return int(settings["seed"])
+
+
+def _all_but(settings: dict[str, Any], varied: str) -> str:
+    """The settings save the one that varies (``mined_weight`` or ``seed``), as a key to group runs by."""
+    if varied == "seed":
+        return json.dumps({**settings, "seed": None}, sort_keys=True)
+    return json.dumps({**settings, "refit": {**settings["refit"], "mined_weight": None}}, sort_keys=True)
+
+
+def _one_thing_apart(runs: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """A line on the runs that differ only in the mined weight, or only in the seed: their reductions, and the
+    locale whose reduction moves most between them."""
     lines = []
-    for group in groups.values():
-        if len({(r["settings"].get("refit") or {}).get("mined_weight") for r in group}) < 2:
-            continue
-        group.sort(key=lambda r: r["settings"]["refit"]["mined_weight"])
-        weights = ", ".join(str(r["settings"]["refit"]["mined_weight"]) for r in group)
-        reductions = ", ".join(pc(r["with_learning"]["overall"]["defect_reduction"]) for r in group)
-        per_locale = defaultdict(list)
-        for r in group:
-            for loc, f in r["with_learning"]["per_locale"].items():
-                per_locale[loc].append(100 * (f["defect_reduction"] or 0))
-        loc, values = max(per_locale.items(), key=lambda kv: max(kv[1]) - min(kv[1]))
-        lines.append(f"One seed each: mined weights {weights} of the same setting give {reductions} %; the locale "
-                     f"that moves most between them is {loc} ({', '.join(f'{v:.1f}' for v in values)}), the run-to-run "
-                     "spread of a simulation of this size (docs/experiments.md, section 12).")  # fmt: skip
-    return lines
+    for what, varied, get in (("Mined weights", "mined_weight", _mined_weight), ("Seeds", "seed", _seed)):
+        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for _, r in runs:
+            groups[_all_but(_normalised(r["settings"]), varied)].append(r)
+        for group in groups.values():
+            if len({get(_normalised(r["settings"])) for r in group}) < 2:
+                continue
+            group.sort(key=lambda r: get(_normalised(r["settings"])))
+            values_of = ", ".join(str(get(_normalised(r["settings"]))) for r in group)
+            reductions = ", ".join(pc(r["with_learning"]["overall"]["defect_reduction"]) for r in group)
+            per_locale = defaultdict(list)
+            for r in group:
+                for loc, f in r["with_learning"]["per_locale"].items():
+                    per_locale[loc].append(100 * (f["defect_reduction"] or 0))
+            loc, values = max(per_locale.items(), key=lambda kv: max(kv[1]) - min(kv[1]))
+            moved = ", ".join(f"{v:.1f}" for v in values)
+            lines.append(f"{what} {values_of} of the same setting (one run each) give {reductions} %; the locale "
+                         f"that moves most between them is {loc} ({moved}).")  # fmt: skip
+    if lines:
+        lines[-1] += " That is the run-to-run spread of a simulation of this size (docs/experiments.md, section 12)."
+    return [" ".join(lines)] if lines else []
 
 
 def selflearn() -> list[str]:
     names = ("selflearn", "selflearn_1600users", "selflearn_corrections", "selflearn_retrain",
              "selflearn_refit_guarded", "selflearn_refit_daily", "selflearn_refit_paths",
              "selflearn_refit_paths_corrections", "selflearn_refit_paths_corrections_w4",
-             "selflearn_refit_paths_corrections_w6", "selflearn_refit_paths_corrections_w8")  # fmt: skip
+             "selflearn_refit_paths_corrections_w6", "selflearn_refit_paths_corrections_w8",
+             "selflearn_refit_paths_corrections_w8_seed1", "selflearn_refit_paths_corrections_w8_p1")  # fmt: skip
     runs = [(n, load(n)) for n in names]
     runs = [(n, r) for n, r in runs if r is not None and "with_learning" in r]
     base = load("selflearn")
@@ -665,7 +697,7 @@ def selflearn() -> list[str]:
             out.append(f"| {source(name)} | {s['users']} x {s['days']} | {_learning(s)} | "
                        f"**{pc(o['defect_reduction'])}** | {ratio} | {worse} | {pc(o.get('exact_rewrite_ceiling'))} / "
                        f"{pc(o.get('learnable_ceiling'))} | {pc(o['rewrite_precision'])} |")  # fmt: skip
-        out += [*_weight_sweep(runs), ""]
+        out += [*_one_thing_apart(runs), ""]
         runs = [max(runs, key=lambda nr: nr[1]["with_learning"]["overall"]["defect_reduction"] or 0)]
     for name, r in runs:
         w, wo, s = r["with_learning"], r["without_learning"], r["settings"]
