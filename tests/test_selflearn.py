@@ -436,7 +436,8 @@ def test_simulated_users_teach_the_assistant_rewrites_that_win(
     args = ["selflearn", "simulate", str(trained_model), "--partition", "dev", "--locales", "en-US,ja-JP,sw-KE",
             "--users", "30", "--days", "3", "--requests", "4", "--seed", "3", "--min-support", "1",
             "--data", str(massive_path)]  # fmt: skip
-    learned = runner.invoke(app, [*args, "--report", str(tmp_path / "with.json")])
+    db = f"sqlite:///{tmp_path}/sim.db"
+    learned = runner.invoke(app, [*args, "--db", db, "--report", str(tmp_path / "with.json")])
     assert learned.exit_code == 0, learned.output
     baseline = runner.invoke(app, [*args, "--no-learning", "--report", str(tmp_path / "without.json")])
     assert baseline.exit_code == 0, baseline.output
@@ -450,6 +451,19 @@ def test_simulated_users_teach_the_assistant_rewrites_that_win(
     assert o["defect_rate"] < b["defect_rate"]
     assert set(with_["per_locale"]) == {"en-US", "ja-JP", "sw-KE"} and len(with_["per_day"]) == 3
     assert "defect reduction on recurring goals" in learned.output
+
+    # the offline path: the simulation's log -> mined pairs and path examples -> the model trained again
+    out, report = tmp_path / "retrained", tmp_path / "retrain.json"
+    retrained = runner.invoke(app, ["selflearn", "--db", db, "--model", str(trained_model), "--out", str(out),
+                                    "--data", str(massive_path), "--min-support", "1", "--paths", "--anchors",
+                                    "--mined-weight", "2", "--path-weight", "1", "--keep-worse",
+                                    "--report", str(report)])  # fmt: skip
+    assert retrained.exit_code == 0, retrained.output
+    figures = json.loads(report.read_text())
+    assert figures["examples"] > 0 and figures["kept"] and (out / "manifest.json").is_file()
+    assert set(figures["locales"]) <= {"en-US", "ja-JP", "sw-KE"}
+    assert 0 < figures["dev_exact_match_before"] <= 1 and 0 < figures["dev_exact_match_after"] <= 1
+    assert "more from the failed turns of reformulations that ended well" in retrained.output
 
 
 def test_the_ceilings_count_the_recurring_defects_that_rewrites_and_successes_could_reach() -> None:
@@ -597,12 +611,12 @@ def test_rewrites_are_mined_reviewed_and_exported_from_the_command_line(tmp_path
     for wrong in (["--intent", "Not An Intent"], []):
         refused = runner.invoke(app, ["selflearn", "add", "--db", db, "--locale", "en-US", "--from", "hi", *wrong])
         assert refused.exit_code != 0 and "--intent" in refused.output
-    for bad in (["--mined-weight", "0"], ["--replay-gate", "-1"], ["--corrections", "1.5"]):
+    for bad in (["--mined-weight", "0"], ["--path-weight", "0"], ["--replay-gate", "-1"], ["--corrections", "1.5"]):
         refused = runner.invoke(app, ["selflearn", "simulate", str(tmp_path / "no-model"), *bad])
         assert refused.exit_code != 0 and bad[0] in refused.output
     refused = runner.invoke(app, ["selflearn", "--db", db, "--model", str(tmp_path), "--out", str(tmp_path / "o"),
-                                  "--mined-weight", "0"])  # fmt: skip
-    assert refused.exit_code != 0 and "--mined-weight 0" in refused.output
+                                  "--path-weight", "0"])  # fmt: skip
+    assert refused.exit_code != 0 and "--path-weight 0" in refused.output
 
 
 @pytest.mark.skipif(
