@@ -379,10 +379,10 @@ def retrain(
     match fell (``keep_worse`` saves it anyway). ``anchors`` (confirmed successes, ``examples_from_successes``)
     join the training data; each new example counts ``mined_weight`` times, each path example ``path_weight``
     times (None: ``mined_weight``)."""
-    new_examples = [*new_examples, *path_examples]
-    if not new_examples:
+    everything = [*new_examples, *path_examples]
+    if not everything:
         raise InputError("no new training examples: mine rewrites first (the log holds no reformulations)")
-    locales = sorted({e.locale for e in new_examples})
+    locales = sorted({e.locale for e in everything})
     unknown = [loc for loc in locales if not parser.supports(loc)]
     if unknown:
         raise InputError(f"examples in {', '.join(unknown)}: this model reads {', '.join(parser.locales)}")
@@ -391,8 +391,8 @@ def retrain(
     if not own or not scored:
         raise InputError(f"no train or dev examples of {', '.join(locales)}: expected the model's MASSIVE data")
     before = dev_metrics(parser, scored)
-    mined = new_examples[: len(new_examples) - len(path_examples)]
-    added = refit_data(mined, [a for a in anchors if a.locale in locales], mined_weight, path_examples, path_weight)
+    kept_anchors = [a for a in anchors if a.locale in locales]
+    added = refit_data(new_examples, kept_anchors, mined_weight, path_examples, path_weight)
     if isinstance(parser, LinearParser):
         fresh: TrainableParser = refit_linear(parser, added, own, scored)
     elif isinstance(parser, TrainableParser):  # other kinds learn all locales at once: train again in full
@@ -401,7 +401,7 @@ def retrain(
     else:
         raise InputError(f"a {parser.kind} model cannot be trained again: retrain the model it was exported from")
     after = dev_metrics(fresh, scored)
-    outcome = RetrainOutcome(fresh, before, after, len(new_examples), skipped, locales, kept=False)
+    outcome = RetrainOutcome(fresh, before, after, len(everything), skipped, locales, kept=False)
     if outcome.exact_match_after + 1e-12 < outcome.exact_match_before and not keep_worse:
         outcome.notes.append("dev exact match fell: the retrained model was not saved (--keep-worse saves it)")
         return outcome
