@@ -100,6 +100,8 @@ def main() -> int:
                     "on the mined rewrites")  # fmt: skip
     ap.add_argument("--path-weight", type=int, default=None,
                     help="copies of each path example in a refit (default: --mined-weight)")  # fmt: skip
+    ap.add_argument("--path-max-failures", type=int, default=None,
+                    help="learn only from paths that succeeded after at most this many failed turns")  # fmt: skip
     ap.add_argument("--seed", type=int, default=0, help="the simulation's seed (traffic, goals, phrasings)")
     ap.add_argument("--parts", default="detector,simulate,cost,retrain")
     ap.add_argument("--fit-detector", action="store_true", help="write the fitted detector as the packaged default")
@@ -113,7 +115,8 @@ def main() -> int:
     train = [e for e in data if e.partition == "train"]
     dev = [e for e in data if e.partition == "dev"]
     mining = MiningSettings(min_support=args.min_support, min_phrasing_instances=args.min_phrasing)
-    refit = RefitSettings(args.mined_weight, args.anchors, args.replay_gate, args.paths, args.path_weight)
+    refit = RefitSettings(args.mined_weight, args.anchors, args.replay_gate, args.paths, args.path_weight,
+                          args.path_max_failures)  # fmt: skip
     base = SimulationSettings(locales=locales, users=args.users, days=args.days, requests_per_day=args.requests,
                               mining=mining, retrain_every=args.retrain_every, corrections=args.corrections,
                               refit=refit, seed=args.seed)  # fmt: skip
@@ -122,7 +125,8 @@ def main() -> int:
         "requests_per_day": args.requests, "retrain_every": args.retrain_every, "corrections": args.corrections,
         "mining": mining.__dict__,
         "refit": {"mined_weight": args.mined_weight, "anchors": args.anchors,
-                  "replay_gate": args.replay_gate, "paths": args.paths, "path_weight": args.path_weight}}}  # fmt: skip
+                  "replay_gate": args.replay_gate, "paths": args.paths, "path_weight": args.path_weight,
+                  "path_max_failures": args.path_max_failures}}}  # fmt: skip
     table: list[str] = []
     detector = default_detector()
 
@@ -268,7 +272,8 @@ def _retrain(parser: Any, train: list, dev: list, base: SimulationSettings, dete
     mined = mine_rewrites(outcomes, base.mining)
     examples, skipped = examples_from_rewrites(mined)
     withdrawn = {(m.locale, m.source) for m in mined if m.status != "active"}
-    added = new_path_examples(examples, outcomes, withdrawn)[0] if base.refit.paths else []
+    failures = base.refit.path_max_failures
+    added = new_path_examples(examples, outcomes, withdrawn, failures)[0] if base.refit.paths else []
     locales = {e.locale for e in [*examples, *added]}
     kept = [a for a in examples_from_successes(outcomes)[0] if a.locale in locales] if anchors else []
     outcome = retrain(parser, examples, train, dev, out, skipped=skipped, keep_worse=True, anchors=kept,

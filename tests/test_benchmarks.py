@@ -61,12 +61,14 @@ def test_the_spoken_loop_writes_each_locale_as_it_goes(trained_model, massive_pa
 def test_the_selflearn_benchmark_simulates_and_retrains_on_paths(trained_model, massive_path, tmp_path):
     r = bench("selflearn", "--model", str(trained_model), "--data", str(massive_path), "--locales", "sw-KE",
               "--users", "12", "--days", "2", "--requests", "3", "--min-support", "1", "--paths", "--anchors",
-              "--mined-weight", "2", "--path-weight", "1", "--seed", "5", "--parts", "simulate,retrain",
+              "--mined-weight", "2", "--path-weight", "1", "--path-max-failures", "2", "--seed", "5",
+              "--parts", "simulate,retrain",
               "--name", "sl", results=tmp_path)  # fmt: skip
     assert r.returncode == 0, r.stderr[-2000:]
     result = json.loads((tmp_path / "sl.json").read_text())
     assert result["settings"]["refit"]["paths"] and result["settings"]["locales"] == ["sw-KE"]
-    assert result["settings"]["refit"]["path_weight"] == 1 and result["settings"]["seed"] == 5
+    refit = result["settings"]["refit"]
+    assert refit["path_weight"] == 1 and refit["path_max_failures"] == 2 and result["settings"]["seed"] == 5
     overall = result["with_learning"]["overall"]
     assert overall["requests"] == 12 * 2 * 3 == result["without_learning"]["overall"]["requests"]
     retrained = result["retrain"]

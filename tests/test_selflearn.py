@@ -370,6 +370,9 @@ def test_every_reformulation_that_ended_well_labels_the_turns_that_failed_before
         assert ex.intent == "alarm_set"
         assert [w for w, lab in zip(ex.words, ex.word_labels) if lab == "time"] == ["seven", "am"]
     assert by_text["wake me seven am"][1] == 3  # weighed by the turns that said it (1 of 3 worked: kept)
+    # ann's success came after two failures: a cut at one failure leaves her path out, at two keeps it
+    assert examples_from_paths(outcomes, max_failures=1) == ([], [])
+    assert len(examples_from_paths(outcomes, max_failures=2)[0]) == 2
     # a text that works as said more often than not is left alone
     for n, user in ((8, "eve"), (9, "fay")):
         turns.append(Turn(n, user, T0 + timedelta(hours=n), "wake me seven am", intent="alarm_set", parse=alarm))
@@ -456,8 +459,8 @@ def test_simulated_users_teach_the_assistant_rewrites_that_win(
     out, report = tmp_path / "retrained", tmp_path / "retrain.json"
     retrained = runner.invoke(app, ["selflearn", "--db", db, "--model", str(trained_model), "--out", str(out),
                                     "--data", str(massive_path), "--min-support", "1", "--paths", "--anchors",
-                                    "--mined-weight", "2", "--path-weight", "1", "--keep-worse",
-                                    "--report", str(report)])  # fmt: skip
+                                    "--mined-weight", "2", "--path-weight", "1", "--path-max-failures", "2",
+                                    "--keep-worse", "--report", str(report)])  # fmt: skip
     assert retrained.exit_code == 0, retrained.output
     figures = json.loads(report.read_text())
     assert figures["examples"] > 0 and figures["kept"] and (out / "manifest.json").is_file()
@@ -611,7 +614,13 @@ def test_rewrites_are_mined_reviewed_and_exported_from_the_command_line(tmp_path
     for wrong in (["--intent", "Not An Intent"], []):
         refused = runner.invoke(app, ["selflearn", "add", "--db", db, "--locale", "en-US", "--from", "hi", *wrong])
         assert refused.exit_code != 0 and "--intent" in refused.output
-    for bad in (["--mined-weight", "0"], ["--path-weight", "0"], ["--replay-gate", "-1"], ["--corrections", "1.5"]):
+    for bad in (
+        ["--mined-weight", "0"],
+        ["--path-weight", "0"],
+        ["--path-max-failures", "0"],
+        ["--replay-gate", "-1"],
+        ["--corrections", "1.5"],
+    ):
         refused = runner.invoke(app, ["selflearn", "simulate", str(tmp_path / "no-model"), *bad])
         assert refused.exit_code != 0 and bad[0] in refused.output
     refused = runner.invoke(app, ["selflearn", "--db", db, "--model", str(tmp_path), "--out", str(tmp_path / "o"),

@@ -41,6 +41,10 @@ PathWeightOpt = Annotated[
     int | None,
     typer.Option("--path-weight", help="copies of each path example in the refit data (default: --mined-weight)"),
 ]
+PathFailuresOpt = Annotated[
+    int | None,
+    typer.Option("--path-max-failures", help="learn only from paths that succeeded after at most N failed turns"),
+]
 MinSupportOpt = Annotated[int, typer.Option("--min-support", help="distinct users behind a rewrite")]
 MaxSourceOpt = Annotated[
     float, typer.Option("--max-source-success", help="rewrite only utterances that work at most this often")
@@ -100,6 +104,7 @@ def selflearn(
     anchors: AnchorsOpt = False,
     paths: PathsOpt = False,
     path_weight: PathWeightOpt = None,
+    path_max_failures: PathFailuresOpt = None,
     report: Annotated[Path | None, typer.Option("--report", help="write the before/after figures (JSON)")] = None,
 ) -> None:
     """Turn mined rephrase pairs into training examples and train the model again; report MASSIVE dev exact
@@ -119,6 +124,8 @@ def selflearn(
 
     if mined_weight < 1 or (path_weight is not None and path_weight < 1):
         raise InputError(f"--mined-weight {mined_weight} / --path-weight {path_weight}: expected 1 or more")
+    if path_max_failures is not None and path_max_failures < 1:
+        raise InputError(f"--path-max-failures {path_max_failures}: expected 1 or more")
     parser = load(model_dir)
     store = _store(db)
     disabled = {(r.locale, r.source) for r in store.rewrites() if r.status != "active"}
@@ -129,7 +136,8 @@ def selflearn(
     outcomes = label_turns(store.turn_log(), _detector(detector), store.feedback()) if paths or anchors else []
     from_paths = []
     if paths:  # the failed turns of every reformulation that ended well, but none a person disabled
-        from_paths = [e for e in new_path_examples(examples, outcomes, disabled)[0] if parser.supports(e.locale)]
+        added = new_path_examples(examples, outcomes, disabled, path_max_failures)[0]
+        from_paths = [e for e in added if parser.supports(e.locale)]
         err.print(f"{len(from_paths)} more from the failed turns of reformulations that ended well")
     anchor_examples = []
     if anchors and (examples or from_paths):
@@ -310,6 +318,7 @@ def simulate(
     ] = None,
     paths: PathsOpt = False,
     path_weight: PathWeightOpt = None,
+    path_max_failures: PathFailuresOpt = None,
     corrections: Annotated[
         float,
         typer.Option(
@@ -334,6 +343,8 @@ def simulate(
         raise InputError(f"--mined-weight {mined_weight} / --path-weight {path_weight}: expected 1 or more")
     if replay_gate is not None and replay_gate < 0:
         raise InputError(f"--replay-gate {replay_gate}: expected 0 or more")
+    if path_max_failures is not None and path_max_failures < 1:
+        raise InputError(f"--path-max-failures {path_max_failures}: expected 1 or more")
     if partition not in ("train", "dev", "test"):
         raise InputError(f"partition {partition!r}: expected train, dev or test")
     if not 0 <= corrections <= 1:
@@ -354,7 +365,7 @@ def simulate(
         near=near,
         corrections=corrections,
         retrain_every=retrain_every,
-        refit=RefitSettings(mined_weight, anchors, replay_gate, paths, path_weight),
+        refit=RefitSettings(mined_weight, anchors, replay_gate, paths, path_weight, path_max_failures),
         mining=_mining(min_support, max_source_success, min_target_success),
     )
     with tempfile.TemporaryDirectory(prefix="kiloglot-sim-") as tmp:
