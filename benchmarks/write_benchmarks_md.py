@@ -545,6 +545,8 @@ def _refit_settings(refit: dict[str, Any]) -> str:
         parts.append(f"each mined example {refit['mined_weight']} times")
     if refit.get("paths"):
         weight = f", each {refit['path_weight']} times" if refit.get("path_weight") is not None else ""
+        if refit.get("path_max_failures") is not None:
+            weight += f", after at most {refit['path_max_failures']} failed turns"
         parts.append(f"the failed turns of every reformulation that ended well{weight}, beside the mined rewrites")
     if refit.get("anchors"):
         parts.append("confirmed successes of the log as anchors")
@@ -566,6 +568,8 @@ def _learning(settings: dict[str, Any]) -> str:
         what = "mined pairs"
         if refit.get("paths"):
             path = f" x{refit['path_weight']}" if refit.get("path_weight") is not None else ""
+            if refit.get("path_max_failures") is not None:
+                path += f" (<= {refit['path_max_failures']} failures)"
             what, weight = f"mined{weight} + every good path{path}", ""
         period = "daily" if every == 1 else f"every {every} days"
         parts.append(f"refit {period} on {what}{weight}" + (", gated" if refit.get("replay_gate") else ""))
@@ -598,6 +602,8 @@ RETRAIN_VARIANTS = (
     ("selflearn_retrain_paths_w8", "paths, x8, anchored", "the same with each example 8 times"),
     ("selflearn_retrain_paths_w8_p2", "paths x2, mined x8", "the same with each path example twice"),
     ("selflearn_retrain_paths_w8_p1", "paths x1, mined x8", "the same with each path example once"),
+    ("selflearn_retrain_paths_w8_f2", "paths x8 (<= 2 failures), mined x8",
+     "with each example 8 times and only paths that succeeded after at most two failures"),
 )  # fmt: skip
 
 
@@ -608,7 +614,14 @@ def pc2(x: float | None) -> str:
 
 def _normalised(settings: dict[str, Any]) -> dict[str, Any]:
     """A run's settings with the defaults of keys older runs lack (seed 0, no refit, path weight as mined)."""
-    defaults = {"mined_weight": 1, "anchors": False, "replay_gate": None, "paths": False, "path_weight": None}
+    defaults = {
+        "mined_weight": 1,
+        "anchors": False,
+        "replay_gate": None,
+        "paths": False,
+        "path_weight": None,
+        "path_max_failures": None,
+    }
     refit = {**defaults, **(settings.get("refit") or {})}
     return {"seed": 0, **settings, "refit": refit}
 
@@ -660,7 +673,7 @@ def selflearn() -> list[str]:
              "selflearn_refit_guarded", "selflearn_refit_daily", "selflearn_refit_paths",
              "selflearn_refit_paths_corrections", "selflearn_refit_paths_corrections_w4",
              "selflearn_refit_paths_corrections_w6", "selflearn_refit_paths_corrections_w8",
-             "selflearn_refit_paths_corrections_w8_seed1", "selflearn_refit_paths_corrections_w8_p1")  # fmt: skip
+             "selflearn_refit_paths_corrections_w8_seed1", "selflearn_refit_paths_corrections_w8_f2")  # fmt: skip
     runs = [(n, load(n)) for n in names]
     runs = [(n, r) for n, r in runs if r is not None and "with_learning" in r]
     base = load("selflearn")
