@@ -34,6 +34,7 @@ import numpy as np
 from results_io import emit, header, run_timed
 
 from kiloglot.assistant import Store
+from kiloglot.assistant.rewriter import normalize_utterance
 from kiloglot.data import read_massive
 from kiloglot.learn.selflearn import MiningSettings, RephraseDetector, default_detector, label_turns, mine_rewrites
 from kiloglot.learn.selflearn.retrain import (
@@ -43,7 +44,7 @@ from kiloglot.learn.selflearn.retrain import (
     new_path_examples,
     retrain,
 )
-from kiloglot.learn.selflearn.simulate import Simulation, SimulationResult, SimulationSettings
+from kiloglot.learn.selflearn.simulate import Simulation, SimulationResult, SimulationSettings, goal_met
 from kiloglot.nlu import load
 
 LOCALES = ("en-US", "de-DE", "es-ES", "ja-JP", "zh-CN", "ar-SA", "hi-IN", "sw-KE")
@@ -177,6 +178,12 @@ def main() -> int:
                   "| locale | dev EM before | after |", "|---|---:|---:|"]  # fmt: skip
         table += [f"| {loc} | {100 * r['per_locale_before'][loc]:.2f} | {100 * r['per_locale_after'][loc]:.2f} |"
                   for loc in r["locales"]]  # fmt: skip
+        table += [
+            "",
+            "Labels right (the simulation's goal for the text): "
+            + ", ".join(f"{k} {v['right']}/{v['judged']}" for k, v in r["label_precision"].items()),
+            "",
+        ]
     emit(args.name, result, table)
     return 0
 
@@ -266,7 +273,8 @@ def _retrain(parser: Any, train: list, dev: list, base: SimulationSettings, dete
     ended well, as ``kiloglot selflearn --paths``; with ``anchors``, on the log's confirmed successes)."""
     with tempfile.TemporaryDirectory(prefix="kiloglot-bench-") as tmp:
         store = Store(f"sqlite:///{tmp}/sim.db")
-        Simulation(parser, train, store, _with(base, seed=21 + base.seed, retrain_every=0), detector).run()
+        sim = Simulation(parser, train, store, _with(base, seed=21 + base.seed, retrain_every=0), detector)
+        sim.run()
         outcomes = label_turns(store.turn_log(), detector, store.feedback())
         store.close()
     mined = mine_rewrites(outcomes, base.mining)
@@ -274,6 +282,10 @@ def _retrain(parser: Any, train: list, dev: list, base: SimulationSettings, dete
     withdrawn = {(m.locale, m.source) for m in mined if m.status != "active"}
     failures = base.refit.path_max_failures
     added = new_path_examples(examples, outcomes, withdrawn, failures)[0] if base.refit.paths else []
+    labels = {"mined": _label_precision(sim, examples)}
+    for most in (1, 2, None):  # how right path labels are, by the failed turns their success came after
+        cut = new_path_examples(examples, outcomes, withdrawn, most)[0]
+        labels[f"paths_max_failures_{most}"] = _label_precision(sim, cut)
     locales = {e.locale for e in [*examples, *added]}
     kept = [a for a in examples_from_successes(outcomes)[0] if a.locale in locales] if anchors else []
     outcome = retrain(parser, examples, train, dev, out, skipped=skipped, keep_worse=True, anchors=kept,
@@ -285,7 +297,24 @@ def _retrain(parser: Any, train: list, dev: list, base: SimulationSettings, dete
         "mined_weight": mined_weight,
         "path_weight": base.refit.path_weight,
         "from_paths": len(added),
+        "label_precision": labels,
     }
+
+
+def _label_precision(sim: Simulation, examples: list) -> dict[str, Any]:
+    """Of ``examples``, how many carry the label of the goal their text was most often said for (the
+    simulation's truth): the intent and every slot value, as the simulated user judges a parse."""
+    right = judged = 0
+    for ex in examples:
+        goals = sim.gold.get((ex.locale, normalize_utterance(ex.text)))
+        if not goals:
+            continue
+        label = {"intent": ex.intent, "slots": [{"name": sp.name, "value": ex.text[sp.start : sp.end]}
+                                                 for sp in ex.spans]}  # fmt: skip
+        judged += 1
+        right += goal_met(label, "", sim.goal_of[goals.most_common(1)[0][0]])
+    return {"examples": len(examples), "judged": judged, "right": right,
+            "precision": round(right / judged, 4) if judged else None}  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -673,7 +673,8 @@ def selflearn() -> list[str]:
              "selflearn_refit_guarded", "selflearn_refit_daily", "selflearn_refit_paths",
              "selflearn_refit_paths_corrections", "selflearn_refit_paths_corrections_w4",
              "selflearn_refit_paths_corrections_w6", "selflearn_refit_paths_corrections_w8",
-             "selflearn_refit_paths_corrections_w8_seed1", "selflearn_refit_paths_corrections_w8_f2")  # fmt: skip
+             "selflearn_refit_paths_corrections_w8_seed1", "selflearn_refit_paths_corrections_w8_f2",
+             "selflearn_refit_paths_corrections_w8_f2_seed1")  # fmt: skip
     runs = [(n, load(n)) for n in names]
     runs = [(n, r) for n, r in runs if r is not None and "with_learning" in r]
     base = load("selflearn")

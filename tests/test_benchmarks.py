@@ -75,5 +75,10 @@ def test_the_selflearn_benchmark_simulates_and_retrains_on_paths(trained_model, 
     # the offline retrain learns from paths as `kiloglot selflearn --paths` does, and says how many it took
     assert retrained["mined_weight"] == 2 and retrained["path_weight"] == 1
     assert 0 < retrained["from_paths"] <= retrained["examples"]
+    labels = retrained["label_precision"]  # checked against the simulation's goals; a tighter cut takes fewer
+    assert 0 < labels["mined"]["judged"] <= labels["mined"]["examples"]
+    cuts = [labels[f"paths_max_failures_{n}"] for n in (1, 2, None)]
+    assert cuts[0]["examples"] <= cuts[1]["examples"] == retrained["from_paths"] <= cuts[2]["examples"]
+    assert all(0 <= c["right"] <= c["judged"] for c in cuts)
     assert 0 < retrained["dev_exact_match_before"] <= 1 and 0 < retrained["dev_exact_match_after"] <= 1
     assert "Retraining on mined pairs" in (tmp_path / "sl.md").read_text()
