@@ -604,6 +604,7 @@ RETRAIN_VARIANTS = (
     ("selflearn_retrain_paths_w8_p1", "paths x1, mined x8", "the same with each path example once"),
     ("selflearn_retrain_paths_w8_f2", "paths x8 (<= 2 failures), mined x8",
      "with each example 8 times and only paths that succeeded after at most two failures"),
+    ("selflearn_retrain_paths_w8_f2_seed1", "the same, seed 1", "the same on another week of traffic (seed 1)"),
 )  # fmt: skip
 
 
@@ -770,14 +771,25 @@ def selflearn() -> list[str]:
                    f"never meet): {t['rewrites']} rewrites gave {t['examples']} training examples ({t['skipped']} "
                    f"without every slot value in the failed utterance); the {len(t['locales'])} locales refit; mean "
                    f"dev EM {pc2(t['dev_exact_match_before'])} -> **{pc2(t['dev_exact_match_after'])}**.")  # fmt: skip
-        variants = []
+        variants, labelled = [], []
         for name, label, what in RETRAIN_VARIANTS:
             v = (load(name) or {}).get("retrain")
             if v:
                 variants.append((label, v))
+                if v.get("label_precision"):
+                    labelled.append((source(name), v["label_precision"]))
                 out[-1] += (f" {what[0].upper()}{what[1:]} ({v['examples']:,} examples, "
                             f"{v.get('anchors', 0):,} anchors; {source(name)}): {pc2(v['dev_exact_match_before'])} "
                             f"-> **{pc2(v['dev_exact_match_after'])}**.")  # fmt: skip
+        if labelled:
+            lp = labelled[-1][1]
+            cuts = ", ".join(f"{what} {pc(lp[key]['precision'])} % of {lp[key]['judged']:,}" for what, key in (
+                ("every path", "paths_max_failures_None"), ("<= 2 failures", "paths_max_failures_2"),
+                ("<= 1 failure", "paths_max_failures_1")))  # fmt: skip
+            out[-1] += (
+                f" Labels right against the simulation's goals ({labelled[-1][0]}): mined examples "
+                f"{pc(lp['mined']['precision'])} % of {lp['mined']['judged']:,}; path examples, {cuts}."
+            )
         head = "| locale | dev EM before | after |" + "".join(f" after, {label} |" for label, _ in variants)
         out += ["", head, "|---|---:|---:|" + "---:|" * len(variants)]
         for loc in t["locales"]:
