@@ -91,6 +91,8 @@ class PiperSynthesizer(Synthesizer):
     paths: tuple[str, ...] = ()
     packaged: bool = True
     threads: int = 0  # ONNX Runtime's intra-op threads (0: its default, every core)
+    # the voice's random variation (VITS noise), 0 for the same audio on every call; None keeps the voice's own
+    noise: float | None = None
     name: str = field(default="piper", init=False)
 
     def __post_init__(self) -> None:
@@ -135,8 +137,13 @@ class PiperSynthesizer(Synthesizer):
     def synthesize(self, text: str, locale: str, voice: str | None = None) -> Audio:
         file = self._choose(locale, voice)
         model, lock = self._load(file)
+        config = None
+        if self.noise is not None:
+            from piper import SynthesisConfig
+
+            config = SynthesisConfig(noise_scale=self.noise, noise_w_scale=self.noise)
         with lock:
-            chunks = list(model.synthesize(text))
+            chunks = list(model.synthesize(text, syn_config=config))
         if not chunks:
             return Audio(np.zeros(0, np.float32), int(model.config.sample_rate))
         samples = np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32)
