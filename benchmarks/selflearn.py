@@ -109,6 +109,8 @@ def main() -> int:
     ap.add_argument("--retrain-out", default=None, help="save the retrained model here")
     ap.add_argument("--name", default=None)
     args = ap.parse_args()
+    if args.path_max_failures is not None and args.path_max_failures < 1:
+        ap.error(f"--path-max-failures {args.path_max_failures}: expected 1 or more")
     locales = tuple(args.locales.split(","))
     parts = set(args.parts.split(","))
     parser = load(args.model)
@@ -280,12 +282,12 @@ def _retrain(parser: Any, train: list, dev: list, base: SimulationSettings, dete
     mined = mine_rewrites(outcomes, base.mining)
     examples, skipped = examples_from_rewrites(mined)
     withdrawn = {(m.locale, m.source) for m in mined if m.status != "active"}
+    # path examples at each failure cut (the run's own among them), to check how right their labels are
     failures = base.refit.path_max_failures
-    added = new_path_examples(examples, outcomes, withdrawn, failures)[0] if base.refit.paths else []
+    cuts = {most: new_path_examples(examples, outcomes, withdrawn, most)[0] for most in {1, 2, None, failures}}
+    added = cuts[failures] if base.refit.paths else []
     labels = {"mined": _label_precision(sim, examples)}
-    for most in (1, 2, None):  # how right path labels are, by the failed turns their success came after
-        cut = new_path_examples(examples, outcomes, withdrawn, most)[0]
-        labels[f"paths_max_failures_{most}"] = _label_precision(sim, cut)
+    labels.update({f"paths_max_failures_{most}": _label_precision(sim, cuts[most]) for most in (1, 2, None)})
     locales = {e.locale for e in [*examples, *added]}
     kept = [a for a in examples_from_successes(outcomes)[0] if a.locale in locales] if anchors else []
     outcome = retrain(parser, examples, train, dev, out, skipped=skipped, keep_worse=True, anchors=kept,
