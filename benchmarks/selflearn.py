@@ -36,12 +36,16 @@ from results_io import emit, header, run_timed
 from kiloglot.assistant import Store
 from kiloglot.assistant.rewriter import normalize_utterance
 from kiloglot.data import read_massive
+from kiloglot.errors import InputError
 from kiloglot.learn.selflearn import MiningSettings, RephraseDetector, default_detector, label_turns, mine_rewrites
 from kiloglot.learn.selflearn.retrain import (
     RefitSettings,
+    calibrate_path_cut,
     examples_from_rewrites,
     examples_from_successes,
     new_path_examples,
+    parse_path_cut,
+    resolve_path_cut,
     retrain,
 )
 from kiloglot.learn.selflearn.simulate import Simulation, SimulationResult, SimulationSettings, goal_met
@@ -101,16 +105,21 @@ def main() -> int:
                     "on the mined rewrites")  # fmt: skip
     ap.add_argument("--path-weight", type=int, default=None,
                     help="copies of each path example in a refit (default: --mined-weight)")  # fmt: skip
-    ap.add_argument("--path-max-failures", type=int, default=None,
-                    help="learn only from paths that succeeded after at most this many failed turns")  # fmt: skip
+    ap.add_argument("--path-max-failures", default=None,
+                    help="learn only from paths that succeeded after at most this many failed turns; 'auto': "
+                    "the cut the raters' paths call for")  # fmt: skip
+    ap.add_argument("--path-min-precision", type=float, default=0.85,
+                    help="with --path-max-failures auto: the share of rated path endings right")  # fmt: skip
     ap.add_argument("--seed", type=int, default=0, help="the simulation's seed (traffic, goals, phrasings)")
     ap.add_argument("--parts", default="detector,simulate,cost,retrain")
     ap.add_argument("--fit-detector", action="store_true", help="write the fitted detector as the packaged default")
     ap.add_argument("--retrain-out", default=None, help="save the retrained model here")
     ap.add_argument("--name", default=None)
     args = ap.parse_args()
-    if args.path_max_failures is not None and args.path_max_failures < 1:
-        ap.error(f"--path-max-failures {args.path_max_failures}: expected 1 or more")
+    try:
+        args.path_max_failures = parse_path_cut(args.path_max_failures, args.path_min_precision)
+    except InputError as e:
+        ap.error(str(e))
     locales = tuple(args.locales.split(","))
     parts = set(args.parts.split(","))
     parser = load(args.model)
@@ -119,17 +128,18 @@ def main() -> int:
     dev = [e for e in data if e.partition == "dev"]
     mining = MiningSettings(min_support=args.min_support, min_phrasing_instances=args.min_phrasing)
     refit = RefitSettings(args.mined_weight, args.anchors, args.replay_gate, args.paths, args.path_weight,
-                          args.path_max_failures)  # fmt: skip
+                          args.path_max_failures, args.path_min_precision)  # fmt: skip
     base = SimulationSettings(locales=locales, users=args.users, days=args.days, requests_per_day=args.requests,
                               mining=mining, retrain_every=args.retrain_every, corrections=args.corrections,
                               refit=refit, seed=args.seed)  # fmt: skip
+    auto = {"path_min_precision": args.path_min_precision} if args.path_max_failures == "auto" else {}
     result: dict[str, Any] = {**header("selflearn"), "model": args.model, "settings": {
         "locales": list(locales), "seed": args.seed, "users": args.users, "days": args.days,
         "requests_per_day": args.requests, "retrain_every": args.retrain_every, "corrections": args.corrections,
         "mining": mining.__dict__,
         "refit": {"mined_weight": args.mined_weight, "anchors": args.anchors,
                   "replay_gate": args.replay_gate, "paths": args.paths, "path_weight": args.path_weight,
-                  "path_max_failures": args.path_max_failures}}}  # fmt: skip
+                  "path_max_failures": args.path_max_failures, **auto}}}  # fmt: skip
     table: list[str] = []
     detector = default_detector()
 
@@ -283,11 +293,13 @@ def _retrain(parser: Any, train: list, dev: list, base: SimulationSettings, dete
     examples, skipped = examples_from_rewrites(mined)
     withdrawn = {(m.locale, m.source) for m in mined if m.status != "active"}
     # path examples at each failure cut (the run's own among them), to check how right their labels are
-    failures = base.refit.path_max_failures
+    failures, calibrated = resolve_path_cut(base.refit.path_max_failures, outcomes, base.refit.path_min_precision)
     cuts = {most: new_path_examples(examples, outcomes, withdrawn, most)[0] for most in {1, 2, None, failures}}
     added = cuts[failures] if base.refit.paths else []
     labels = {"mined": _label_precision(sim, examples)}
     labels.update({f"paths_max_failures_{most}": _label_precision(sim, cuts[most]) for most in (1, 2, None)})
+    # what the raters' paths estimate for every cut, beside the truth above (``calibrate_path_cut``)
+    estimate = calibrated or calibrate_path_cut(outcomes, base.refit.path_min_precision)
     locales = {e.locale for e in [*examples, *added]}
     kept = [a for a in examples_from_successes(outcomes)[0] if a.locale in locales] if anchors else []
     outcome = retrain(parser, examples, train, dev, out, skipped=skipped, keep_worse=True, anchors=kept,
@@ -300,6 +312,7 @@ def _retrain(parser: Any, train: list, dev: list, base: SimulationSettings, dete
         "path_weight": base.refit.path_weight,
         "from_paths": len(added),
         "label_precision": labels,
+        "path_cut": {**estimate.to_dict(), "used": failures, "auto": calibrated is not None},
     }
 
 

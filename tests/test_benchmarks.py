@@ -80,5 +80,8 @@ def test_the_selflearn_benchmark_simulates_and_retrains_on_paths(trained_model, 
     cuts = [labels[f"paths_max_failures_{n}"] for n in (1, 2, None)]
     assert cuts[0]["examples"] <= cuts[1]["examples"] == retrained["from_paths"] <= cuts[2]["examples"]
     assert all(0 <= c["right"] <= c["judged"] for c in cuts)
+    # beside the truth, what the raters' paths estimate (the cut was given here, not calibrated)
+    estimate = retrained["path_cut"]
+    assert estimate["used"] == 2 and not estimate["auto"] and set(estimate["precision"]) <= {"1", "2", "3"}
     assert 0 < retrained["dev_exact_match_before"] <= 1 and 0 < retrained["dev_exact_match_after"] <= 1
     assert "Retraining on mined pairs" in (tmp_path / "sl.md").read_text()

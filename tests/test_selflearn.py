@@ -380,6 +380,87 @@ def test_every_reformulation_that_ended_well_labels_the_turns_that_failed_before
     assert {ex.text for ex in examples} == {"rouse me at seven am"}
 
 
+def _rated_paths(endings: dict[int, tuple[int, int]]) -> tuple[list[Turn], dict[int, Rated]]:
+    """Paths of raters: for each number of failures, (endings rated good, endings rated bad); every turn but
+    the last of a path is a fallback."""
+    quirky = {"intent": "general_quirky", "slots": []}
+    alarm = {"intent": "alarm_set", "slots": [{"name": "time", "value": "seven am"}]}
+    phrasings = ["wake me seven am", "rouse me at seven am", "get me up at seven am", "alarm at seven am"]
+    turns, ratings, n = [], {}, 0
+    for failures, (good, bad) in endings.items():
+        for k in range(good + bad):
+            user, at = f"u{failures}-{k}", T0 + timedelta(hours=n)
+            for i in range(failures):
+                n += 1
+                turns.append(Turn(n, user, at + timedelta(seconds=5 * i), phrasings[i], action="fallback",
+                                  parse=quirky))  # fmt: skip
+            n += 1
+            turns.append(Turn(n, user, at + timedelta(seconds=5 * failures), "set an alarm for seven am",
+                              intent="alarm_set", parse=alarm))  # fmt: skip
+            ratings[n] = Rated("good" if k < good else "bad")
+    return turns, ratings
+
+
+def test_the_path_failure_cut_comes_from_the_raters_paths() -> None:
+    from kiloglot.learn.selflearn.retrain import calibrate_path_cut, parse_path_cut, resolve_path_cut
+
+    def cut(endings: dict[int, tuple[int, int]], **kw: Any) -> Any:
+        turns, ratings = _rated_paths(endings)
+        return calibrate_path_cut(label_turns(turns, default_detector(), ratings), **kw)
+
+    # after one or two failures the raters' endings were right 18 of 20 and 9 of 10 times; after three, 2 of 10:
+    # together 29 of 40 = 72.5 %, under 85 %, so the cut is two
+    c = cut({1: (18, 2), 2: (9, 1), 3: (2, 8)}, min_precision=0.85, min_rated=10)
+    assert c.max_failures == 2 and c.rated == {1: [18, 20], 2: [9, 10], 3: [2, 10]}
+    assert c.precision == {1: 0.9, 2: 0.9, 3: 0.725}
+    assert c.to_dict()["precision"] == {"1": 0.9, "2": 0.9, "3": 0.725}
+    assert cut({1: (18, 2), 2: (9, 1), 3: (2, 8)}, min_precision=0.7, min_rated=10).max_failures is None  # all pass
+    assert cut({1: (10, 10), 2: (10, 0)}, min_precision=0.85, min_rated=10).max_failures == 0  # not even one
+    assert cut({1: (2, 0)}, min_rated=30, fallback=1).max_failures == 1  # too few ratings to say: the fallback
+    # an ending with other evidence of failure (a fallback) is no silent success: it does not count
+    turns, ratings = _rated_paths({1: (3, 0)})
+    turns[-1].action = "fallback"
+    assert calibrate_path_cut(label_turns(turns, default_detector(), ratings), min_rated=1).rated == {1: [2, 2]}
+    with pytest.raises(InputError, match="expected a share above 0"):
+        calibrate_path_cut([], min_precision=0)
+
+    assert parse_path_cut(None) is None and parse_path_cut("AUTO") == "auto" and parse_path_cut("2") == 2
+    for bad in ("0", "two", "-1"):
+        with pytest.raises(InputError, match=f"--path-max-failures {bad}: expected a whole number"):
+            parse_path_cut(bad)
+    with pytest.raises(InputError, match=r"--path-min-precision 1\.5"):
+        parse_path_cut("auto", 1.5)
+    turns, ratings = _rated_paths({1: (30, 0), 2: (5, 25)})
+    outcomes = label_turns(turns, default_detector(), ratings)
+    assert resolve_path_cut(3, outcomes) == (3, None) and resolve_path_cut(None, outcomes) == (None, None)
+    most, calibrated = resolve_path_cut("auto", outcomes)
+    assert most == 1 and calibrated is not None and calibrated.max_failures == 1
+    with pytest.raises(InputError, match="path failure cut 'most'"):
+        resolve_path_cut("most", outcomes)
+
+
+def test_a_refit_with_an_automatic_failure_cut_reports_it(monkeypatch) -> None:
+    from kiloglot.learn.selflearn import retrain as rt
+
+    # unrated ann fails twice and then goes quiet; the raters say endings after two failures are mostly wrong
+    turns, ratings = _rated_paths({1: (30, 0), 2: (5, 25)})
+    quirky = {"intent": "general_quirky", "slots": []}
+    alarm = {"intent": "alarm_set", "slots": [{"name": "time", "value": "seven am"}]}
+    turns += [Turn(9001, "ann", T0, "beep seven am", action="fallback", parse=quirky),
+              Turn(9002, "ann", T0 + timedelta(seconds=5), "ring seven am", action="fallback", parse=quirky),
+              Turn(9003, "ann", T0 + timedelta(seconds=10), "seven am alarm please", intent="alarm_set",
+                   parse=alarm)]  # fmt: skip
+    outcomes = label_turns(turns, default_detector(), ratings)
+    seen: list[list[str]] = []
+    monkeypatch.setattr(rt, "refit_linear", lambda parser, data, train: seen.append([e.text for e in data]) or parser)
+    settings = rt.RefitSettings(paths=True, path_max_failures="auto")
+    _, report = rt.refit_from_log("parser", "parser", [], outcomes, [], settings)  # type: ignore[arg-type]
+    assert report["path_cut"]["max_failures"] == 1
+    assert "beep seven am" not in seen[0] and "ring seven am" not in seen[0]  # ann's path had two failures
+    _, report = rt.refit_from_log("parser", "parser", [], outcomes, [], rt.RefitSettings(paths=True))  # type: ignore[arg-type]
+    assert "path_cut" not in report and "beep seven am" in seen[1]
+
+
 def test_a_refit_weighs_mined_and_path_examples_apart_and_leaves_withdrawn_sources_out(monkeypatch) -> None:
     from kiloglot.data.example import Example
     from kiloglot.learn.selflearn import retrain as rt
@@ -459,7 +540,7 @@ def test_simulated_users_teach_the_assistant_rewrites_that_win(
     out, report = tmp_path / "retrained", tmp_path / "retrain.json"
     retrained = runner.invoke(app, ["selflearn", "--db", db, "--model", str(trained_model), "--out", str(out),
                                     "--data", str(massive_path), "--min-support", "1", "--paths", "--anchors",
-                                    "--mined-weight", "2", "--path-weight", "1", "--path-max-failures", "2",
+                                    "--mined-weight", "2", "--path-weight", "1", "--path-max-failures", "auto",
                                     "--keep-worse", "--report", str(report)])  # fmt: skip
     assert retrained.exit_code == 0, retrained.output
     figures = json.loads(report.read_text())
@@ -467,6 +548,11 @@ def test_simulated_users_teach_the_assistant_rewrites_that_win(
     assert set(figures["locales"]) <= {"en-US", "ja-JP", "sw-KE"}
     assert 0 < figures["dev_exact_match_before"] <= 1 and 0 < figures["dev_exact_match_after"] <= 1
     assert "more from the failed turns of reformulations that ended well" in retrained.output
+    # the failure cut came from the raters' paths, and the report says from how many and which
+    cut = figures["path_cut"]
+    assert "path failure cut from the rated paths" in retrained.output and cut["min_precision"] == 0.85
+    assert cut["max_failures"] is None or cut["max_failures"] >= 0
+    assert all(0 <= good <= rated for good, rated in cut["rated"].values())
 
 
 def test_the_ceilings_count_the_recurring_defects_that_rewrites_and_successes_could_reach() -> None:
@@ -618,6 +704,8 @@ def test_rewrites_are_mined_reviewed_and_exported_from_the_command_line(tmp_path
         ["--mined-weight", "0"],
         ["--path-weight", "0"],
         ["--path-max-failures", "0"],
+        ["--path-max-failures", "most"],
+        ["--path-min-precision", "0"],
         ["--replay-gate", "-1"],
         ["--corrections", "1.5"],
     ):
@@ -626,6 +714,9 @@ def test_rewrites_are_mined_reviewed_and_exported_from_the_command_line(tmp_path
     refused = runner.invoke(app, ["selflearn", "--db", db, "--model", str(tmp_path), "--out", str(tmp_path / "o"),
                                   "--path-weight", "0"])  # fmt: skip
     assert refused.exit_code != 0 and "--path-weight 0" in refused.output
+    refused = runner.invoke(app, ["selflearn", "--db", db, "--model", str(tmp_path), "--out", str(tmp_path / "o"),
+                                  "--paths", "--path-max-failures", "auto", "--path-min-precision", "2"])  # fmt: skip
+    assert refused.exit_code != 0 and "--path-min-precision 2" in refused.output
 
 
 @pytest.mark.skipif(

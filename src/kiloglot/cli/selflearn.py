@@ -42,8 +42,16 @@ PathWeightOpt = Annotated[
     typer.Option("--path-weight", help="copies of each path example in the refit data (default: --mined-weight)"),
 ]
 PathFailuresOpt = Annotated[
-    int | None,
-    typer.Option("--path-max-failures", help="learn only from paths that succeeded after at most N failed turns"),
+    str | None,
+    typer.Option(
+        "--path-max-failures",
+        help="learn only from paths that succeeded after at most N failed turns; 'auto': the largest N at which "
+        "the paths of users who rate turns ended right at least --path-min-precision of the time",
+    ),
+]
+PathPrecisionOpt = Annotated[
+    float,
+    typer.Option("--path-min-precision", help="with --path-max-failures auto: the share of rated endings right"),
 ]
 MinSupportOpt = Annotated[int, typer.Option("--min-support", help="distinct users behind a rewrite")]
 MaxSourceOpt = Annotated[
@@ -105,6 +113,7 @@ def selflearn(
     paths: PathsOpt = False,
     path_weight: PathWeightOpt = None,
     path_max_failures: PathFailuresOpt = None,
+    path_min_precision: PathPrecisionOpt = 0.85,
     report: Annotated[Path | None, typer.Option("--report", help="write the before/after figures (JSON)")] = None,
 ) -> None:
     """Turn mined rephrase pairs into training examples and train the model again; report MASSIVE dev exact
@@ -118,14 +127,15 @@ def selflearn(
         examples_from_rewrites,
         examples_from_successes,
         new_path_examples,
+        parse_path_cut,
+        resolve_path_cut,
         retrain,
     )
     from kiloglot.nlu import load
 
     if mined_weight < 1 or (path_weight is not None and path_weight < 1):
         raise InputError(f"--mined-weight {mined_weight} / --path-weight {path_weight}: expected 1 or more")
-    if path_max_failures is not None and path_max_failures < 1:
-        raise InputError(f"--path-max-failures {path_max_failures}: expected 1 or more")
+    cut_setting = parse_path_cut(path_max_failures, path_min_precision)
     parser = load(model_dir)
     store = _store(db)
     disabled = {(r.locale, r.source) for r in store.rewrites() if r.status != "active"}
@@ -134,9 +144,13 @@ def selflearn(
     examples, skipped = examples_from_rewrites(mined)
     err.print(f"{len(mined)} mined rewrites -> {len(examples)} training examples ({skipped} without every slot)")
     outcomes = label_turns(store.turn_log(), _detector(detector), store.feedback()) if paths or anchors else []
-    from_paths = []
+    from_paths, calibrated = [], None
     if paths:  # the failed turns of every reformulation that ended well, but none a person disabled
-        added = new_path_examples(examples, outcomes, disabled, path_max_failures)[0]
+        most, calibrated = resolve_path_cut(cut_setting, outcomes, path_min_precision)
+        if calibrated is not None:
+            shares = ", ".join(f"<= {n}: {100 * v:.1f} %" for n, v in calibrated.precision.items())
+            err.print(f"path failure cut from the rated paths: {'none' if most is None else most} ({shares})")
+        added = new_path_examples(examples, outcomes, disabled, most)[0]
         from_paths = [e for e in added if parser.supports(e.locale)]
         err.print(f"{len(from_paths)} more from the failed turns of reformulations that ended well")
     anchor_examples = []
@@ -160,6 +174,8 @@ def selflearn(
         path_weight=path_weight,
     )
     figures = outcome.to_dict()
+    if paths and calibrated is not None:
+        figures["path_cut"] = calibrated.to_dict()
     out.print(f"{'locale':8} {'dev EM before':>14} {'after':>8}")
     for loc in outcome.locales:
         b, a = figures["per_locale_before"].get(loc, 0.0), figures["per_locale_after"].get(loc, 0.0)
@@ -319,6 +335,7 @@ def simulate(
     paths: PathsOpt = False,
     path_weight: PathWeightOpt = None,
     path_max_failures: PathFailuresOpt = None,
+    path_min_precision: PathPrecisionOpt = 0.85,
     corrections: Annotated[
         float,
         typer.Option(
@@ -335,7 +352,7 @@ def simulate(
 ) -> None:
     """Simulated users talk to the assistant for days; self-learning runs between days. Prints the per-day
     and per-locale defect rates, the defect reduction on recurring goals, and the rewriter's wins/losses."""
-    from kiloglot.learn.selflearn.retrain import RefitSettings
+    from kiloglot.learn.selflearn.retrain import RefitSettings, parse_path_cut
     from kiloglot.learn.selflearn.simulate import Simulation, SimulationSettings
     from kiloglot.nlu import load
 
@@ -343,8 +360,7 @@ def simulate(
         raise InputError(f"--mined-weight {mined_weight} / --path-weight {path_weight}: expected 1 or more")
     if replay_gate is not None and replay_gate < 0:
         raise InputError(f"--replay-gate {replay_gate}: expected 0 or more")
-    if path_max_failures is not None and path_max_failures < 1:
-        raise InputError(f"--path-max-failures {path_max_failures}: expected 1 or more")
+    cut_setting = parse_path_cut(path_max_failures, path_min_precision)
     if partition not in ("train", "dev", "test"):
         raise InputError(f"partition {partition!r}: expected train, dev or test")
     if not 0 <= corrections <= 1:
@@ -365,7 +381,7 @@ def simulate(
         near=near,
         corrections=corrections,
         retrain_every=retrain_every,
-        refit=RefitSettings(mined_weight, anchors, replay_gate, paths, path_weight, path_max_failures),
+        refit=RefitSettings(mined_weight, anchors, replay_gate, paths, path_weight, cut_setting, path_min_precision),
         mining=_mining(min_support, max_source_success, min_target_success),
     )
     with tempfile.TemporaryDirectory(prefix="kiloglot-sim-") as tmp:

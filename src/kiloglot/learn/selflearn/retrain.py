@@ -173,6 +173,100 @@ def examples_from_paths(
     return examples, counts
 
 
+UNRATED_DEFECT_EVIDENCE = frozenset({"failed", "corrected", "asked_again"})
+
+
+@dataclass(frozen=True)
+class PathCut:
+    """The failure cut the raters' paths call for (``calibrate_path_cut``).
+
+    ``max_failures``: learn from paths that succeeded after at most this many failed turns (None: every path;
+    0: none). ``rated``: per number of failed turns, [last turns rated good, last turns rated] among paths
+    whose last turn would count as a success without its rating. ``precision``: per cut, the share of those
+    rated good over the paths with at most that many failures."""
+
+    max_failures: int | None
+    rated: dict[int, list[int]]
+    precision: dict[int, float]
+    min_precision: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"max_failures": self.max_failures, "min_precision": self.min_precision,
+                "rated": {str(k): v for k, v in sorted(self.rated.items())},
+                "precision": {str(k): round(v, 4) for k, v in sorted(self.precision.items())}}  # fmt: skip
+
+
+def calibrate_path_cut(
+    outcomes: Sequence[TurnOutcome], min_precision: float = 0.85, min_rated: int = 30, fallback: int = 1
+) -> PathCut:
+    """The largest failure cut at which the rated paths say path labels are right often enough.
+
+    A path's label is its last turn's parse, and that turn counts as a success when nothing after it says
+    otherwise; users who rate turns say so. Among their paths whose last turn has no other defect evidence
+    (the ones an unrated user's silence would make a success), the share rated good, over the paths with at
+    most N failed turns, estimates how often a silent ending after at most N failures was right. The cut is the
+    largest N at which that share is at least ``min_precision``; None (every path) when the longest paths pass
+    too; 0 (no path) when even one failure does not. With fewer than ``min_rated`` rated endings, ``fallback``.
+    """
+    if not 0 < min_precision <= 1:
+        raise InputError(f"path label precision {min_precision}: expected a share above 0, at most 1")
+    rated: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for path in reformulation_paths(outcomes):
+        last = path[-1]
+        if len(path) < 2 or last.turn.action in FAILED_ACTIONS or UNRATED_DEFECT_EVIDENCE & set(last.evidence):
+            continue
+        if "rated_good" in last.evidence or "rated_bad" in last.evidence:
+            rated[len(path) - 1][0] += "rated_good" in last.evidence
+            rated[len(path) - 1][1] += 1
+    precision: dict[int, float] = {}
+    good = total = 0
+    for failures in sorted(rated):
+        good, total = good + rated[failures][0], total + rated[failures][1]
+        precision[failures] = good / total
+    if total < min_rated:
+        log.warning("%d rated path endings (fewer than %d): learning from paths after at most %d failures",
+                    total, min_rated, fallback)  # fmt: skip
+        return PathCut(fallback, dict(rated), precision, min_precision)
+    cut: int | None = 0
+    for failures in sorted(precision):  # the cut stops at the first N that fails: a longer one takes its paths too
+        if precision[failures] < min_precision:
+            break
+        cut = failures
+    else:
+        cut = None  # even the longest paths pass
+    log.info("path failure cut %s from %d rated path endings (precision by cut: %s)", cut, total,
+             ", ".join(f"{n}: {v:.3f}" for n, v in precision.items()))  # fmt: skip
+    return PathCut(cut, dict(rated), precision, min_precision)
+
+
+def resolve_path_cut(
+    setting: int | str | None, outcomes: Sequence[TurnOutcome], min_precision: float = 0.85
+) -> tuple[int | None, PathCut | None]:
+    """``setting`` as a failure cut: a number or None as it is, ``"auto"`` from the raters' paths."""
+    if setting == "auto":
+        cut = calibrate_path_cut(outcomes, min_precision)
+        return cut.max_failures, cut
+    if setting is None or isinstance(setting, int):
+        return setting, None
+    raise InputError(f"path failure cut {setting!r}: expected a whole number, 'auto' or none")
+
+
+def parse_path_cut(text: str | None, min_precision: float = 0.85) -> int | str | None:
+    """``--path-max-failures`` as given: None, ``"auto"`` or a whole number of at least 1 (and
+    ``--path-min-precision`` checked: a share above 0, at most 1)."""
+    if not 0 < min_precision <= 1:
+        raise InputError(f"--path-min-precision {min_precision}: expected a share above 0, at most 1")
+    if text is None or text.strip().lower() == "auto":
+        return None if text is None else "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise InputError(f"--path-max-failures {text}: expected a whole number, 1 or more, or 'auto'")
+    return value
+
+
 def new_path_examples(
     examples: Sequence[Example],
     outcomes: Sequence[TurnOutcome],
@@ -228,14 +322,16 @@ class RefitSettings:
     is kept only when, replaying the log, the turns it mends outnumber the turns it breaks by this factor,
     counting at least one broken turn (so a refit must mend that many turns even when it breaks none); None
     keeps every refit. ``path_max_failures``: learn only from paths that succeeded after at most this many
-    failed turns (``examples_from_paths``); None takes every path."""
+    failed turns (``examples_from_paths``); None takes every path, ``"auto"`` the largest cut at which the
+    paths of users who rate turns ended right at least ``path_min_precision`` of the time."""
 
     mined_weight: int = 1
     anchors: bool = False
     replay_gate: float | None = None
     paths: bool = False  # also learn from every reformulation path that ended well (``examples_from_paths``)
     path_weight: int | None = None
-    path_max_failures: int | None = None
+    path_max_failures: int | str | None = None  # a number, None (every path) or "auto" (``calibrate_path_cut``)
+    path_min_precision: float = 0.85  # for "auto": the share of rated path endings that must be right
 
 
 @dataclass
@@ -295,9 +391,11 @@ def refit_from_log(
     support = {(m.locale, m.source): max(m.support, 1) for m in mined}
     mined_turns = [support.get((e.locale, normalize_utterance(e.text)), 1) for e in examples]
     added: list[Example] = []
+    calibrated: PathCut | None = None
     if settings.paths:  # not the sources of withdrawn rewrites: their users turned out to mean different things
         withdrawn = {(m.locale, m.source) for m in mined if m.status != "active"}
-        added, counts = new_path_examples(examples, outcomes, withdrawn, settings.path_max_failures)
+        most, calibrated = resolve_path_cut(settings.path_max_failures, outcomes, settings.path_min_precision)
+        added, counts = new_path_examples(examples, outcomes, withdrawn, most)
         mined_turns += counts
     from_rewrites, examples = examples, [*examples, *added]
     if not examples:
@@ -312,6 +410,8 @@ def refit_from_log(
                               "locales": sorted(locales)}  # fmt: skip
     if settings.paths:
         report["from_paths"] = len(added)
+        if calibrated is not None:
+            report["path_cut"] = calibrated.to_dict()
     if settings.replay_gate is None:
         return fresh, report
     in_locales = [(a, n) for a, n in zip(anchors, anchor_turns, strict=True) if a.locale in locales]
