@@ -593,19 +593,37 @@ def pc(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}"
 
 
-# offline retrains beside the plain one: (result name, column, what was added)
-RETRAIN_VARIANTS = (
-    ("selflearn_retrain_anchored", "anchored",
-     "with each mined example twice and the log's confirmed successes as anchors"),
-    ("selflearn_retrain_paths_w4", "paths, x4, anchored",
-     "with path examples too (`--paths`), each example 4 times, and anchors"),
-    ("selflearn_retrain_paths_w8", "paths, x8, anchored", "the same with each example 8 times"),
-    ("selflearn_retrain_paths_w8_p2", "paths x2, mined x8", "the same with each path example twice"),
-    ("selflearn_retrain_paths_w8_p1", "paths x1, mined x8", "the same with each path example once"),
-    ("selflearn_retrain_paths_w8_f2", "paths x8 (<= 2 failures), mined x8",
-     "with each example 8 times and only paths that succeeded after at most two failures"),
-    ("selflearn_retrain_paths_w8_f2_seed1", "the same, seed 1", "the same on another week of traffic (seed 1)"),
-)  # fmt: skip
+def selflearn_results(kind: str) -> list[str]:
+    """The self-learning result files of one kind, oldest first: ``"simulation"`` (a run with and without
+    learning) or ``"retrain"`` (an offline retrain beside the plain one in ``selflearn.json``)."""
+    found = []
+    for path in RESULTS.glob("selflearn*.json"):
+        r = json.loads(path.read_text(encoding="utf-8"))
+        if path.stem != "selflearn" and ("with_learning" if kind == "simulation" else "retrain") in r:
+            found.append((str(r.get("date", "")), path.stem))
+    if kind == "simulation" and (RESULTS / "selflearn.json").is_file():
+        found.append(("", "selflearn"))  # the reference run comes first
+    return [name for _, name in sorted(found)]
+
+
+def _retrain_label(settings: dict[str, Any]) -> str:
+    """What an offline retrain learnt from, in a few words: the weights, the path cut, anchors, the seed."""
+    s = _normalised(settings)
+    refit = s["refit"]
+    parts = [f"mined x{refit['mined_weight']}"]
+    if refit["paths"]:
+        cut = refit["path_max_failures"]
+        path = f"paths x{refit['path_weight'] or refit['mined_weight']}"
+        if cut == "auto":
+            path += f" (cut from ratings, >= {pc(refit.get('path_min_precision', 0.85))} %)"
+        elif cut is not None:
+            path += f" (<= {cut} failures)"
+        parts.append(path)
+    if refit["anchors"]:
+        parts.append("anchored")
+    if s["seed"]:
+        parts.append(f"seed {s['seed']}")
+    return ", ".join(parts)
 
 
 def pc2(x: float | None) -> str:
@@ -670,12 +688,7 @@ def _one_thing_apart(runs: list[tuple[str, dict[str, Any]]]) -> list[str]:
 
 
 def selflearn() -> list[str]:
-    names = ("selflearn", "selflearn_1600users", "selflearn_corrections", "selflearn_retrain",
-             "selflearn_refit_guarded", "selflearn_refit_daily", "selflearn_refit_paths",
-             "selflearn_refit_paths_corrections", "selflearn_refit_paths_corrections_w4",
-             "selflearn_refit_paths_corrections_w6", "selflearn_refit_paths_corrections_w8",
-             "selflearn_refit_paths_corrections_w8_seed1", "selflearn_refit_paths_corrections_w8_f2",
-             "selflearn_refit_paths_corrections_w8_f2_seed1")  # fmt: skip
+    names = selflearn_results("simulation")
     runs = [(n, load(n)) for n in names]
     runs = [(n, r) for n, r in runs if r is not None and "with_learning" in r]
     base = load("selflearn")
@@ -772,13 +785,14 @@ def selflearn() -> list[str]:
                    f"without every slot value in the failed utterance); the {len(t['locales'])} locales refit; mean "
                    f"dev EM {pc2(t['dev_exact_match_before'])} -> **{pc2(t['dev_exact_match_after'])}**.")  # fmt: skip
         variants, labelled = [], []
-        for name, label, what in RETRAIN_VARIANTS:
-            v = (load(name) or {}).get("retrain")
+        for name in selflearn_results("retrain"):
+            r = load(name) or {}
+            v, label = r["retrain"], _retrain_label(r["settings"])
             if v:
                 variants.append((label, v))
                 if v.get("label_precision"):
                     labelled.append((source(name), v["label_precision"]))
-                out[-1] += (f" {what[0].upper()}{what[1:]} ({v['examples']:,} examples, "
+                out[-1] += (f" With {label} ({v['examples']:,} examples, "
                             f"{v.get('anchors', 0):,} anchors; {source(name)}): {pc2(v['dev_exact_match_before'])} "
                             f"-> **{pc2(v['dev_exact_match_after'])}**.")  # fmt: skip
         if labelled:

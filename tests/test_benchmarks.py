@@ -85,3 +85,26 @@ def test_the_selflearn_benchmark_simulates_and_retrains_on_paths(trained_model, 
     assert estimate["used"] == 2 and not estimate["auto"] and set(estimate["precision"]) <= {"1", "2", "3"}
     assert 0 < retrained["dev_exact_match_before"] <= 1 and 0 < retrained["dev_exact_match_after"] <= 1
     assert "Retraining on mined pairs" in (tmp_path / "sl.md").read_text()
+
+
+def test_benchmarks_md_finds_every_selflearn_run_oldest_first(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import write_benchmarks_md as w
+
+    def put(name: str, date: str, **extra: object) -> None:
+        (tmp_path / f"{name}.json").write_text(json.dumps({"date": date, **extra}))
+
+    refit = {"mined_weight": 8, "anchors": True, "paths": True, "path_max_failures": "auto",
+             "path_min_precision": 0.9}  # fmt: skip
+    put("selflearn", "2026-12-01", with_learning={}, retrain={})
+    put("selflearn_b", "2026-12-02", with_learning={})
+    put("selflearn_a", "2026-12-03", with_learning={})
+    put("selflearn_retrain_x", "2026-12-02", retrain={}, settings={"seed": 2, "refit": refit})
+    put("selflearn_notes", "2026-12-02")  # neither kind: left out
+    monkeypatch.setattr(w, "RESULTS", tmp_path)
+    assert w.selflearn_results("simulation") == ["selflearn", "selflearn_b", "selflearn_a"]
+    assert w.selflearn_results("retrain") == ["selflearn_retrain_x"]
+    label = w._retrain_label(w.load("selflearn_retrain_x")["settings"])
+    assert label == "mined x8, paths x8 (cut from ratings, >= 90.0 %), anchored, seed 2"
+    assert w._retrain_label({"refit": {"mined_weight": 2, "paths": True, "path_weight": 1,
+                                       "path_max_failures": 2}}) == "mined x2, paths x1 (<= 2 failures)"  # fmt: skip
