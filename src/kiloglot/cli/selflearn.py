@@ -45,6 +45,7 @@ PathFailuresOpt = Annotated[
     str | None,
     typer.Option(
         "--path-max-failures",
+        metavar="N|auto",
         help="learn only from paths that succeeded after at most N failed turns; 'auto': the largest N at which "
         "the paths of users who rate turns ended right at least --path-min-precision of the time",
     ),
