@@ -680,7 +680,13 @@ def _one_thing_apart(runs: list[tuple[str, dict[str, Any]]]) -> list[str]:
                     per_locale[loc].append(100 * (f["defect_reduction"] or 0))
             loc, values = max(per_locale.items(), key=lambda kv: max(kv[1]) - min(kv[1]))
             moved = ", ".join(f"{v:.1f}" for v in values)
-            lines.append(f"{what} {values_of} of the same setting (one run each) give {reductions} %; the locale "
+            overall = [r["with_learning"]["overall"] for r in group]
+            mean = sum(o["defect_reduction"] or 0 for o in overall) / len(overall)
+            ratios = ", ".join("-" if o["win_loss"] is None else f"{o['win_loss']:.1f}" for o in overall)
+            wins, losses = sum(o["wins"] for o in overall), sum(o["losses"] for o in overall)
+            pooled = f"{wins / losses:.1f}" if losses else "no losses"
+            lines.append(f"{what} {values_of} of the same setting (one run each) give {reductions} % (mean "
+                         f"{pc(mean)} %), win/loss {ratios} (pooled {pooled}: {wins} / {losses}); the locale "
                          f"that moves most between them is {loc} ({moved}).")  # fmt: skip
     if lines:
         lines[-1] += " That is the run-to-run spread of a simulation of this size (docs/experiments.md, section 12)."
