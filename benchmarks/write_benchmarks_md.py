@@ -797,7 +797,7 @@ def selflearn() -> list[str]:
             if v:
                 variants.append((label, v))
                 if v.get("label_precision"):
-                    labelled.append((source(name), v["label_precision"]))
+                    labelled.append((source(name), v["label_precision"], v.get("path_cut")))
                 out[-1] += (f" With {label} ({v['examples']:,} examples, "
                             f"{v.get('anchors', 0):,} anchors; {source(name)}): {pc2(v['dev_exact_match_before'])} "
                             f"-> **{pc2(v['dev_exact_match_after'])}**.")  # fmt: skip
@@ -810,6 +810,14 @@ def selflearn() -> list[str]:
                 f" Labels right against the simulation's goals ({labelled[-1][0]}): mined examples "
                 f"{pc(lp['mined']['precision'])} % of {lp['mined']['judged']:,}; path examples, {cuts}."
             )
+            estimate = labelled[-1][2]
+            if estimate:  # what the raters' paths alone said about the same cuts (``calibrate_path_cut``)
+                rated = sum(n for _, n in estimate["rated"].values())
+                shares = ", ".join(f"<= {k} {pc(v)} %" for k, v in estimate["precision"].items() if int(k) <= 3)
+                chose = "every path" if estimate["max_failures"] is None else f"<= {estimate['max_failures']}"
+                out[-1] += (f" The raters' paths alone ({rated:,} rated endings) estimate {shares}; at "
+                            f"{pc(estimate['min_precision'])} % the automatic cut is {chose}"
+                            + (" (the cut this run used)." if estimate.get("auto") else "."))  # fmt: skip
         head = "| locale | dev EM before | after |" + "".join(f" after, {label} |" for label, _ in variants)
         out += ["", head, "|---|---:|---:|" + "---:|" * len(variants)]
         for loc in t["locales"]:
