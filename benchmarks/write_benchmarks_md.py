@@ -545,7 +545,10 @@ def _refit_settings(refit: dict[str, Any]) -> str:
         parts.append(f"each mined example {refit['mined_weight']} times")
     if refit.get("paths"):
         weight = f", each {refit['path_weight']} times" if refit.get("path_weight") is not None else ""
-        if refit.get("path_max_failures") is not None:
+        if refit.get("path_max_failures") == "auto":
+            weight += (f", after at most as many failed turns as the raters' paths allow (>= "
+                       f"{pc(refit.get('path_min_precision', 0.85))} % rated right)")  # fmt: skip
+        elif refit.get("path_max_failures") is not None:
             weight += f", after at most {refit['path_max_failures']} failed turns"
         parts.append(f"the failed turns of every reformulation that ended well{weight}, beside the mined rewrites")
     if refit.get("anchors"):
@@ -568,7 +571,9 @@ def _learning(settings: dict[str, Any]) -> str:
         what = "mined pairs"
         if refit.get("paths"):
             path = f" x{refit['path_weight']}" if refit.get("path_weight") is not None else ""
-            if refit.get("path_max_failures") is not None:
+            if refit.get("path_max_failures") == "auto":
+                path += " (cut from ratings)"
+            elif refit.get("path_max_failures") is not None:
                 path += f" (<= {refit['path_max_failures']} failures)"
             what, weight = f"mined{weight} + every good path{path}", ""
         period = "daily" if every == 1 else f"every {every} days"
@@ -580,6 +585,9 @@ def _learning(settings: dict[str, Any]) -> str:
 
 def _refit_summary(t: dict[str, Any]) -> str:
     text = f"after day {t['day']}: {t['examples']} examples"
+    if "path_cut" in t:
+        cut = t["path_cut"]["max_failures"]
+        text += f" (path cut {'none' if cut is None else cut})"
     if t.get("anchors"):
         text += f" + {t['anchors']} anchors"
     if "replay" in t:
