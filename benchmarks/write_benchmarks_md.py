@@ -800,15 +800,14 @@ def selflearn() -> list[str]:
                    f"dev EM {pc2(t['dev_exact_match_before'])} -> **{pc2(t['dev_exact_match_after'])}**.")  # fmt: skip
         variants, labelled = [], []
         for name in selflearn_results("retrain"):
-            r = load(name) or {}
+            r = load(name) or {}  # selflearn_results found a "retrain" in each
             v, label = r["retrain"], _retrain_label(r["settings"])
-            if v:
-                variants.append((label, v))
-                if v.get("label_precision"):
-                    labelled.append((source(name), v["label_precision"], v.get("path_cut")))
-                out[-1] += (f" With {label} ({v['examples']:,} examples, "
-                            f"{v.get('anchors', 0):,} anchors; {source(name)}): {pc2(v['dev_exact_match_before'])} "
-                            f"-> **{pc2(v['dev_exact_match_after'])}**.")  # fmt: skip
+            variants.append((label, v))
+            if v.get("label_precision"):
+                labelled.append((source(name), v["label_precision"], v.get("path_cut")))
+            out[-1] += (f" With {label} ({v['examples']:,} examples, "
+                        f"{v.get('anchors', 0):,} anchors; {source(name)}): {pc2(v['dev_exact_match_before'])} "
+                        f"-> **{pc2(v['dev_exact_match_after'])}**.")  # fmt: skip
         if labelled:
             lp = labelled[-1][1]
             cuts = ", ".join(f"{what} {pc(lp[key]['precision'])} % of {lp[key]['judged']:,}" for what, key in (

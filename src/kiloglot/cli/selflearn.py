@@ -175,7 +175,7 @@ def selflearn(
         path_weight=path_weight,
     )
     figures = outcome.to_dict()
-    if paths and calibrated is not None:
+    if calibrated is not None:
         figures["path_cut"] = calibrated.to_dict()
     out.print(f"{'locale':8} {'dev EM before':>14} {'after':>8}")
     for loc in outcome.locales:
