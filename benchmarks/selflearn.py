@@ -37,6 +37,7 @@ from kiloglot.assistant import Store
 from kiloglot.assistant.rewriter import normalize_utterance
 from kiloglot.data import read_massive
 from kiloglot.errors import InputError
+from kiloglot.evaluation.evaluate import dev_metrics
 from kiloglot.learn.selflearn import MiningSettings, RephraseDetector, default_detector, label_turns, mine_rewrites
 from kiloglot.learn.selflearn.retrain import (
     RefitSettings,
@@ -48,6 +49,7 @@ from kiloglot.learn.selflearn.retrain import (
     resolve_path_cut,
     retrain,
 )
+from kiloglot.learn.selflearn.scope import SCOPES, ScopedParser
 from kiloglot.learn.selflearn.simulate import Simulation, SimulationResult, SimulationSettings, goal_met
 from kiloglot.nlu import load
 
@@ -110,6 +112,9 @@ def main() -> int:
                     "the cut the raters' paths call for")  # fmt: skip
     ap.add_argument("--path-min-precision", type=float, default=0.85,
                     help="with --path-max-failures auto: the share of rated path endings right")  # fmt: skip
+    ap.add_argument("--refit-scope", choices=SCOPES, default="all",
+                    help="which texts a refit answers: all, only those it was taught (taught), or also their "
+                    "phrasings with other slot values (phrasing)")  # fmt: skip
     ap.add_argument("--seed", type=int, default=0, help="the simulation's seed (traffic, goals, phrasings)")
     ap.add_argument("--parts", default="detector,simulate,cost,retrain")
     ap.add_argument("--fit-detector", action="store_true", help="write the fitted detector as the packaged default")
@@ -128,7 +133,7 @@ def main() -> int:
     dev = [e for e in data if e.partition == "dev"]
     mining = MiningSettings(min_support=args.min_support, min_phrasing_instances=args.min_phrasing)
     refit = RefitSettings(args.mined_weight, args.anchors, args.replay_gate, args.paths, args.path_weight,
-                          args.path_max_failures, args.path_min_precision)  # fmt: skip
+                          args.path_max_failures, args.path_min_precision, args.refit_scope)  # fmt: skip
     base = SimulationSettings(locales=locales, users=args.users, days=args.days, requests_per_day=args.requests,
                               mining=mining, retrain_every=args.retrain_every, corrections=args.corrections,
                               refit=refit, seed=args.seed)  # fmt: skip
@@ -139,7 +144,7 @@ def main() -> int:
         "mining": mining.__dict__,
         "refit": {"mined_weight": args.mined_weight, "anchors": args.anchors,
                   "replay_gate": args.replay_gate, "paths": args.paths, "path_weight": args.path_weight,
-                  "path_max_failures": args.path_max_failures, **auto}}}  # fmt: skip
+                  "path_max_failures": args.path_max_failures, "scope": args.refit_scope, **auto}}}  # fmt: skip
     table: list[str] = []
     detector = default_detector()
 
@@ -304,8 +309,17 @@ def _retrain(parser: Any, train: list, dev: list, base: SimulationSettings, dete
     kept = [a for a in examples_from_successes(outcomes)[0] if a.locale in locales] if anchors else []
     outcome = retrain(parser, examples, train, dev, out, skipped=skipped, keep_worse=True, anchors=kept,
                       mined_weight=mined_weight, path_examples=added, path_weight=base.refit.path_weight)  # fmt: skip
+    scoped: dict[str, Any] = {}
+    if base.refit.scope != "all":  # the refit answering only texts like those it was taught, on the same dev
+        taught = defaultdict(list)
+        for ex in [*examples, *added]:
+            taught[ex.locale].append(ex)
+        scoped_parser = ScopedParser(parser, outcome.parser, taught, base.refit.scope)
+        metrics = dev_metrics(scoped_parser, [e for e in dev if e.locale in locales])
+        scoped = {"scoped_dev_exact_match_after": round(float(metrics["dev"]["mean"]["exact_match"]), 4)}
     return {
         **outcome.to_dict(),
+        **scoped,
         "rewrites": len(mined),
         "anchors": len(kept),
         "mined_weight": mined_weight,

@@ -454,10 +454,10 @@ def test_a_refit_with_an_automatic_failure_cut_reports_it(monkeypatch) -> None:
     seen: list[list[str]] = []
     monkeypatch.setattr(rt, "refit_linear", lambda parser, data, train: seen.append([e.text for e in data]) or parser)
     settings = rt.RefitSettings(paths=True, path_max_failures="auto")
-    _, report = rt.refit_from_log("parser", "parser", [], outcomes, [], settings)  # type: ignore[arg-type]
+    report = rt.refit_from_log("parser", "parser", [], outcomes, [], settings).report  # type: ignore[arg-type]
     assert report["path_cut"]["max_failures"] == 1
     assert "beep seven am" not in seen[0] and "ring seven am" not in seen[0]  # ann's path had two failures
-    _, report = rt.refit_from_log("parser", "parser", [], outcomes, [], rt.RefitSettings(paths=True))  # type: ignore[arg-type]
+    report = rt.refit_from_log("parser", "parser", [], outcomes, [], rt.RefitSettings(paths=True)).report  # type: ignore[arg-type]
     assert "path_cut" not in report and "beep seven am" in seen[1]
 
 
@@ -484,8 +484,9 @@ def test_a_refit_weighs_mined_and_path_examples_apart_and_leaves_withdrawn_sourc
     seen: list[list[Example]] = []
     monkeypatch.setattr(rt, "refit_linear", lambda parser, data, train: seen.append(list(data)) or parser)
     settings = rt.RefitSettings(mined_weight=4, paths=True, path_weight=2)
-    fresh, report = rt.refit_from_log("parser", "parser", [withdrawn], outcomes, [], settings)  # type: ignore[arg-type]
-    assert fresh == "parser" and report["from_paths"] == 1
+    refit = rt.refit_from_log("parser", "parser", [withdrawn], outcomes, [], settings)  # type: ignore[arg-type]
+    assert refit.parser == "parser" and refit.report["from_paths"] == 1
+    assert [e.text for e in refit.taught] == ["wake me seven am"]
     assert [e.text for e in seen[0]] == ["wake me seven am"] * 2
 
 

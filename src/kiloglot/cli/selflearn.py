@@ -337,6 +337,14 @@ def simulate(
     path_weight: PathWeightOpt = None,
     path_max_failures: PathFailuresOpt = None,
     path_min_precision: PathPrecisionOpt = 0.85,
+    refit_scope: Annotated[
+        str,
+        typer.Option(
+            "--refit-scope",
+            help="which texts a refit answers: all, taught (only the texts it learnt from; the original parser "
+            "answers the rest) or phrasing (also taught phrasings with other slot values)",
+        ),
+    ] = "all",
     corrections: Annotated[
         float,
         typer.Option(
@@ -382,7 +390,9 @@ def simulate(
         near=near,
         corrections=corrections,
         retrain_every=retrain_every,
-        refit=RefitSettings(mined_weight, anchors, replay_gate, paths, path_weight, cut_setting, path_min_precision),
+        refit=RefitSettings(
+            mined_weight, anchors, replay_gate, paths, path_weight, cut_setting, path_min_precision, refit_scope
+        ),
         mining=_mining(min_support, max_source_success, min_target_success),
     )
     with tempfile.TemporaryDirectory(prefix="kiloglot-sim-") as tmp:
@@ -425,6 +435,11 @@ def print_simulation(figures: dict[str, Any]) -> None:
         for loc, c in r.get("replay", {}).items():
             out.print(f"  replayed {loc}: {c['mended']} turns mended, {c['broken']} broken, "
                       + ("kept" if c["kept"] else "refit dropped"))  # fmt: skip
+    changes = o.get("changes", {})
+    if any(k != "rewrite" for k in {c.rsplit("_", 1)[0] for c in changes}):
+        causes = ("rewrite", "taught", "logged", "new")
+        out.print("wins/losses by cause: " + ", ".join(
+            f"{c} {changes.get(c + '_wins', 0)}/{changes.get(c + '_losses', 0)}" for c in causes))  # fmt: skip
     ratio = "no losses" if o["win_loss"] is None else f"{o['win_loss']:.1f}"
     out.print(f"\ndefect reduction on recurring goals {_pct(o['defect_reduction'])} %, win/loss {ratio} "
               f"({o['wins']} wins, {o['losses']} losses), {o['rewrites']} rewrites; exact-match rewrites could "

@@ -28,6 +28,7 @@ from kiloglot.errors import InputError
 from kiloglot.evaluation.evaluate import dev_metrics
 from kiloglot.learn.selflearn.mining import MinedRewrite
 from kiloglot.learn.selflearn.rephrase import FAILED_ACTIONS
+from kiloglot.learn.selflearn.scope import SCOPES, ScopedParser
 from kiloglot.learn.selflearn.signals import TurnOutcome, reformulation_paths
 from kiloglot.nlu import registry
 from kiloglot.nlu.contract import Parser, TrainableParser
@@ -323,7 +324,9 @@ class RefitSettings:
     counting at least one broken turn (so a refit must mend that many turns even when it breaks none); None
     keeps every refit. ``path_max_failures``: learn only from paths that succeeded after at most this many
     failed turns (``examples_from_paths``); None takes every path, ``"auto"`` the largest cut at which the
-    paths of users who rate turns ended right at least ``path_min_precision`` of the time."""
+    paths of users who rate turns ended right at least ``path_min_precision`` of the time. ``scope``: which
+    texts the refit answers: "all", or "taught" (only the texts it learnt from, the original parser the
+    rest; ``ScopedParser``)."""
 
     mined_weight: int = 1
     anchors: bool = False
@@ -332,6 +335,11 @@ class RefitSettings:
     path_weight: int | None = None
     path_max_failures: int | str | None = None  # a number, None (every path) or "auto" (``calibrate_path_cut``)
     path_min_precision: float = 0.85  # for "auto": the share of rated path endings that must be right
+    scope: str = "all"  # "all", "taught" or "phrasing" (``ScopedParser``)
+
+    def __post_init__(self) -> None:
+        if self.scope not in SCOPES:
+            raise InputError(f"refit scope {self.scope!r}: expected one of {', '.join(SCOPES)}")
 
 
 @dataclass
@@ -376,6 +384,16 @@ def replay_check(
     return dict(checks)
 
 
+@dataclass
+class Refit:
+    """What ``refit_from_log`` made: the parser to serve (None: keep the current one), its report, and the
+    examples it was taught (mined and path examples, not anchors)."""
+
+    parser: Parser | None
+    report: dict[str, Any]
+    taught: list[Example] = field(default_factory=list)
+
+
 def refit_from_log(
     parser: LinearParser,
     current: Parser,
@@ -383,10 +401,12 @@ def refit_from_log(
     outcomes: Sequence[TurnOutcome],
     train: Sequence[Example],
     settings: RefitSettings,
-) -> tuple[LinearParser | None, dict[str, Any]]:
+) -> Refit:
     """``parser`` (the original model) refit on ``train`` plus the mined pairs (and, per ``settings``,
     anchors), checked by replaying the log against ``current`` (the parser serving now): the refit of a
-    locale that fails the gate is dropped for ``current``'s model of it. None when nothing was mined."""
+    locale that fails the gate is dropped for ``current``'s model of it. With a ``settings.scope`` other
+    than "all", the refit answers only texts like those it was taught (``ScopedParser``). No parser when
+    nothing was mined."""
     examples, skipped = examples_from_rewrites(mined)
     support = {(m.locale, m.source): max(m.support, 1) for m in mined}
     mined_turns = [support.get((e.locale, normalize_utterance(e.text)), 1) for e in examples]
@@ -399,21 +419,26 @@ def refit_from_log(
         mined_turns += counts
     from_rewrites, examples = examples, [*examples, *added]
     if not examples:
-        return None, {"examples": 0, "skipped": skipped}
+        return Refit(None, {"examples": 0, "skipped": skipped})
     locales = {e.locale for e in examples}
     needed = settings.anchors or settings.replay_gate is not None  # labelling the successes costs a pass
     anchors, anchor_turns = examples_from_successes(outcomes) if needed else ([], [])
     anchors_used = [a for a in anchors if a.locale in locales] if settings.anchors else []
     data = refit_data(from_rewrites, anchors_used, settings.mined_weight, added, settings.path_weight)
-    fresh = refit_linear(parser, data, train)
+    fresh: Parser = refit_linear(parser, data, train)
     report: dict[str, Any] = {"examples": len(examples), "skipped": skipped, "anchors": len(anchors_used),
-                              "locales": sorted(locales)}  # fmt: skip
+                              "locales": sorted(locales), "scope": settings.scope}  # fmt: skip
     if settings.paths:
         report["from_paths"] = len(added)
         if calibrated is not None:
             report["path_cut"] = calibrated.to_dict()
+    if settings.scope != "all":
+        taught: dict[str, list[Example]] = defaultdict(list)
+        for ex in examples:
+            taught[ex.locale].append(ex)
+        fresh = ScopedParser(parser, fresh, taught, settings.scope)
     if settings.replay_gate is None:
-        return fresh, report
+        return Refit(fresh, report, examples)
     in_locales = [(a, n) for a, n in zip(anchors, anchor_turns, strict=True) if a.locale in locales]
     checks = replay_check(fresh, current, examples, mined_turns, [a for a, _ in in_locales], [n for _, n in in_locales])
     dropped = []
@@ -424,13 +449,24 @@ def refit_from_log(
             dropped.append(locale)
     report["replay"] = {loc: c.to_dict() for loc, c in sorted(checks.items())}
     if len(dropped) == len(locales):
-        return None, report
+        return Refit(None, report, [])
     if dropped:
-        if not isinstance(current, LinearParser):
-            raise InputError(f"a replay gate keeps the current model of some locales: expected a linear model, "
-                             f"not {current.kind}")  # fmt: skip
-        fresh = fresh.with_locales_of(current, dropped)
-    return fresh, report
+        fresh = _with_locales_of(fresh, current, dropped)
+    return Refit(fresh, report, [e for e in examples if e.locale not in dropped])
+
+
+def _with_locales_of(fresh: Parser, current: Parser, locales: Sequence[str]) -> Parser:
+    """``fresh`` with ``current``'s model (and, scoped, its taught texts) of ``locales``."""
+    if isinstance(fresh, ScopedParser):
+        inner = current.refit if isinstance(current, ScopedParser) else current
+        kept = current.taught if isinstance(current, ScopedParser) else {}
+        taught = {loc: texts for loc, texts in fresh.taught.items() if loc not in locales}
+        taught.update({loc: kept[loc] for loc in locales if loc in kept})
+        return ScopedParser(fresh.original, _with_locales_of(fresh.refit, inner, locales), taught, fresh.scope)
+    if not isinstance(fresh, LinearParser) or not isinstance(current, LinearParser):
+        raise InputError(f"a replay gate keeps the current model of some locales: expected a linear model, "
+                         f"not {current.kind}")  # fmt: skip
+    return fresh.with_locales_of(current, locales)
 
 
 @dataclass

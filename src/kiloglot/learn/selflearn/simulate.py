@@ -163,6 +163,9 @@ class Request:
     rewritten_turns: int = 0
     wins: int = 0  # turns that worked where the original parser, on the text as said, would have failed
     losses: int = 0  # ... failed where it would have worked
+    # wins and losses by what changed the outcome: "rewrite", or the refit parser on a text it was "taught",
+    # one the log held ("logged") or a "new" one
+    changes: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -233,6 +236,8 @@ class Simulation:
         self.gold: dict[tuple[str, str], Counter[Any]] = defaultdict(Counter)  # (locale, normalised) -> goals
         self.episode_of: dict[int, tuple[int, int, int]] = {}  # turn id -> (user, day, request)
         self.goal_of: dict[tuple[Any, ...], Goal] = {}
+        self.taught: dict[str, set[str]] = {}  # locale -> normalised texts the serving refit learnt from
+        self.logged: set[tuple[str, str]] = set()  # (locale, normalised text) in the log at the last refit
 
     def run(self) -> SimulationResult:
         s = self.settings
@@ -297,6 +302,8 @@ class Simulation:
                 req.rewritten_turns += result.rewritten is not None
                 req.wins += ok and not ok_without
                 req.losses += ok_without and not ok
+                if ok != ok_without:
+                    req.changes[f"{self._cause(text, locale, result.rewritten)}_{'wins' if ok else 'losses'}"] += 1
             if turns == 0:
                 req.first_ok, req.first_ok_without, req.first_text = ok, ok_without, text
             if result.turn_id is not None:
@@ -337,13 +344,28 @@ class Simulation:
         if not isinstance(self.baseline, LinearParser):
             return
         started = time.perf_counter()
-        fresh, report = refit_from_log(self.baseline, self.parser, mined, outcomes, self.training, self.settings.refit)
+        refit = refit_from_log(self.baseline, self.parser, mined, outcomes, self.training, self.settings.refit)
         seconds = time.perf_counter() - started
-        self.retrains.append({"day": day, **report, "applied": fresh is not None, "seconds": round(seconds, 1)})
-        if fresh is not None:
-            self.parser = fresh
-            self.assistant.parser = fresh
+        report = refit.report
+        self.retrains.append({"day": day, **report, "applied": refit.parser is not None, "seconds": round(seconds, 1)})
+        if refit.parser is not None:
+            self.parser = refit.parser
+            self.assistant.parser = refit.parser
+            taught: dict[str, set[str]] = defaultdict(set)
+            for ex in refit.taught:
+                taught[ex.locale].add(normalize_utterance(ex.text))
+            self.taught.update(taught)  # a locale the replay gate dropped keeps what it was taught before
+            self.logged = {(t.locale, normalize_utterance(t.text)) for t in self.store.turn_log()}
         log.info("after day %d: parser refit on %d mined examples in %.0f s", day, report["examples"], seconds)
+
+    def _cause(self, text: str, locale: str, rewritten: Any) -> str:
+        """What changed a turn's outcome: the rewriter, or the refit on a taught, logged or new text."""
+        if rewritten is not None:
+            return "rewrite"
+        key = normalize_utterance(text)
+        if key in self.taught.get(locale, ()):
+            return "taught"
+        return "logged" if (locale, key) in self.logged else "new"
 
     def rewrite_precision(self) -> dict[str, tuple[int, int]]:
         """Per locale: of the active rewrites, how many make the parser meet the goal their source was said for."""
@@ -415,6 +437,7 @@ def simulation_report(result: SimulationResult) -> dict[str, Any]:
             "wins": wins,
             "losses": losses,
             "win_loss": round(wins / losses, 2) if losses else None,
+            "changes": dict(sorted(sum((r.changes for r in reqs), Counter()).items())),
         }
 
     overall = figures(result.requests)
