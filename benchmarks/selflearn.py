@@ -37,7 +37,6 @@ from kiloglot.assistant import Store
 from kiloglot.assistant.rewriter import normalize_utterance
 from kiloglot.data import read_massive
 from kiloglot.errors import InputError
-from kiloglot.evaluation.evaluate import dev_metrics
 from kiloglot.learn.selflearn import MiningSettings, RephraseDetector, default_detector, label_turns, mine_rewrites
 from kiloglot.learn.selflearn.retrain import (
     RefitSettings,
@@ -49,7 +48,7 @@ from kiloglot.learn.selflearn.retrain import (
     resolve_path_cut,
     retrain,
 )
-from kiloglot.learn.selflearn.scope import SCOPES, ScopedParser
+from kiloglot.learn.selflearn.scope import SCOPES
 from kiloglot.learn.selflearn.simulate import Simulation, SimulationResult, SimulationSettings, goal_met
 from kiloglot.nlu import load
 
@@ -308,18 +307,10 @@ def _retrain(parser: Any, train: list, dev: list, base: SimulationSettings, dete
     locales = {e.locale for e in [*examples, *added]}
     kept = [a for a in examples_from_successes(outcomes)[0] if a.locale in locales] if anchors else []
     outcome = retrain(parser, examples, train, dev, out, skipped=skipped, keep_worse=True, anchors=kept,
-                      mined_weight=mined_weight, path_examples=added, path_weight=base.refit.path_weight)  # fmt: skip
-    scoped: dict[str, Any] = {}
-    if base.refit.scope != "all":  # the refit answering only texts like those it was taught, on the same dev
-        taught = defaultdict(list)
-        for ex in [*examples, *added]:
-            taught[ex.locale].append(ex)
-        scoped_parser = ScopedParser(parser, outcome.parser, taught, base.refit.scope)
-        metrics = dev_metrics(scoped_parser, [e for e in dev if e.locale in locales])
-        scoped = {"scoped_dev_exact_match_after": round(float(metrics["dev"]["mean"]["exact_match"]), 4)}
+                      mined_weight=mined_weight, path_examples=added, path_weight=base.refit.path_weight,
+                      scope=base.refit.scope)  # fmt: skip
     return {
         **outcome.to_dict(),
-        **scoped,
         "rewrites": len(mined),
         "anchors": len(kept),
         "mined_weight": mined_weight,

@@ -539,6 +539,9 @@ def lexicons() -> list[str]:
     return [*out, *lexicon_summary()]
 
 
+SCOPE_WORDS = {"taught": "the texts it was taught", "phrasing": "taught texts and their phrasings with other values"}
+
+
 def _refit_settings(refit: dict[str, Any]) -> str:
     parts = []
     if refit.get("mined_weight", 1) > 1:
@@ -556,6 +559,8 @@ def _refit_settings(refit: dict[str, Any]) -> str:
     if refit.get("replay_gate") is not None:
         parts.append(f"a locale's refit kept only when replaying the log it mends >= {refit['replay_gate']:g}x "
                      "the turns it breaks")  # fmt: skip
+    if refit.get("scope", "all") != "all":
+        parts.append(f"the refit answering only {SCOPE_WORDS[refit['scope']]}, the original parser the rest")
     return (" (" + "; ".join(parts) + ")") if parts else ""
 
 
@@ -577,7 +582,9 @@ def _learning(settings: dict[str, Any]) -> str:
                 path += f" (<= {refit['path_max_failures']} failures)"
             what, weight = f"mined{weight} + every good path{path}", ""
         period = "daily" if every == 1 else f"every {every} days"
-        parts.append(f"refit {period} on {what}{weight}" + (", gated" if refit.get("replay_gate") else ""))
+        scoped = {"taught": ", scoped to taught texts", "phrasing": ", scoped to taught phrasings"}
+        parts.append(f"refit {period} on {what}{weight}" + (", gated" if refit.get("replay_gate") else "")
+                     + scoped.get(refit.get("scope", "all"), ""))  # fmt: skip
     if settings.get("seed"):
         parts.append(f"seed {settings['seed']}")
     return " + ".join(parts)
@@ -629,6 +636,8 @@ def _retrain_label(settings: dict[str, Any]) -> str:
         parts.append(path)
     if refit["anchors"]:
         parts.append("anchored")
+    if refit["scope"] != "all":
+        parts.append(f"answering only {SCOPE_WORDS[refit['scope']]}")
     if s["seed"]:
         parts.append(f"seed {s['seed']}")
     return ", ".join(parts)
@@ -648,6 +657,7 @@ def _normalised(settings: dict[str, Any]) -> dict[str, Any]:
         "paths": False,
         "path_weight": None,
         "path_max_failures": None,
+        "scope": "all",
     }
     refit = {**defaults, **(settings.get("refit") or {})}
     return {"seed": 0, **settings, "refit": refit}
@@ -701,6 +711,24 @@ def _one_thing_apart(runs: list[tuple[str, dict[str, Any]]]) -> list[str]:
     return [" ".join(lines)] if lines else []
 
 
+def _causes(runs: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """A line on what won and lost in the runs that count it: the rewriter, or the refit parser on a text it
+    was taught, on one the log held, or on a new one."""
+    parts = []
+    for name, r in runs:
+        changes = r["with_learning"]["overall"].get("changes")
+        if not changes:
+            continue
+        named = (("rewrites", "rewrite"), ("refit on taught texts", "taught"), ("on other logged texts", "logged"),
+                 ("on new texts", "new"))  # fmt: skip
+        causes = ", ".join(f"{what} {changes.get(key + '_wins', 0)}/{changes.get(key + '_losses', 0)}"
+                           for what, key in named)  # fmt: skip
+        parts.append(f"{source(name)}: {causes}")
+    if not parts:
+        return []
+    return ["Wins/losses by what changed the turn: " + "; ".join(parts) + ".", ""]
+
+
 def selflearn() -> list[str]:
     names = selflearn_results("simulation")
     runs = [(n, load(n)) for n in names]
@@ -739,7 +767,7 @@ def selflearn() -> list[str]:
             out.append(f"| {source(name)} | {s['users']} x {s['days']} | {_learning(s)} | "
                        f"**{pc(o['defect_reduction'])}** | {ratio} | {worse} | {pc(o.get('exact_rewrite_ceiling'))} / "
                        f"{pc(o.get('learnable_ceiling'))} | {pc(o['rewrite_precision'])} |")  # fmt: skip
-        out += [*_one_thing_apart(runs), ""]
+        out += [*_one_thing_apart(runs), "", *_causes(runs)]
         runs = [max(runs, key=lambda nr: nr[1]["with_learning"]["overall"]["defect_reduction"] or 0)]
     for name, r in runs:
         w, wo, s = r["with_learning"], r["without_learning"], r["settings"]
@@ -805,9 +833,11 @@ def selflearn() -> list[str]:
             variants.append((label, v))
             if v.get("label_precision"):
                 labelled.append((source(name), v["label_precision"], v.get("path_cut")))
+            unscoped = v.get("dev_exact_match_unscoped")  # a scoped refit: "after" is the scoped model's
+            alone = f" (the refit alone, answering every text: {pc2(unscoped)})" if unscoped is not None else ""
             out[-1] += (f" With {label} ({v['examples']:,} examples, "
                         f"{v.get('anchors', 0):,} anchors; {source(name)}): {pc2(v['dev_exact_match_before'])} "
-                        f"-> **{pc2(v['dev_exact_match_after'])}**.")  # fmt: skip
+                        f"-> **{pc2(v['dev_exact_match_after'])}**{alone}.")  # fmt: skip
         if labelled:
             lp = labelled[-1][1]
             cuts = ", ".join(f"{what} {pc(lp[key]['precision'])} % of {lp[key]['judged']:,}" for what, key in (

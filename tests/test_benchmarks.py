@@ -62,15 +62,20 @@ def test_the_selflearn_benchmark_simulates_and_retrains_on_paths(trained_model, 
     r = bench("selflearn", "--model", str(trained_model), "--data", str(massive_path), "--locales", "sw-KE",
               "--users", "12", "--days", "2", "--requests", "3", "--min-support", "1", "--paths", "--anchors",
               "--mined-weight", "2", "--path-weight", "1", "--path-max-failures", "2", "--seed", "5",
-              "--parts", "simulate,retrain",
+              "--retrain-every", "1", "--refit-scope", "phrasing", "--parts", "simulate,retrain",
               "--name", "sl", results=tmp_path)  # fmt: skip
     assert r.returncode == 0, r.stderr[-2000:]
     result = json.loads((tmp_path / "sl.json").read_text())
     assert result["settings"]["refit"]["paths"] and result["settings"]["locales"] == ["sw-KE"]
     refit = result["settings"]["refit"]
     assert refit["path_weight"] == 1 and refit["path_max_failures"] == 2 and result["settings"]["seed"] == 5
+    assert refit["scope"] == "phrasing"
     overall = result["with_learning"]["overall"]
     assert overall["requests"] == 12 * 2 * 3 == result["without_learning"]["overall"]["requests"]
+    assert [r["scope"] for r in overall["retrains"]] == ["phrasing"]  # refit after day 1, scoped
+    changes = overall["changes"]  # every win and loss counted once, by its cause
+    assert sum(n for k, n in changes.items() if k.endswith("_wins")) == overall["wins"]
+    assert sum(n for k, n in changes.items() if k.endswith("_losses")) == overall["losses"]
     retrained = result["retrain"]
     # the offline retrain learns from paths as `kiloglot selflearn --paths` does, and says how many it took
     assert retrained["mined_weight"] == 2 and retrained["path_weight"] == 1
@@ -84,6 +89,7 @@ def test_the_selflearn_benchmark_simulates_and_retrains_on_paths(trained_model, 
     estimate = retrained["path_cut"]
     assert estimate["used"] == 2 and not estimate["auto"] and set(estimate["precision"]) <= {"1", "2", "3"}
     assert 0 < retrained["dev_exact_match_before"] <= 1 and 0 < retrained["dev_exact_match_after"] <= 1
+    assert 0 < retrained["dev_exact_match_unscoped"] <= 1  # the scoped model is "after", the refit alone beside
     assert "Retraining on mined pairs" in (tmp_path / "sl.md").read_text()
 
 

@@ -461,6 +461,55 @@ def test_a_refit_with_an_automatic_failure_cut_reports_it(monkeypatch) -> None:
     assert "path_cut" not in report and "beep seven am" in seen[1]
 
 
+def test_a_scoped_refit_answers_only_texts_like_those_it_was_taught() -> None:
+    from kiloglot.learn.selflearn.retrain import labelled_example
+    from kiloglot.learn.selflearn.scope import ScopedParser, phrasing_of
+
+    alarm = {"intent": "alarm_set", "slots": [{"name": "time", "value": "six am"}]}
+    taught = labelled_example("Wake me at six am", alarm, "en-US", "t1")
+    assert taught is not None and phrasing_of(taught.text, [(11, 17, "time")]) == "wake me at \x00time\x00"
+    original, refit = ScriptedParser(["en-US", "de-DE"]), ScriptedParser(["en-US", "de-DE"])
+    original.say("wake me at six am!", "general_quirky")
+    refit.say("wake me at six am!", "alarm_set", time="six am")  # the taught text, said with other punctuation
+    original.say("wake me at seven pm", "general_quirky")
+    refit.say("wake me at seven pm", "alarm_set", time="seven pm")  # the taught phrasing, another value
+    original.say("wake me at noon please", "general_quirky")
+    refit.say("wake me at noon please", "alarm_set", time="noon")  # another phrasing: not the refit's to answer
+    original.say("lights off", "iot_hue_lightoff")
+    refit.say("lights off", "iot_hue_lightdim")  # what refits do away from their evidence
+    texts = ["wake me at six am!", "wake me at seven pm", "wake me at noon please", "lights off"]
+
+    phrasing = ScopedParser(original, refit, {"en-US": [taught]}, "phrasing")
+    assert [p.intent for p in phrasing.parse(texts, "en-US")] == [
+        "alarm_set", "alarm_set", "general_quirky", "iot_hue_lightoff"]  # fmt: skip
+    exact = ScopedParser(original, refit, {"en-US": [taught]}, "taught")
+    assert [p.intent for p in exact.parse(texts, "en-US")] == [
+        "alarm_set", "general_quirky", "general_quirky", "iot_hue_lightoff"]  # fmt: skip
+    assert phrasing.parse(["wake me at seven pm"], "de-DE")[0].intent == "general_quirky"  # nothing taught there
+    with pytest.raises(InputError, match="not trained on locale"):
+        phrasing.parse(["hallo"], "fr-FR")
+
+
+def test_a_scoped_refit_from_the_log_answers_the_failed_texts_of_its_paths(monkeypatch) -> None:
+    from kiloglot.learn.selflearn import retrain as rt
+    from kiloglot.learn.selflearn.scope import ScopedParser
+
+    alarm = {"intent": "alarm_set", "slots": [{"name": "time", "value": "seven am"}]}
+    quirky = {"intent": "general_quirky", "slots": []}
+    later = T0 + timedelta(seconds=5)
+    turns = [Turn(1, "ann", T0, "wake me seven am", action="fallback", parse=quirky),
+             Turn(2, "ann", later, "alarm for seven am", intent="alarm_set", parse=alarm)]  # fmt: skip
+    outcomes = label_turns(turns, default_detector(), {})
+    original = ScriptedParser(["en-US"])
+    monkeypatch.setattr(rt, "refit_linear", lambda parser, data, train: ScriptedParser(["en-US"]))
+    settings = rt.RefitSettings(paths=True, scope="phrasing")
+    refit = rt.refit_from_log(original, original, [], outcomes, [], settings)  # type: ignore[arg-type]
+    assert isinstance(refit.parser, ScopedParser) and refit.report["scope"] == "phrasing"
+    assert refit.parser.original is original and [e.text for e in refit.parser.taught["en-US"]] == ["wake me seven am"]
+    with pytest.raises(InputError, match="refit scope 'near'"):
+        rt.RefitSettings(scope="near")
+
+
 def test_a_refit_weighs_mined_and_path_examples_apart_and_leaves_withdrawn_sources_out(monkeypatch) -> None:
     from kiloglot.data.example import Example
     from kiloglot.learn.selflearn import retrain as rt
@@ -491,7 +540,9 @@ def test_a_refit_weighs_mined_and_path_examples_apart_and_leaves_withdrawn_sourc
 
 
 @pytest.mark.slow
-def test_refitting_some_locales_keeps_the_others(trained_model: Path, small_corpus) -> None:
+def test_refitting_some_locales_keeps_the_others(trained_model: Path, small_corpus, tmp_path: Path) -> None:
+    from kiloglot.errors import ModelError
+    from kiloglot.learn.selflearn.scope import ScopedParser
     from kiloglot.nlu import load
 
     train, _ = small_corpus
@@ -510,6 +561,23 @@ def test_refitting_some_locales_keeps_the_others(trained_model: Path, small_corp
     assert refit.parse([text], locale="en-US")[0].confidence != parser.parse([text], locale="en-US")[0].confidence
     with pytest.raises(InputError, match="other model knows"):
         refit.with_locales_of(parser, ["xx-XX"])
+
+    # scoped to what it was taught, saved and loaded: the refit answers taught texts, the original the others
+    en = [e for e in train if e.locale == "en-US"]
+    taught = next(e for e in en if e.spans)
+    scoped = ScopedParser(parser, refit, {"en-US": [taught]}, "phrasing", original_source=trained_model)
+    texts = [taught.text, *[e.text for e in en if e.text != taught.text][:40]]
+    wanted = [refit.parse(texts[:1], "en-US")[0], *parser.parse(texts[1:], "en-US")]
+    assert any(a != b for a, b in zip(wanted, refit.parse(texts, "en-US")))  # the scope makes a difference
+    saved = load(scoped.save(tmp_path / "scoped"))
+    assert isinstance(saved, ScopedParser) and saved.scope == "phrasing"
+    for model in (scoped, saved):
+        got = model.parse(texts, "en-US")
+        assert [(p.intent, p.slots) for p in got] == [(p.intent, p.slots) for p in wanted]
+    assert saved.taught["en-US"][0].spans == taught.spans
+    (tmp_path / "scoped" / "taught.jsonl").write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelError, match=r"taught\.jsonl is missing or corrupt"):
+        load(tmp_path / "scoped")
 
 
 # -- the simulator, end to end --------------------------------------------------------------------
@@ -538,14 +606,23 @@ def test_simulated_users_teach_the_assistant_rewrites_that_win(
     assert "defect reduction on recurring goals" in learned.output
 
     # the offline path: the simulation's log -> mined pairs and path examples -> the model trained again
+    from kiloglot.nlu import load
+
     out, report = tmp_path / "retrained", tmp_path / "retrain.json"
     retrained = runner.invoke(app, ["selflearn", "--db", db, "--model", str(trained_model), "--out", str(out),
                                     "--data", str(massive_path), "--min-support", "1", "--paths", "--anchors",
                                     "--mined-weight", "2", "--path-weight", "1", "--path-max-failures", "auto",
-                                    "--keep-worse", "--report", str(report)])  # fmt: skip
+                                    "--refit-scope", "phrasing", "--keep-worse", "--report", str(report)])  # fmt: skip
     assert retrained.exit_code == 0, retrained.output
     figures = json.loads(report.read_text())
     assert figures["examples"] > 0 and figures["kept"] and (out / "manifest.json").is_file()
+    # scoped: the saved model is the refit answering only texts like its taught ones, the original the rest
+    served = load(out)
+    assert served.kind == "scoped" and served.scope == "phrasing"  # type: ignore[attr-defined]
+    assert sum(map(len, served.taught.values())) == figures["examples"]  # type: ignore[attr-defined]
+    assert 0 < figures["dev_exact_match_unscoped"] <= 1 and "the refit alone" in retrained.output
+    linked = out / "members" / "original" / "manifest.json"
+    assert linked.stat().st_ino == (trained_model / "manifest.json").stat().st_ino  # hard-linked, not copied
     assert set(figures["locales"]) <= {"en-US", "ja-JP", "sw-KE"}
     assert 0 < figures["dev_exact_match_before"] <= 1 and 0 < figures["dev_exact_match_after"] <= 1
     assert "more from the failed turns of reformulations that ended well" in retrained.output
@@ -595,6 +672,10 @@ def test_retraining_between_days_teaches_the_parser_what_the_rewrites_knew(
     assert [r["day"] for r in figures["retrains"]] == [1, 2] and figures["retrains"][0]["examples"] > 0
     assert sim.assistant.parser is sim.parser is not parser  # the assistant talks through the refit parser
     assert figures["wins"] > figures["losses"]
+    changes = figures["changes"]  # every win and loss has one cause: the rewriter, or the refit on some text
+    assert sum(n for k, n in changes.items() if k.endswith("_wins")) == figures["wins"]
+    assert sum(n for k, n in changes.items() if k.endswith("_losses")) == figures["losses"]
+    assert {k.rsplit("_", 1)[0] for k in changes} <= {"rewrite", "taught", "logged", "new"}
     # the refit parser reads the mined failed utterances as their rewrites' parses, without the rewriter
     outcomes = label_turns(store.turn_log(), default_detector(), store.feedback())
     examples, _ = examples_from_rewrites(mine_rewrites(outcomes, MiningSettings(min_support=1)))
@@ -709,6 +790,7 @@ def test_rewrites_are_mined_reviewed_and_exported_from_the_command_line(tmp_path
         ["--path-min-precision", "0"],
         ["--replay-gate", "-1"],
         ["--corrections", "1.5"],
+        ["--refit-scope", "near"],
     ):
         refused = runner.invoke(app, ["selflearn", "simulate", str(tmp_path / "no-model"), *bad])
         assert refused.exit_code != 0 and bad[0] in refused.output
@@ -718,6 +800,9 @@ def test_rewrites_are_mined_reviewed_and_exported_from_the_command_line(tmp_path
     refused = runner.invoke(app, ["selflearn", "--db", db, "--model", str(tmp_path), "--out", str(tmp_path / "o"),
                                   "--paths", "--path-max-failures", "auto", "--path-min-precision", "2"])  # fmt: skip
     assert refused.exit_code != 0 and "--path-min-precision 2" in refused.output
+    refused = runner.invoke(app, ["selflearn", "--db", db, "--model", str(tmp_path), "--out", str(tmp_path / "o"),
+                                  "--refit-scope", "near"])  # fmt: skip
+    assert refused.exit_code != 0 and "--refit-scope 'near'" in refused.output
 
 
 @pytest.mark.skipif(

@@ -54,6 +54,15 @@ PathPrecisionOpt = Annotated[
     float,
     typer.Option("--path-min-precision", help="with --path-max-failures auto: the share of rated endings right"),
 ]
+RefitScopeOpt = Annotated[
+    str,
+    typer.Option(
+        "--refit-scope",
+        metavar="all|taught|phrasing",
+        help="which texts the refit answers: all; taught (only the texts it learnt from, the original model the "
+        "rest); phrasing (also the taught phrasings said with other slot values)",
+    ),
+]
 MinSupportOpt = Annotated[int, typer.Option("--min-support", help="distinct users behind a rewrite")]
 MaxSourceOpt = Annotated[
     float, typer.Option("--max-source-success", help="rewrite only utterances that work at most this often")
@@ -115,6 +124,7 @@ def selflearn(
     path_weight: PathWeightOpt = None,
     path_max_failures: PathFailuresOpt = None,
     path_min_precision: PathPrecisionOpt = 0.85,
+    refit_scope: RefitScopeOpt = "all",
     report: Annotated[Path | None, typer.Option("--report", help="write the before/after figures (JSON)")] = None,
 ) -> None:
     """Turn mined rephrase pairs into training examples and train the model again; report MASSIVE dev exact
@@ -132,11 +142,14 @@ def selflearn(
         resolve_path_cut,
         retrain,
     )
+    from kiloglot.learn.selflearn.scope import SCOPES
     from kiloglot.nlu import load
 
     if mined_weight < 1 or (path_weight is not None and path_weight < 1):
         raise InputError(f"--mined-weight {mined_weight} / --path-weight {path_weight}: expected 1 or more")
     cut_setting = parse_path_cut(path_max_failures, path_min_precision)
+    if refit_scope not in SCOPES:
+        raise InputError(f"--refit-scope {refit_scope!r}: expected one of {', '.join(SCOPES)}")
     parser = load(model_dir)
     store = _store(db)
     disabled = {(r.locale, r.source) for r in store.rewrites() if r.status != "active"}
@@ -173,6 +186,8 @@ def selflearn(
         mined_weight=mined_weight,
         path_examples=from_paths,
         path_weight=path_weight,
+        scope=refit_scope,
+        original_source=model_dir,
     )
     figures = outcome.to_dict()
     if calibrated is not None:
@@ -181,6 +196,9 @@ def selflearn(
     for loc in outcome.locales:
         b, a = figures["per_locale_before"].get(loc, 0.0), figures["per_locale_after"].get(loc, 0.0)
         out.print(f"{loc:8} {100 * b:14.2f} {100 * a:8.2f}")
+    if "dev_exact_match_unscoped" in figures:
+        err.print(f"scoped to {refit_scope}: the refit alone, answering every text, would score "
+                  f"{100 * figures['dev_exact_match_unscoped']:.2f}")  # fmt: skip
     out.print(
         f"mean     {100 * outcome.exact_match_before:14.2f} {100 * outcome.exact_match_after:8.2f}  "
         + (f"saved to {outcome.path}" if outcome.kept else "not saved: " + "; ".join(outcome.notes))
@@ -337,14 +355,7 @@ def simulate(
     path_weight: PathWeightOpt = None,
     path_max_failures: PathFailuresOpt = None,
     path_min_precision: PathPrecisionOpt = 0.85,
-    refit_scope: Annotated[
-        str,
-        typer.Option(
-            "--refit-scope",
-            help="which texts a refit answers: all, taught (only the texts it learnt from; the original parser "
-            "answers the rest) or phrasing (also taught phrasings with other slot values)",
-        ),
-    ] = "all",
+    refit_scope: RefitScopeOpt = "all",
     corrections: Annotated[
         float,
         typer.Option(
@@ -362,6 +373,7 @@ def simulate(
     """Simulated users talk to the assistant for days; self-learning runs between days. Prints the per-day
     and per-locale defect rates, the defect reduction on recurring goals, and the rewriter's wins/losses."""
     from kiloglot.learn.selflearn.retrain import RefitSettings, parse_path_cut
+    from kiloglot.learn.selflearn.scope import SCOPES
     from kiloglot.learn.selflearn.simulate import Simulation, SimulationSettings
     from kiloglot.nlu import load
 
@@ -374,6 +386,8 @@ def simulate(
         raise InputError(f"partition {partition!r}: expected train, dev or test")
     if not 0 <= corrections <= 1:
         raise InputError(f"--corrections {corrections}: expected a share between 0 and 1")
+    if refit_scope not in SCOPES:
+        raise InputError(f"--refit-scope {refit_scope!r}: expected one of {', '.join(SCOPES)}")
     chosen = parse_locales(locales)
     parser = load(model_dir)
     parts = [partition] if not retrain_every or partition == "train" else [partition, "train"]

@@ -155,6 +155,18 @@ def atomic_directory(path: str | Path) -> Iterator[Path]:
         raise
 
 
+def link_tree(src: Path, dst: Path) -> None:
+    """Copy a folder by hard links (no extra disk), falling back to copies across file systems."""
+
+    def link(s: str, d: str) -> None:
+        try:
+            os.link(s, d)
+        except OSError:
+            shutil.copy2(s, d)
+
+    shutil.copytree(src, dst, copy_function=link)
+
+
 def write_json(path: Path, obj: Any) -> None:
     with open(path, "w", encoding="utf-8") as f:
         json.dump(obj, f, ensure_ascii=False, indent=1)

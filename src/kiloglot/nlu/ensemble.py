@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Self
 
 from kiloglot.data.example import Example
 from kiloglot.errors import InputError, ModelError
-from kiloglot.nlu.artifact import MANIFEST_FILE, MEMBERS_DIR, Manifest, new_manifest, write_artifact
+from kiloglot.nlu.artifact import MANIFEST_FILE, MEMBERS_DIR, Manifest, link_tree, new_manifest, write_artifact
 from kiloglot.nlu.contract import Parser, ParsesGivenIntents, Progress, Saveable, TrainableParser
 from kiloglot.nlu.parse import Parse
 from kiloglot.nlu.registry import load
@@ -179,7 +177,7 @@ class EnsembleParser(TrainableParser):
             for i, (member, source) in enumerate(zip(self.members, self.sources)):
                 dst = tmp / MEMBERS_DIR / str(i)
                 if source is not None and (source / MANIFEST_FILE).is_file():
-                    _link_tree(source, dst)
+                    link_tree(source, dst)
                 else:
                     assert isinstance(member, Saveable)
                     member.save(dst)
@@ -212,15 +210,3 @@ def vote(parses: Sequence[Parse], weights: Sequence[float], top_k: int) -> list[
         for intent, prob in p.alternatives or ((p.intent, p.confidence),):
             votes[intent] = votes.get(intent, 0.0) + w * prob
     return sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
-
-
-def _link_tree(src: Path, dst: Path) -> None:
-    """Copy a folder by hard links (no extra disk), falling back to copies across file systems."""
-
-    def link(s: str, d: str) -> None:
-        try:
-            os.link(s, d)
-        except OSError:
-            shutil.copy2(s, d)
-
-    shutil.copytree(src, dst, copy_function=link)

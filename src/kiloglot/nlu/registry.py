@@ -52,6 +52,8 @@ _BUILTIN = (
     Entry("neural", "pytorch", "kiloglot.nlu.neural.parser:NeuralParser", "neural"),
     Entry("neural", "onnx", "kiloglot.nlu.neural.onnx_runtime:OnnxNeuralParser", "onnx"),
     Entry("ensemble", "python", "kiloglot.nlu.ensemble:EnsembleParser"),
+    # a refit answering only what self-learning taught it, the original model the rest
+    Entry("scoped", "python", "kiloglot.learn.selflearn.scope:ScopedParser"),
 )
 _entries: dict[Key, Entry] = {(e.kind, e.runtime): e for e in _BUILTIN}
 _classes: dict[Key, type[Parser]] = {}

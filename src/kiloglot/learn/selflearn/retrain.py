@@ -31,7 +31,7 @@ from kiloglot.learn.selflearn.rephrase import FAILED_ACTIONS
 from kiloglot.learn.selflearn.scope import SCOPES, ScopedParser
 from kiloglot.learn.selflearn.signals import TurnOutcome, reformulation_paths
 from kiloglot.nlu import registry
-from kiloglot.nlu.contract import Parser, TrainableParser
+from kiloglot.nlu.contract import Parser, Saveable, TrainableParser
 from kiloglot.nlu.linear.parser import LinearParser
 from kiloglot.nlu.parse import Parse
 
@@ -480,6 +480,7 @@ class RetrainOutcome:
     kept: bool
     path: Path | None = None
     notes: list[str] = field(default_factory=list)
+    unscoped_after: dict[str, Any] | None = None  # a scoped refit: the refit alone, answering every text
 
     @property
     def exact_match_before(self) -> float:
@@ -501,7 +502,9 @@ class RetrainOutcome:
             "kept": self.kept,
             "path": str(self.path) if self.path else None,
             "notes": self.notes,
-        }
+            **({} if self.unscoped_after is None else
+               {"dev_exact_match_unscoped": round(float(self.unscoped_after["dev"]["mean"]["exact_match"]), 4)}),
+        }  # fmt: skip
 
 
 def _per_locale(metrics: dict[str, Any]) -> dict[str, float]:
@@ -521,12 +524,16 @@ def retrain(
     mined_weight: int = 1,
     path_examples: Sequence[Example] = (),
     path_weight: int | None = None,
+    scope: str = "all",
+    original_source: str | Path | None = None,
 ) -> RetrainOutcome:
     """``parser`` trained again on ``train`` (its own training data) plus ``new_examples`` and ``path_examples``,
     scored on ``dev`` (of the locales that got examples) before and after, saved to ``out`` unless dev exact
     match fell (``keep_worse`` saves it anyway). ``anchors`` (confirmed successes, ``examples_from_successes``)
     join the training data; each new example counts ``mined_weight`` times, each path example ``path_weight``
-    times (None: ``mined_weight``)."""
+    times (None: ``mined_weight``). ``scope`` other than "all": the model scored and saved is a
+    ``ScopedParser`` (the refit answering only texts like those it was taught, ``parser`` the rest; linked
+    from ``original_source``, the folder ``parser`` was loaded from, where given)."""
     everything = [*new_examples, *path_examples]
     if not everything:
         raise InputError("no new training examples: mine rewrites first (the log holds no reformulations)")
@@ -548,12 +555,23 @@ def retrain(
         fresh.fit([*train, *added], dev)
     else:
         raise InputError(f"a {parser.kind} model cannot be trained again: retrain the model it was exported from")
-    after = dev_metrics(fresh, scored)
-    outcome = RetrainOutcome(fresh, before, after, len(everything), skipped, locales, kept=False)
+    if scope not in SCOPES:
+        raise InputError(f"refit scope {scope!r}: expected one of {', '.join(SCOPES)}")
+    served: Parser = fresh
+    if scope != "all":
+        taught: dict[str, list[Example]] = defaultdict(list)
+        for ex in everything:
+            taught[ex.locale].append(ex)
+        served = ScopedParser(parser, fresh, taught, scope, original_source=original_source)
+    after = dev_metrics(served, scored)
+    outcome = RetrainOutcome(served, before, after, len(everything), skipped, locales, kept=False)
+    if scope != "all":
+        outcome.unscoped_after = dev_metrics(fresh, scored)
     if outcome.exact_match_after + 1e-12 < outcome.exact_match_before and not keep_worse:
         outcome.notes.append("dev exact match fell: the retrained model was not saved (--keep-worse saves it)")
         return outcome
     outcome.kept = True
     if out is not None:
-        outcome.path = fresh.save(out, metrics=after)
+        assert isinstance(served, Saveable)
+        outcome.path = served.save(out, metrics=after)
     return outcome

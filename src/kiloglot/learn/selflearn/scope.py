@@ -12,18 +12,30 @@ the log showed and leaves the rest as it was:
   ("wake me at {time}" taught with "six", said with "seven"): the text with the refit's slot values
   masked equals a taught text with its labelled values masked. The phrasing rewrites of the rewriter
   generalise the same way.
+
+Saved, a scoped model is a folder like an ensemble's: the original and the refit as members (the original
+hard-linked from the folder it was loaded from, where known), the taught examples in ``taught.jsonl``
+(annotated as MASSIVE writes slots), and the scope in the manifest's options; ``load`` serves it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 from kiloglot.assistant.rewriter import normalize_utterance
+from kiloglot.data.codec import AnnotationError, SlotCodec
 from kiloglot.data.example import Example
-from kiloglot.nlu.contract import Parser
+from kiloglot.errors import ModelError
+from kiloglot.nlu.artifact import MANIFEST_FILE, MEMBERS_DIR, Manifest, link_tree, new_manifest, write_artifact
+from kiloglot.nlu.contract import Parser, Saveable
 from kiloglot.nlu.parse import Parse
+from kiloglot.nlu.registry import load
 
 SCOPES = ("all", "taught", "phrasing")
+TAUGHT_FILE = "taught.jsonl"
 
 
 def phrasing_of(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
@@ -40,11 +52,21 @@ class ScopedParser(Parser):
     """``refit``'s parse of a text in its scope (see the module), ``original``'s of any other text."""
 
     kind = "scoped"
+    runtime = "python"
 
-    def __init__(self, original: Parser, refit: Parser, taught: Mapping[str, Sequence[Example]], scope: str) -> None:
+    def __init__(
+        self,
+        original: Parser,
+        refit: Parser,
+        taught: Mapping[str, Sequence[Example]],
+        scope: str,
+        original_source: str | Path | None = None,
+    ) -> None:
+        """``original_source``: the folder ``original`` was loaded from (saving then links its files)."""
         if scope not in SCOPES[1:]:
             raise ValueError(f"scope {scope!r}: expected one of {', '.join(SCOPES[1:])}")
         self.original, self.refit, self.scope = original, refit, scope
+        self.original_source = Path(original_source) if original_source is not None else None
         self.taught = {loc: list(examples) for loc, examples in taught.items()}
         self._texts = {loc: {normalize_utterance(e.text) for e in exs} for loc, exs in self.taught.items()}
         self._phrasings = {
@@ -86,3 +108,55 @@ class ScopedParser(Parser):
             for i, p in zip(others, self.original.parse([texts[i] for i in others], locale), strict=True):
                 out[i] = p
         return out
+
+    def save(self, path: str | Path, *, metrics: dict[str, Any] | None = None) -> Path:
+        source = self.original_source
+        linked = source is not None and (source / MANIFEST_FILE).is_file()
+        unsaveable = [f"{p.kind}/{p.runtime}" for p, ok in ((self.original, linked), (self.refit, False))
+                      if not ok and not isinstance(p, Saveable)]  # fmt: skip
+        if unsaveable:
+            raise ModelError(f"a scoped model of {', '.join(unsaveable)} cannot be saved: expected saveable parsers")
+        manifest = new_manifest(
+            self.kind,
+            self.runtime,
+            self.locales,
+            self.intents,
+            self.slot_labels,
+            data_fingerprint=self.data_fingerprint,
+            options={"scope": self.scope},
+            metrics=metrics,
+            members=[f"{MEMBERS_DIR}/original", f"{MEMBERS_DIR}/refit"],
+            member_kinds=[self.original.kind, self.refit.kind],
+        )
+        with write_artifact(path, manifest) as tmp:
+            if linked:
+                assert source is not None
+                link_tree(source, tmp / MEMBERS_DIR / "original")
+            else:
+                assert isinstance(self.original, Saveable)
+                self.original.save(tmp / MEMBERS_DIR / "original")
+            assert isinstance(self.refit, Saveable)
+            self.refit.save(tmp / MEMBERS_DIR / "refit")
+            rows = [{"locale": e.locale, "text": e.text, "intent": e.intent, "annotated": SlotCodec.encode(e)}
+                    for exs in self.taught.values() for e in exs]  # fmt: skip
+            (tmp / TAUGHT_FILE).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+        return Path(path)
+
+    @classmethod
+    def from_artifact(cls, path: Path, manifest: Manifest) -> ScopedParser:
+        root = Path(path)
+        scope = manifest.get("options", {}).get("scope")
+        if scope not in SCOPES[1:]:
+            raise ModelError(f"{root}/{MANIFEST_FILE}: scope {scope!r}, expected one of {', '.join(SCOPES[1:])}")
+        taught: dict[str, list[Example]] = {}
+        try:
+            lines = (root / TAUGHT_FILE).read_text(encoding="utf-8").splitlines()
+            for n, line in enumerate(lines, 1):
+                row = json.loads(line)
+                ex = SlotCodec.decode(row["annotated"], row["locale"], row["text"], id=f"taught-{n}",
+                                      intent=row["intent"], partition="selflearn")  # fmt: skip
+                taught.setdefault(ex.locale, []).append(ex)
+        except (OSError, ValueError, KeyError, TypeError, AnnotationError) as exc:
+            raise ModelError(f"{root}/{TAUGHT_FILE} is missing or corrupt: {exc}") from None
+        original = root / MEMBERS_DIR / "original"
+        return cls(load(original), load(root / MEMBERS_DIR / "refit"), taught, scope, original_source=original)
