@@ -41,14 +41,16 @@ from kiloglot.learn.selflearn import MiningSettings, RephraseDetector, default_d
 from kiloglot.learn.selflearn.retrain import (
     RefitSettings,
     calibrate_path_cut,
+    example_signature,
     examples_from_rewrites,
     examples_from_successes,
     new_path_examples,
     parse_path_cut,
+    parse_signature,
     resolve_path_cut,
     retrain,
 )
-from kiloglot.learn.selflearn.scope import SCOPES
+from kiloglot.learn.selflearn.scope import SCOPES, ScopedParser
 from kiloglot.learn.selflearn.simulate import Simulation, SimulationResult, SimulationSettings, goal_met
 from kiloglot.nlu import load
 
@@ -318,7 +320,25 @@ def _retrain(parser: Any, train: list, dev: list, base: SimulationSettings, dete
         "from_paths": len(added),
         "label_precision": labels,
         "path_cut": {**estimate.to_dict(), "used": failures, "auto": calibrated is not None},
+        "dev_changes": _dev_changes(parser, outcome.parser, [e for e in dev if e.locale in outcome.locales]),
     }
+
+
+def _dev_changes(original: Any, model: Any, dev: list) -> dict[str, dict[str, int]]:
+    """How the retrained model (and, scoped, the refit alone) changed the original's dev parses: parses that
+    changed, became right, became wrong (intent and every slot value against the gold labels)."""
+    models = {"served": model, **({"refit_alone": model.refit} if isinstance(model, ScopedParser) else {})}
+    old = original.parse_examples(dev)
+    out = {}
+    for name, m in models.items():
+        counts = {"changed": 0, "became_right": 0, "became_wrong": 0}
+        for ex, a, b in zip(dev, old, m.parse_examples(dev), strict=True):
+            gold, before, after = example_signature(ex), parse_signature(a), parse_signature(b)
+            counts["changed"] += before != after
+            counts["became_right"] += before != gold == after
+            counts["became_wrong"] += before == gold != after
+        out[name] = counts
+    return out
 
 
 def _label_precision(sim: Simulation, examples: list) -> dict[str, Any]:

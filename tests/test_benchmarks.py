@@ -90,6 +90,10 @@ def test_the_selflearn_benchmark_simulates_and_retrains_on_paths(trained_model, 
     assert estimate["used"] == 2 and not estimate["auto"] and set(estimate["precision"]) <= {"1", "2", "3"}
     assert 0 < retrained["dev_exact_match_before"] <= 1 and 0 < retrained["dev_exact_match_after"] <= 1
     assert 0 < retrained["dev_exact_match_unscoped"] <= 1  # the scoped model is "after", the refit alone beside
+    changes = retrained["dev_changes"]  # on dev, the scoped model changes a subset of what the refit alone changes
+    assert set(changes) == {"served", "refit_alone"}
+    assert changes["served"]["changed"] <= changes["refit_alone"]["changed"]
+    assert all(c["became_right"] + c["became_wrong"] <= c["changed"] for c in changes.values())
     assert "Retraining on mined pairs" in (tmp_path / "sl.md").read_text()
 
 

@@ -163,7 +163,7 @@ def examples_from_paths(
             ex = labelled_example(o.turn.text, last.turn.parse, o.turn.locale, f"selflearn-path-{o.turn.id}")
             if ex is None:
                 continue
-            signature = repr(_example_signature(ex))
+            signature = repr(example_signature(ex))
             labels[key][signature] += 1
             found.setdefault((*key, signature), ex)
     examples, counts = [], []
@@ -303,11 +303,11 @@ def _signature(intent: str, slots: Iterable[tuple[str, str]]) -> tuple[str, froz
     return intent, frozenset(said.items())
 
 
-def _example_signature(ex: Example) -> tuple[str, frozenset[tuple[tuple[str, str], int]]]:
+def example_signature(ex: Example) -> tuple[str, frozenset[tuple[tuple[str, str], int]]]:
     return _signature(ex.intent, ((s.name, ex.text[s.start : s.end]) for s in ex.spans))
 
 
-def _parse_signature(p: Parse) -> tuple[str, frozenset[tuple[tuple[str, str], int]]]:
+def parse_signature(p: Parse) -> tuple[str, frozenset[tuple[tuple[str, str], int]]]:
     return _signature(p.intent, ((s.name, s.value) for s in p.slots))
 
 
@@ -376,11 +376,11 @@ def replay_check(
             if mend:
                 old = current.parse(texts, locale=locale)
                 for (ex, w), a, b in zip(items, old, new, strict=True):
-                    right = _example_signature(ex)
-                    checks[locale].mended += w * (_parse_signature(b) == right != _parse_signature(a))
+                    right = example_signature(ex)
+                    checks[locale].mended += w * (parse_signature(b) == right != parse_signature(a))
             else:
                 for (ex, w), b in zip(items, new, strict=True):
-                    checks[locale].broken += w * (_parse_signature(b) != _example_signature(ex))
+                    checks[locale].broken += w * (parse_signature(b) != example_signature(ex))
     return dict(checks)
 
 
