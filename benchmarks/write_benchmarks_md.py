@@ -835,6 +835,12 @@ def selflearn() -> list[str]:
                 labelled.append((source(name), v["label_precision"], v.get("path_cut")))
             unscoped = v.get("dev_exact_match_unscoped")  # a scoped refit: "after" is the scoped model's
             alone = f" (the refit alone, answering every text: {pc2(unscoped)})" if unscoped is not None else ""
+            if v.get("dev_changes"):  # how many dev parses it changed, and which way
+                alone += "; dev parses changed " + ", ".join(
+                    f"{'by the refit alone' if k == 'refit_alone' else 'as served'} {c['changed']:,} "
+                    f"({c['became_right']} right, {c['became_wrong']} wrong)"
+                    for k, c in v["dev_changes"].items()
+                )
             out[-1] += (f" With {label} ({v['examples']:,} examples, "
                         f"{v.get('anchors', 0):,} anchors; {source(name)}): {pc2(v['dev_exact_match_before'])} "
                         f"-> **{pc2(v['dev_exact_match_after'])}**{alone}.")  # fmt: skip
