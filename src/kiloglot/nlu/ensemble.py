@@ -25,8 +25,9 @@ from typing import Any, Self
 
 from kiloglot.data.example import Example
 from kiloglot.errors import InputError, ModelError
-from kiloglot.nlu.artifact import MANIFEST_FILE, MEMBERS_DIR, Manifest, link_tree, new_manifest, write_artifact
-from kiloglot.nlu.contract import Parser, ParsesGivenIntents, Progress, Saveable, TrainableParser
+from kiloglot.nlu.artifact import MANIFEST_FILE, Manifest
+from kiloglot.nlu.contract import Parser, ParsesGivenIntents, Progress, TrainableParser
+from kiloglot.nlu.members import save_with_members
 from kiloglot.nlu.parse import Parse
 from kiloglot.nlu.registry import load
 
@@ -154,34 +155,9 @@ class EnsembleParser(TrainableParser):
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: str | Path, *, metrics: dict[str, Any] | None = None) -> Path:
-        unsaveable = [
-            f"{m.kind}/{m.runtime}"
-            for m, source in zip(self.members, self.sources)
-            if (source is None or not (source / MANIFEST_FILE).is_file()) and not isinstance(m, Saveable)
-        ]
-        if unsaveable:
-            raise ModelError(f"ensemble members {', '.join(unsaveable)} cannot be saved: build it from saved models")
-        manifest = new_manifest(
-            self.kind,
-            self.runtime,
-            self.locales,
-            self.intents,
-            self.slot_labels,
-            data_fingerprint=self.data_fingerprint,
-            options={"weights": self.weights, "slot_member": self.slot_member, "top_k": self.top_k},
-            metrics=metrics,
-            members=[f"{MEMBERS_DIR}/{i}" for i in range(len(self.members))],
-            member_kinds=[m.kind for m in self.members],
-        )
-        with write_artifact(path, manifest) as tmp:
-            for i, (member, source) in enumerate(zip(self.members, self.sources)):
-                dst = tmp / MEMBERS_DIR / str(i)
-                if source is not None and (source / MANIFEST_FILE).is_file():
-                    link_tree(source, dst)
-                else:
-                    assert isinstance(member, Saveable)
-                    member.save(dst)
-        return Path(path)
+        members = [(str(i), m, source) for i, (m, source) in enumerate(zip(self.members, self.sources))]
+        options = {"weights": self.weights, "slot_member": self.slot_member, "top_k": self.top_k}
+        return save_with_members(path, self, members, options, metrics)
 
     @classmethod
     def from_artifact(cls, path: Path, manifest: Manifest) -> EnsembleParser:

@@ -29,8 +29,9 @@ from kiloglot.assistant.rewriter import normalize_utterance
 from kiloglot.data.codec import AnnotationError, SlotCodec
 from kiloglot.data.example import Example
 from kiloglot.errors import ModelError
-from kiloglot.nlu.artifact import MANIFEST_FILE, MEMBERS_DIR, Manifest, link_tree, new_manifest, write_artifact
-from kiloglot.nlu.contract import Parser, Saveable
+from kiloglot.nlu.artifact import MANIFEST_FILE, MEMBERS_DIR, Manifest
+from kiloglot.nlu.contract import Parser
+from kiloglot.nlu.members import save_with_members
 from kiloglot.nlu.parse import Parse
 from kiloglot.nlu.registry import load
 
@@ -110,37 +111,14 @@ class ScopedParser(Parser):
         return out
 
     def save(self, path: str | Path, *, metrics: dict[str, Any] | None = None) -> Path:
-        source = self.original_source
-        linked = source is not None and (source / MANIFEST_FILE).is_file()
-        unsaveable = [f"{p.kind}/{p.runtime}" for p, ok in ((self.original, linked), (self.refit, False))
-                      if not ok and not isinstance(p, Saveable)]  # fmt: skip
-        if unsaveable:
-            raise ModelError(f"a scoped model of {', '.join(unsaveable)} cannot be saved: expected saveable parsers")
-        manifest = new_manifest(
-            self.kind,
-            self.runtime,
-            self.locales,
-            self.intents,
-            self.slot_labels,
-            data_fingerprint=self.data_fingerprint,
-            options={"scope": self.scope},
-            metrics=metrics,
-            members=[f"{MEMBERS_DIR}/original", f"{MEMBERS_DIR}/refit"],
-            member_kinds=[self.original.kind, self.refit.kind],
-        )
-        with write_artifact(path, manifest) as tmp:
-            if linked:
-                assert source is not None
-                link_tree(source, tmp / MEMBERS_DIR / "original")
-            else:
-                assert isinstance(self.original, Saveable)
-                self.original.save(tmp / MEMBERS_DIR / "original")
-            assert isinstance(self.refit, Saveable)
-            self.refit.save(tmp / MEMBERS_DIR / "refit")
+        def write_taught(folder: Path) -> None:
             rows = [{"locale": e.locale, "text": e.text, "intent": e.intent, "annotated": SlotCodec.encode(e)}
                     for exs in self.taught.values() for e in exs]  # fmt: skip
-            (tmp / TAUGHT_FILE).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
-        return Path(path)
+            text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+            (folder / TAUGHT_FILE).write_text(text, encoding="utf-8")
+
+        members = [("original", self.original, self.original_source), ("refit", self.refit, None)]
+        return save_with_members(path, self, members, {"scope": self.scope}, metrics, write_taught)
 
     @classmethod
     def from_artifact(cls, path: Path, manifest: Manifest) -> ScopedParser:
