@@ -40,6 +40,7 @@ CAPABILITIES: dict[tuple[str, str], set[type]] = {
     ("neural", "pytorch"): {TrainableParser, Saveable, GivesSoftTargets, LearnsFromSoftTargets},
     ("neural", "onnx"): {Saveable},
     ("ensemble", "python"): {TrainableParser, Saveable, ParsesGivenIntents},
+    ("scoped", "python"): {Saveable},
 }
 OPTIONAL = (TrainableParser, Saveable, ParsesGivenIntents, GivesSoftTargets, LearnsFromSoftTargets)
 
@@ -76,11 +77,21 @@ def _ensemble(data, tmp: Path) -> Parser:
     return registry.create("ensemble", members=[first, second], weights=[0.6, 0.4])
 
 
+def _scoped(data, tmp: Path) -> Parser:
+    from kiloglot.learn.selflearn.scope import ScopedParser
+
+    original = registry.create("linear", jobs=1, crf_iterations=10).fit(*data)
+    refit = registry.create("linear", jobs=1, crf_iterations=5, intent_c=0.1).fit(*data)
+    taught = {loc: [e for e in data[0] if e.locale == loc and e.spans][:20] for loc in TEXTS}
+    return ScopedParser(original, refit, taught, "phrasing")
+
+
 BUILDERS: dict[tuple[str, str], Callable[..., Parser]] = {
     ("linear", "python"): _linear,
     ("neural", "pytorch"): _neural,
     ("neural", "onnx"): _onnx,
     ("ensemble", "python"): _ensemble,
+    ("scoped", "python"): _scoped,
 }
 KEYS = sorted(BUILDERS)
 

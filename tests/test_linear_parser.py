@@ -285,7 +285,7 @@ def test_serving_a_linear_model_does_not_import_pytorch(trained_model):
         text=True,
         check=True,
     ).stdout
-    assert kinds.strip() == "['ensemble', 'linear', 'neural']"
+    assert kinds.strip() == "['ensemble', 'linear', 'neural', 'scoped']"
 
 
 def test_upgrade_rewrites_a_format_1_model_in_the_current_format(trained_model, tmp_path):
