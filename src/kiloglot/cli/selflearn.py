@@ -142,14 +142,13 @@ def selflearn(
         resolve_path_cut,
         retrain,
     )
-    from kiloglot.learn.selflearn.scope import SCOPES
+    from kiloglot.learn.selflearn.scope import check_scope
     from kiloglot.nlu import load
 
     if mined_weight < 1 or (path_weight is not None and path_weight < 1):
         raise InputError(f"--mined-weight {mined_weight} / --path-weight {path_weight}: expected 1 or more")
     cut_setting = parse_path_cut(path_max_failures, path_min_precision)
-    if refit_scope not in SCOPES:
-        raise InputError(f"--refit-scope {refit_scope!r}: expected one of {', '.join(SCOPES)}")
+    check_scope(refit_scope, "--refit-scope")
     parser = load(model_dir)
     store = _store(db)
     disabled = {(r.locale, r.source) for r in store.rewrites() if r.status != "active"}
@@ -373,7 +372,7 @@ def simulate(
     """Simulated users talk to the assistant for days; self-learning runs between days. Prints the per-day
     and per-locale defect rates, the defect reduction on recurring goals, and the rewriter's wins/losses."""
     from kiloglot.learn.selflearn.retrain import RefitSettings, parse_path_cut
-    from kiloglot.learn.selflearn.scope import SCOPES
+    from kiloglot.learn.selflearn.scope import check_scope
     from kiloglot.learn.selflearn.simulate import Simulation, SimulationSettings
     from kiloglot.nlu import load
 
@@ -386,8 +385,7 @@ def simulate(
         raise InputError(f"partition {partition!r}: expected train, dev or test")
     if not 0 <= corrections <= 1:
         raise InputError(f"--corrections {corrections}: expected a share between 0 and 1")
-    if refit_scope not in SCOPES:
-        raise InputError(f"--refit-scope {refit_scope!r}: expected one of {', '.join(SCOPES)}")
+    check_scope(refit_scope, "--refit-scope")
     chosen = parse_locales(locales)
     parser = load(model_dir)
     parts = [partition] if not retrain_every or partition == "train" else [partition, "train"]

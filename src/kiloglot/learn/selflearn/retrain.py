@@ -28,7 +28,7 @@ from kiloglot.errors import InputError
 from kiloglot.evaluation.evaluate import dev_metrics
 from kiloglot.learn.selflearn.mining import MinedRewrite
 from kiloglot.learn.selflearn.rephrase import FAILED_ACTIONS
-from kiloglot.learn.selflearn.scope import SCOPES, ScopedParser
+from kiloglot.learn.selflearn.scope import ScopedParser, check_scope
 from kiloglot.learn.selflearn.signals import TurnOutcome, reformulation_paths
 from kiloglot.nlu import registry
 from kiloglot.nlu.contract import Parser, Saveable, TrainableParser
@@ -325,8 +325,8 @@ class RefitSettings:
     keeps every refit. ``path_max_failures``: learn only from paths that succeeded after at most this many
     failed turns (``examples_from_paths``); None takes every path, ``"auto"`` the largest cut at which the
     paths of users who rate turns ended right at least ``path_min_precision`` of the time. ``scope``: which
-    texts the refit answers: "all", or "taught" (only the texts it learnt from, the original parser the
-    rest; ``ScopedParser``)."""
+    texts the refit answers: "all", "taught" (only the texts it learnt from; the original parser the rest)
+    or "phrasing" (also taught phrasings said with other slot values; ``ScopedParser``)."""
 
     mined_weight: int = 1
     anchors: bool = False
@@ -338,8 +338,7 @@ class RefitSettings:
     scope: str = "all"  # "all", "taught" or "phrasing" (``ScopedParser``)
 
     def __post_init__(self) -> None:
-        if self.scope not in SCOPES:
-            raise InputError(f"refit scope {self.scope!r}: expected one of {', '.join(SCOPES)}")
+        check_scope(self.scope)
 
 
 @dataclass
@@ -433,10 +432,7 @@ def refit_from_log(
         if calibrated is not None:
             report["path_cut"] = calibrated.to_dict()
     if settings.scope != "all":
-        taught: dict[str, list[Example]] = defaultdict(list)
-        for ex in examples:
-            taught[ex.locale].append(ex)
-        fresh = ScopedParser(parser, fresh, taught, settings.scope)
+        fresh = ScopedParser.taught_from(parser, fresh, examples, settings.scope)
     if settings.replay_gate is None:
         return Refit(fresh, report, examples)
     in_locales = [(a, n) for a, n in zip(anchors, anchor_turns, strict=True) if a.locale in locales]
@@ -555,14 +551,9 @@ def retrain(
         fresh.fit([*train, *added], dev)
     else:
         raise InputError(f"a {parser.kind} model cannot be trained again: retrain the model it was exported from")
-    if scope not in SCOPES:
-        raise InputError(f"refit scope {scope!r}: expected one of {', '.join(SCOPES)}")
     served: Parser = fresh
-    if scope != "all":
-        taught: dict[str, list[Example]] = defaultdict(list)
-        for ex in everything:
-            taught[ex.locale].append(ex)
-        served = ScopedParser(parser, fresh, taught, scope, original_source=original_source)
+    if check_scope(scope) != "all":
+        served = ScopedParser.taught_from(parser, fresh, everything, scope, original_source)
     after = dev_metrics(served, scored)
     outcome = RetrainOutcome(served, before, after, len(everything), skipped, locales, kept=False)
     if scope != "all":

@@ -28,7 +28,7 @@ from typing import Any
 from kiloglot.assistant.rewriter import normalize_utterance
 from kiloglot.data.codec import AnnotationError, SlotCodec
 from kiloglot.data.example import Example
-from kiloglot.errors import ModelError
+from kiloglot.errors import InputError, ModelError
 from kiloglot.nlu.artifact import MANIFEST_FILE, MEMBERS_DIR, Manifest
 from kiloglot.nlu.contract import Parser
 from kiloglot.nlu.members import save_with_members
@@ -37,6 +37,13 @@ from kiloglot.nlu.registry import load
 
 SCOPES = ("all", "taught", "phrasing")
 TAUGHT_FILE = "taught.jsonl"
+
+
+def check_scope(scope: str, name: str = "refit scope") -> str:
+    """``scope`` if it is one of ``SCOPES``; an ``InputError`` naming ``name`` (a flag, a setting) otherwise."""
+    if scope not in SCOPES:
+        raise InputError(f"{name} {scope!r}: expected one of {', '.join(SCOPES)}")
+    return scope
 
 
 def phrasing_of(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
@@ -75,6 +82,21 @@ class ScopedParser(Parser):
             for loc, exs in self.taught.items()
         }
         self.data_fingerprint = refit.data_fingerprint
+
+    @classmethod
+    def taught_from(
+        cls,
+        original: Parser,
+        refit: Parser,
+        examples: Iterable[Example],
+        scope: str,
+        original_source: str | Path | None = None,
+    ) -> ScopedParser:
+        """The scoped parser of a refit taught ``examples`` (of any locales)."""
+        taught: dict[str, list[Example]] = {}
+        for ex in examples:
+            taught.setdefault(ex.locale, []).append(ex)
+        return cls(original, refit, taught, scope, original_source)
 
     @property
     def locales(self) -> list[str]:
