@@ -125,12 +125,28 @@ class ScopedParser(Parser):
         self.check_request(texts, locale)
         if not self.taught.get(locale):
             return self.original.parse(texts, locale)
-        out = self.refit.parse(texts, locale)
+        if self.scope == "taught":  # decided by the text alone: each text is parsed once, by one model
+            known = self._texts[locale]
+            inside = [i for i, t in enumerate(texts) if normalize_utterance(t) in known]
+            return self._merge(texts, locale, inside, self.refit, self.original)
+        out = self.refit.parse(texts, locale)  # a phrasing needs the refit's slots to be recognised
         others = [i for i, p in enumerate(out) if not self._answers(p, locale)]
         if others:
             for i, p in zip(others, self.original.parse([texts[i] for i in others], locale), strict=True):
                 out[i] = p
         return out
+
+    @staticmethod
+    def _merge(texts: Sequence[str], locale: str, inside: list[int], first: Parser, rest: Parser) -> list[Parse]:
+        """``first``'s parses of the texts at ``inside``, ``rest``'s of the others, in order."""
+        chosen = set(inside)
+        outside = [i for i in range(len(texts)) if i not in chosen]
+        out: list[Parse | None] = [None] * len(texts)
+        for idx, parser in ((inside, first), (outside, rest)):
+            if idx:
+                for i, p in zip(idx, parser.parse([texts[i] for i in idx], locale), strict=True):
+                    out[i] = p
+        return [p for p in out if p is not None]
 
     def save(self, path: str | Path, *, metrics: dict[str, Any] | None = None) -> Path:
         def write_taught(folder: Path) -> None:
