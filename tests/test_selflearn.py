@@ -477,14 +477,27 @@ def test_a_scoped_refit_answers_only_texts_like_those_it_was_taught() -> None:
     refit.say("wake me at noon please", "alarm_set", time="noon")  # another phrasing: not the refit's to answer
     original.say("lights off", "iot_hue_lightoff")
     refit.say("lights off", "iot_hue_lightdim")  # what refits do away from their evidence
-    texts = ["wake me at six am!", "wake me at seven pm", "wake me at noon please", "lights off"]
+    original.say("six am alarm", "general_quirky")
+    refit.say("six am alarm", "alarm_set", time="six am")  # the taught goal in other words
+    original.say("six am", "general_quirky")
+    refit.say("six am", "alarm_query", time="six am")  # the taught value, another intent: not the taught goal
+    texts = ["wake me at six am!", "wake me at seven pm", "wake me at noon please", "lights off", "six am alarm",
+             "six am"]  # fmt: skip
 
     phrasing = ScopedParser(original, refit, {"en-US": [taught]}, "phrasing")
     assert [p.intent for p in phrasing.parse(texts, "en-US")] == [
-        "alarm_set", "alarm_set", "general_quirky", "iot_hue_lightoff"]  # fmt: skip
+        "alarm_set", "alarm_set", "general_quirky", "iot_hue_lightoff", "general_quirky", "general_quirky"]  # fmt: skip
     exact = ScopedParser(original, refit, {"en-US": [taught]}, "taught")
     assert [p.intent for p in exact.parse(texts, "en-US")] == [
-        "alarm_set", "general_quirky", "general_quirky", "iot_hue_lightoff"]  # fmt: skip
+        "alarm_set", "general_quirky", "general_quirky", "iot_hue_lightoff", "general_quirky",
+        "general_quirky"]  # fmt: skip
+    goal = ScopedParser(original, refit, {"en-US": [taught]}, "goal")
+    assert [p.intent for p in goal.parse(texts, "en-US")] == [
+        "alarm_set", "alarm_set", "general_quirky", "iot_hue_lightoff", "alarm_set", "general_quirky"]  # fmt: skip
+    slotless = labelled_example("lights off", {"intent": "iot_hue_lightdim", "slots": []}, "en-US", "t2")
+    assert slotless is not None  # a slotless goal is no evidence for other texts of its intent
+    assert [p.intent for p in ScopedParser(original, refit, {"en-US": [slotless]}, "goal").parse(
+        ["lights off", "six am alarm"], "en-US")] == ["iot_hue_lightdim", "general_quirky"]  # fmt: skip
     assert phrasing.parse(["wake me at seven pm"], "de-DE")[0].intent == "general_quirky"  # nothing taught there
     with pytest.raises(InputError, match="not trained on locale"):
         phrasing.parse(["hallo"], "fr-FR")

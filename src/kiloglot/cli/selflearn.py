@@ -58,9 +58,10 @@ RefitScopeOpt = Annotated[
     str,
     typer.Option(
         "--refit-scope",
-        metavar="all|taught|phrasing",
+        metavar="all|taught|phrasing|goal",
         help="which texts the refit answers: all; taught (only the texts it learnt from, the original model the "
-        "rest); phrasing (also the taught phrasings said with other slot values)",
+        "rest); phrasing (also the taught phrasings said with other slot values); goal (also texts it reads as a "
+        "taught goal: the same intent and slot values)",
     ),
 ]
 MinSupportOpt = Annotated[int, typer.Option("--min-support", help="distinct users behind a rewrite")]

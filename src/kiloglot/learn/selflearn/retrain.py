@@ -335,7 +335,7 @@ class RefitSettings:
     path_weight: int | None = None
     path_max_failures: int | str | None = None  # a number, None (every path) or "auto" (``calibrate_path_cut``)
     path_min_precision: float = 0.85  # for "auto": the share of rated path endings that must be right
-    scope: str = "all"  # "all", "taught" or "phrasing" (``ScopedParser``)
+    scope: str = "all"  # "all", "taught", "phrasing" or "goal" (``ScopedParser``)
 
     def __post_init__(self) -> None:
         check_scope(self.scope)

@@ -11,7 +11,11 @@ the log showed and leaves the rest as it was:
 - ``phrasing``: also texts that, read by the refit, say a taught phrasing with other slot values
   ("wake me at {time}" taught with "six", said with "seven"): the text with the refit's slot values
   masked equals a taught text with its labelled values masked. The phrasing rewrites of the rewriter
-  generalise the same way.
+  generalise the same way;
+- ``goal``: also texts the refit reads as a taught goal: the same intent and the same slot values (at least
+  one) as a taught example, in any words ("set an alarm for six am" taught, "six am alarm please" said).
+  Users come back to the same goals with other words; a slot value pins a goal to what the user said,
+  where an intent alone does not, so a slotless text is the refit's only as a taught text.
 
 Saved, a scoped model is a folder like an ensemble's: the original and the refit as members (the original
 hard-linked from the folder it was loaded from, where known), the taught examples in ``taught.jsonl``
@@ -35,7 +39,7 @@ from kiloglot.nlu.members import save_with_members
 from kiloglot.nlu.parse import Parse
 from kiloglot.nlu.registry import load
 
-SCOPES = ("all", "taught", "phrasing")
+SCOPES = ("all", "taught", "phrasing", "goal")  # each answers a superset of the one before
 TAUGHT_FILE = "taught.jsonl"
 
 
@@ -54,6 +58,11 @@ def phrasing_of(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
         pos = end
     pieces.append(normalize_utterance(text[pos:]))
     return " ".join(p for p in pieces if p)
+
+
+def goal_of(intent: str, values: Iterable[tuple[str, str]]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The goal a parse says: its intent and its (slot, normalised value) pairs, in a canonical order."""
+    return intent, tuple(sorted((name, normalize_utterance(value)) for name, value in values))
 
 
 class ScopedParser(Parser):
@@ -79,6 +88,10 @@ class ScopedParser(Parser):
         self._texts = {loc: {normalize_utterance(e.text) for e in exs} for loc, exs in self.taught.items()}
         self._phrasings = {
             loc: {phrasing_of(e.text, ((s.start, s.end, s.name) for s in e.spans)) for e in exs}
+            for loc, exs in self.taught.items()
+        }
+        self._goals = {
+            loc: {goal_of(e.intent, ((s.name, e.text[s.start : s.end]) for s in e.spans)) for e in exs if e.spans}
             for loc, exs in self.taught.items()
         }
         self.data_fingerprint = refit.data_fingerprint
@@ -116,10 +129,14 @@ class ScopedParser(Parser):
     def _answers(self, parse: Parse, locale: str) -> bool:
         if normalize_utterance(parse.text) in self._texts.get(locale, ()):
             return True
-        if self.scope != "phrasing":
+        if self.scope == "taught":
             return False
         said = phrasing_of(parse.text, ((s.start, s.end, s.name) for s in parse.slots))
-        return said in self._phrasings.get(locale, ())
+        if said in self._phrasings.get(locale, ()):
+            return True
+        if self.scope != "goal" or not parse.slots:
+            return False
+        return goal_of(parse.intent, ((s.name, s.value) for s in parse.slots)) in self._goals.get(locale, ())
 
     def parse(self, texts: Sequence[str], locale: str) -> list[Parse]:
         self.check_request(texts, locale)
@@ -129,7 +146,7 @@ class ScopedParser(Parser):
             known = self._texts[locale]
             inside = [i for i, t in enumerate(texts) if normalize_utterance(t) in known]
             return self._merge(texts, locale, inside, self.refit, self.original)
-        out = self.refit.parse(texts, locale)  # a phrasing needs the refit's slots to be recognised
+        out = self.refit.parse(texts, locale)  # a phrasing or a goal needs the refit's slots to be recognised
         others = [i for i, p in enumerate(out) if not self._answers(p, locale)]
         if others:
             for i, p in zip(others, self.original.parse([texts[i] for i in others], locale), strict=True):
