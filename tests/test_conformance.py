@@ -40,7 +40,7 @@ CAPABILITIES: dict[tuple[str, str], set[type]] = {
     ("neural", "pytorch"): {TrainableParser, Saveable, GivesSoftTargets, LearnsFromSoftTargets},
     ("neural", "onnx"): {Saveable},
     ("ensemble", "python"): {TrainableParser, Saveable, ParsesGivenIntents},
-    ("scoped", "python"): {Saveable},
+    ("scoped", "python"): {Saveable, ParsesGivenIntents},
 }
 OPTIONAL = (TrainableParser, Saveable, ParsesGivenIntents, GivesSoftTargets, LearnsFromSoftTargets)
 

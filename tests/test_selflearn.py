@@ -503,6 +503,35 @@ def test_a_scoped_refit_answers_only_texts_like_those_it_was_taught() -> None:
         phrasing.parse(["hallo"], "fr-FR")
 
 
+def test_a_scoped_refit_labels_slots_given_intents_in_its_scope_only() -> None:
+    from dataclasses import replace
+
+    from kiloglot.learn.selflearn.retrain import labelled_example
+    from kiloglot.learn.selflearn.scope import ScopedParser
+    from kiloglot.nlu.contract import ParsesGivenIntents
+
+    class GivenIntents(ScriptedParser):  # a tagger that conditions on the intent it is given
+        def parse_given_intents(self, texts, locale, intents):
+            return [replace(p, intent=i) for p, i in zip(self.parse(texts, locale), intents, strict=True)]
+
+    taught = labelled_example("wake me at six am", {"intent": "alarm_set", "slots": [{"name": "time", "value":
+                              "six am"}]}, "en-US", "t1")  # fmt: skip
+    assert taught is not None
+    original, refit = ScriptedParser(["en-US"]), GivenIntents(["en-US"])
+    refit.say("wake me at seven pm", "alarm_set", time="seven pm")  # the taught phrasing: the refit's
+    original.say("lights off", "iot_hue_lightoff")
+    refit.say("lights off", "iot_hue_lightdim", device="lights")  # out of scope: the original's
+    scoped = ScopedParser(original, refit, {"en-US": [taught]}, "goal")
+    assert isinstance(scoped, ParsesGivenIntents)
+    out = scoped.parse_given_intents(["wake me at seven pm", "lights off"], "en-US", ["alarm_query", "iot_cleaning"])
+    assert [(p.intent, [s.value for s in p.slots]) for p in out] == [
+        ("alarm_query", ["seven pm"]),  # the refit's slots under the given intent
+        ("iot_hue_lightoff", []),  # the original cannot condition on an intent: its own parse
+    ]
+    with pytest.raises(InputError, match="2 intents for 1 texts"):
+        scoped.parse_given_intents(["lights off"], "en-US", ["a", "b"])
+
+
 def test_a_scoped_refit_from_the_log_answers_the_failed_texts_of_its_paths(monkeypatch) -> None:
     from kiloglot.learn.selflearn import retrain as rt
     from kiloglot.learn.selflearn.scope import ScopedParser

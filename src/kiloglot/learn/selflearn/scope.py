@@ -25,7 +25,7 @@ hard-linked from the folder it was loaded from, where known), the taught example
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from kiloglot.data.codec import AnnotationError, SlotCodec
 from kiloglot.data.example import Example
 from kiloglot.errors import InputError, ModelError
 from kiloglot.nlu.artifact import MANIFEST_FILE, MEMBERS_DIR, Manifest
-from kiloglot.nlu.contract import Parser
+from kiloglot.nlu.contract import Parser, ParsesGivenIntents
 from kiloglot.nlu.members import save_with_members
 from kiloglot.nlu.parse import Parse
 from kiloglot.nlu.registry import load
@@ -140,30 +140,44 @@ class ScopedParser(Parser):
 
     def parse(self, texts: Sequence[str], locale: str) -> list[Parse]:
         self.check_request(texts, locale)
+        return self._read(texts, locale, lambda parser, idx: parser.parse([texts[i] for i in idx], locale))
+
+    def parse_given_intents(self, texts: Sequence[str], locale: str, intents: Sequence[str]) -> list[Parse]:
+        """Slots given each text's intent (so a scoped model can be an ensemble's slot member): the refit's
+        for the texts in its scope, read with the given intent; a member that cannot condition on the intent
+        labels the words as it would anyway."""
+        self.check_request(texts, locale)
+        if len(intents) != len(texts):
+            raise InputError(f"{len(intents)} intents for {len(texts)} texts: expected one intent per text")
+
+        def given(parser: Parser, idx: list[int]) -> list[Parse]:
+            if isinstance(parser, ParsesGivenIntents):
+                return parser.parse_given_intents([texts[i] for i in idx], locale, [intents[i] for i in idx])
+            return parser.parse([texts[i] for i in idx], locale)
+
+        return self._read(texts, locale, given)
+
+    def _read(self, texts: Sequence[str], locale: str, read: Callable[[Parser, list[int]], list[Parse]]) -> list[Parse]:
+        """The parses of ``texts``, ``read(parser, indices)`` giving one member's parses of some of them."""
+        everything = list(range(len(texts)))
         if not self.taught.get(locale):
-            return self.original.parse(texts, locale)
+            return read(self.original, everything)
         if self.scope == "taught":  # decided by the text alone: each text is parsed once, by one model
             known = self._texts[locale]
             inside = [i for i, t in enumerate(texts) if normalize_utterance(t) in known]
-            return self._merge(texts, locale, inside, self.refit, self.original)
-        out = self.refit.parse(texts, locale)  # a phrasing or a goal needs the refit's slots to be recognised
-        others = [i for i, p in enumerate(out) if not self._answers(p, locale)]
+            outside = [i for i in everything if normalize_utterance(texts[i]) not in known]
+            out: list[Parse | None] = [None] * len(texts)
+            for idx, parser in ((inside, self.refit), (outside, self.original)):
+                if idx:
+                    for i, p in zip(idx, read(parser, idx), strict=True):
+                        out[i] = p
+            return [p for p in out if p is not None]
+        refit = read(self.refit, everything)  # a phrasing or a goal needs the refit's slots to be recognised
+        others = [i for i, p in enumerate(refit) if not self._answers(p, locale)]
         if others:
-            for i, p in zip(others, self.original.parse([texts[i] for i in others], locale), strict=True):
-                out[i] = p
-        return out
-
-    @staticmethod
-    def _merge(texts: Sequence[str], locale: str, inside: list[int], first: Parser, rest: Parser) -> list[Parse]:
-        """``first``'s parses of the texts at ``inside``, ``rest``'s of the others, in order."""
-        chosen = set(inside)
-        outside = [i for i in range(len(texts)) if i not in chosen]
-        out: list[Parse | None] = [None] * len(texts)
-        for idx, parser in ((inside, first), (outside, rest)):
-            if idx:
-                for i, p in zip(idx, parser.parse([texts[i] for i in idx], locale), strict=True):
-                    out[i] = p
-        return [p for p in out if p is not None]
+            for i, p in zip(others, read(self.original, others), strict=True):
+                refit[i] = p
+        return refit
 
     def save(self, path: str | Path, *, metrics: dict[str, Any] | None = None) -> Path:
         def write_taught(folder: Path) -> None:
