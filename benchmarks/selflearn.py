@@ -34,7 +34,6 @@ import numpy as np
 from results_io import emit, header, run_timed
 
 from kiloglot.assistant import Store
-from kiloglot.assistant.rewriter import normalize_utterance
 from kiloglot.data import read_massive
 from kiloglot.errors import InputError
 from kiloglot.learn.selflearn import MiningSettings, RephraseDetector, default_detector, label_turns, mine_rewrites
@@ -51,7 +50,7 @@ from kiloglot.learn.selflearn.retrain import (
     retrain,
 )
 from kiloglot.learn.selflearn.scope import SCOPES, ScopedParser
-from kiloglot.learn.selflearn.simulate import Simulation, SimulationResult, SimulationSettings, goal_met
+from kiloglot.learn.selflearn.simulate import Simulation, SimulationResult, SimulationSettings
 from kiloglot.nlu import load
 
 LOCALES = ("en-US", "de-DE", "es-ES", "ja-JP", "zh-CN", "ar-SA", "hi-IN", "sw-KE")
@@ -302,8 +301,8 @@ def _retrain(parser: Any, train: list, dev: list, base: SimulationSettings, dete
     failures, calibrated = resolve_path_cut(base.refit.path_max_failures, outcomes, base.refit.path_min_precision)
     cuts = {most: new_path_examples(examples, outcomes, withdrawn, most)[0] for most in {1, 2, None, failures}}
     added = cuts[failures] if base.refit.paths else []
-    labels = {"mined": _label_precision(sim, examples)}
-    labels.update({f"paths_max_failures_{most}": _label_precision(sim, cuts[most]) for most in (1, 2, None)})
+    labels = {"mined": sim.label_precision(examples)}
+    labels.update({f"paths_max_failures_{most}": sim.label_precision(cuts[most]) for most in (1, 2, None)})
     # what the raters' paths estimate for every cut, beside the truth above (``calibrate_path_cut``)
     estimate = calibrated or calibrate_path_cut(outcomes, base.refit.path_min_precision)
     locales = {e.locale for e in [*examples, *added]}
@@ -339,22 +338,6 @@ def _dev_changes(original: Any, model: Any, dev: list) -> dict[str, dict[str, in
             counts["became_wrong"] += before == gold != after
         out[name] = counts
     return out
-
-
-def _label_precision(sim: Simulation, examples: list) -> dict[str, Any]:
-    """Of ``examples``, how many carry the label of the goal their text was most often said for (the
-    simulation's truth): the intent and every slot value, as the simulated user judges a parse."""
-    right = judged = 0
-    for ex in examples:
-        goals = sim.gold.get((ex.locale, normalize_utterance(ex.text)))
-        if not goals:
-            continue
-        label = {"intent": ex.intent, "slots": [{"name": sp.name, "value": ex.text[sp.start : sp.end]}
-                                                 for sp in ex.spans]}  # fmt: skip
-        judged += 1
-        right += goal_met(label, "", sim.goal_of[goals.most_common(1)[0][0]])
-    return {"examples": len(examples), "judged": judged, "right": right,
-            "precision": round(right / judged, 4) if judged else None}  # fmt: skip
 
 
 if __name__ == "__main__":

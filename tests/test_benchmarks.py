@@ -62,17 +62,23 @@ def test_the_selflearn_benchmark_simulates_and_retrains_on_paths(trained_model, 
     r = bench("selflearn", "--model", str(trained_model), "--data", str(massive_path), "--locales", "sw-KE",
               "--users", "12", "--days", "2", "--requests", "3", "--min-support", "1", "--paths", "--anchors",
               "--mined-weight", "2", "--path-weight", "1", "--path-max-failures", "2", "--seed", "5",
-              "--retrain-every", "1", "--refit-scope", "phrasing", "--parts", "simulate,retrain",
+              "--retrain-every", "1", "--refit-scope", "goal", "--parts", "simulate,retrain",
               "--name", "sl", results=tmp_path)  # fmt: skip
     assert r.returncode == 0, r.stderr[-2000:]
     result = json.loads((tmp_path / "sl.json").read_text())
     assert result["settings"]["refit"]["paths"] and result["settings"]["locales"] == ["sw-KE"]
     refit = result["settings"]["refit"]
     assert refit["path_weight"] == 1 and refit["path_max_failures"] == 2 and result["settings"]["seed"] == 5
-    assert refit["scope"] == "phrasing"
+    assert refit["scope"] == "goal"
     overall = result["with_learning"]["overall"]
     assert overall["requests"] == 12 * 2 * 3 == result["without_learning"]["overall"]["requests"]
-    assert [r["scope"] for r in overall["retrains"]] == ["phrasing"]  # refit after day 1, scoped
+    assert [r["scope"] for r in overall["retrains"]] == ["goal"]  # refit after day 1, scoped
+    # in the loop too, the labels a refit could learn are checked against the goals, beside the raters' estimate
+    in_loop = overall["retrains"][0]
+    loop_cuts = [in_loop["label_precision"][f"paths_max_failures_{n}"] for n in (1, 2, None)]
+    assert loop_cuts[0]["examples"] <= loop_cuts[1]["examples"] == in_loop["from_paths"] <= loop_cuts[2]["examples"]
+    assert all(0 <= c["right"] <= c["judged"] <= c["examples"] for c in loop_cuts)
+    assert {"max_failures", "rated", "precision"} <= set(in_loop["raters_estimate"])
     changes = overall["changes"]  # every win and loss counted once, by its cause
     assert sum(n for k, n in changes.items() if k.endswith("_wins")) == overall["wins"]
     assert sum(n for k, n in changes.items() if k.endswith("_losses")) == overall["losses"]

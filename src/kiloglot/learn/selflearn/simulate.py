@@ -41,7 +41,13 @@ from kiloglot.data.example import Example
 from kiloglot.errors import InputError
 from kiloglot.learn.selflearn.mining import MinedRewrite, MiningSettings, judge_rewrites, mine_rewrites
 from kiloglot.learn.selflearn.rephrase import FAILED_ACTIONS, RephraseDetector
-from kiloglot.learn.selflearn.retrain import RefitSettings, refit_from_log
+from kiloglot.learn.selflearn.retrain import (
+    RefitSettings,
+    calibrate_path_cut,
+    examples_from_rewrites,
+    new_path_examples,
+    refit_from_log,
+)
 from kiloglot.learn.selflearn.signals import TurnOutcome, label_turns
 from kiloglot.nlu.contract import Parser
 from kiloglot.nlu.linear.parser import LinearParser
@@ -347,7 +353,9 @@ class Simulation:
         refit = refit_from_log(self.baseline, self.parser, mined, outcomes, self.training, self.settings.refit)
         seconds = time.perf_counter() - started
         report = refit.report
-        self.retrains.append({"day": day, **report, "applied": refit.parser is not None, "seconds": round(seconds, 1)})
+        labels = self.check_labels(mined, outcomes) if self.settings.refit.paths else {}
+        self.retrains.append({"day": day, **report, "applied": refit.parser is not None, "seconds": round(seconds, 1),
+                              **labels})  # fmt: skip
         if refit.parser is not None:
             self.parser = refit.parser
             self.assistant.parser = refit.parser
@@ -357,6 +365,35 @@ class Simulation:
             self.taught.update(taught)  # a locale the replay gate dropped keeps what it was taught before
             self.logged = {(t.locale, normalize_utterance(t.text)) for t in self.store.turn_log()}
         log.info("after day %d: parser refit on %d mined examples in %.0f s", day, report["examples"], seconds)
+
+    def label_precision(self, examples: Sequence[Example]) -> dict[str, Any]:
+        """Of ``examples``, how many carry the label of the goal their text was most often said for (the
+        simulation's truth): the intent and every slot value, as the simulated user judges a parse."""
+        right = judged = 0
+        for ex in examples:
+            goals = self.gold.get((ex.locale, normalize_utterance(ex.text)))
+            if not goals:
+                continue
+            label = {"intent": ex.intent, "slots": [{"name": sp.name, "value": ex.text[sp.start : sp.end]}
+                                                     for sp in ex.spans]}  # fmt: skip
+            judged += 1
+            right += goal_met(label, "", self.goal_of[goals.most_common(1)[0][0]])
+        return {"examples": len(examples), "judged": judged, "right": right,
+                "precision": round(right / judged, 4) if judged else None}  # fmt: skip
+
+    def check_labels(self, mined: Sequence[MinedRewrite], outcomes: Sequence[TurnOutcome]) -> dict[str, Any]:
+        """How right the labels a refit can learn from are, against the goals (``label_precision`` of the mined
+        examples and of path examples at failure cuts 1, 2 and every path), beside what the users who rate
+        turns estimate for each cut (``calibrate_path_cut``): the check of that estimate on this traffic."""
+        examples = examples_from_rewrites(mined)[0]
+        withdrawn = {(m.locale, m.source) for m in mined if m.status != "active"}
+        labels = {"mined": self.label_precision(examples)}
+        for most in (1, 2, None):
+            labels[f"paths_max_failures_{most}"] = self.label_precision(
+                new_path_examples(examples, outcomes, withdrawn, most)[0]
+            )
+        estimate = calibrate_path_cut(outcomes, self.settings.refit.path_min_precision)
+        return {"label_precision": labels, "raters_estimate": estimate.to_dict()}
 
     def _cause(self, text: str, locale: str, rewritten: Any) -> str:
         """What changed a turn's outcome: the rewriter, or the refit on a taught, logged or new text."""
