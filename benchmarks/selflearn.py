@@ -200,6 +200,10 @@ def main() -> int:
             "Labels right (the simulation's goal for the text): "
             + ", ".join(f"{k} {v['right']}/{v['judged']}" for k, v in r["label_precision"].items()),
             "",
+            f"Parse latency a turn, p50 (p99): original {r['serving_ms']['original_p50']:.3f} ms "
+            f"({r['serving_ms']['original_p99']:.3f}), retrained {r['serving_ms']['served_p50']:.3f} ms "
+            f"({r['serving_ms']['served_p99']:.3f})",
+            "",
         ]
     emit(args.name, result, table)
     return 0
@@ -252,6 +256,12 @@ def _refit_line(r: dict[str, Any]) -> str:
     anchors = f" + {r['anchors']} confirmed successes" if r.get("anchors") else ""
     line = (f"Parser refit after day {r['day']} on {r['examples']} mined examples{anchors} "
             f"({', '.join(r['locales'])}) in {r['seconds']:.0f} s")  # fmt: skip
+    if "label_precision" in r:
+        labels = r["label_precision"]
+        said = r["raters_estimate"]["precision"]
+        line += (f"; labels right: mined {labels['mined']['right']}/{labels['mined']['judged']}, paths after <= 2 "
+                 f"failures {labels['paths_max_failures_2']['right']}/{labels['paths_max_failures_2']['judged']} "
+                 f"(raters said {_pct(said.get('2'))})")  # fmt: skip
     if "replay" in r:
         kept = [loc for loc, c in r["replay"].items() if c["kept"]]
         checks = ", ".join(f"{loc} {c['mended']}/{c['broken']}" for loc, c in r["replay"].items())
@@ -320,7 +330,23 @@ def _retrain(parser: Any, train: list, dev: list, base: SimulationSettings, dete
         "label_precision": labels,
         "path_cut": {**estimate.to_dict(), "used": failures, "auto": calibrated is not None},
         "dev_changes": _dev_changes(parser, outcome.parser, [e for e in dev if e.locale in outcome.locales]),
+        "serving_ms": _serving_ms(parser, outcome.parser, [e for e in dev if e.locale in outcome.locales]),
     }
+
+
+def _serving_ms(original: Any, model: Any, dev: list, sample: int = 400) -> dict[str, Any]:
+    """Parse latency a turn (one text a call, as the assistant parses) of the original and the retrained model,
+    on ``sample`` dev texts spread over the locales: a scoped model parses a text outside its scope twice."""
+    texts = dev[:: max(len(dev) // sample, 1)][:sample]
+    out: dict[str, Any] = {"texts": len(texts)}
+    for name, m in (("original", original), ("served", model)):
+        times = []
+        for ex in texts:
+            started = time.perf_counter()
+            m.parse([ex.text], ex.locale)
+            times.append(1000 * (time.perf_counter() - started))
+        out[f"{name}_p50"], out[f"{name}_p99"] = (round(float(np.percentile(times, q)), 3) for q in (50, 99))
+    return out
 
 
 def _dev_changes(original: Any, model: Any, dev: list) -> dict[str, dict[str, int]]:
