@@ -539,7 +539,12 @@ def lexicons() -> list[str]:
     return [*out, *lexicon_summary()]
 
 
-SCOPE_WORDS = {"taught": "the texts it was taught", "phrasing": "taught texts and their phrasings with other values"}
+SCOPE_SHORT = {"taught": "texts", "phrasing": "phrasings", "goal": "goals"}
+SCOPE_WORDS = {
+    "taught": "the texts it was taught",
+    "phrasing": "taught texts and their phrasings with other values",
+    "goal": "taught texts, their phrasings and texts it reads as a taught goal",
+}
 
 
 def _refit_settings(refit: dict[str, Any]) -> str:
@@ -582,9 +587,9 @@ def _learning(settings: dict[str, Any]) -> str:
                 path += f" (<= {refit['path_max_failures']} failures)"
             what, weight = f"mined{weight} + every good path{path}", ""
         period = "daily" if every == 1 else f"every {every} days"
-        scoped = {"taught": ", scoped to taught texts", "phrasing": ", scoped to taught phrasings"}
+        scope = refit.get("scope", "all")
         parts.append(f"refit {period} on {what}{weight}" + (", gated" if refit.get("replay_gate") else "")
-                     + scoped.get(refit.get("scope", "all"), ""))  # fmt: skip
+                     + ("" if scope == "all" else f", scoped to taught {SCOPE_SHORT[scope]}"))  # fmt: skip
     if settings.get("seed"):
         parts.append(f"seed {settings['seed']}")
     return " + ".join(parts)
@@ -729,6 +734,27 @@ def _causes(runs: list[tuple[str, dict[str, Any]]]) -> list[str]:
     return ["Wins/losses by what changed the turn: " + "; ".join(parts) + ".", ""]
 
 
+def _label_checks(runs: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """A line on the runs whose refits checked their labels in the loop: per refit, how many mined and path
+    (<= 2 failures) labels met the goals, beside the raters' estimate for that cut."""
+    parts = []
+    for name, r in runs:
+        checked = [t for t in r["with_learning"]["overall"].get("retrains") or [] if "label_precision" in t]
+        if not checked:
+            continue
+        days = []
+        for t in checked:
+            mined, paths = t["label_precision"]["mined"], t["label_precision"]["paths_max_failures_2"]
+            said = t["raters_estimate"]["precision"].get("2")
+            days.append(f"day {t['day']} mined {pc(mined['precision'])} % of {mined['judged']}, paths "
+                        f"{pc(paths['precision'])} % of {paths['judged']} (raters {pc(said)} %)")  # fmt: skip
+        parts.append(f"{source(name)}: " + "; ".join(days))
+    if not parts:
+        return []
+    return ["Labels in the loop, right against the goals (paths after <= 2 failures, beside what the raters' "
+            "paths estimate for that cut): " + ". ".join(parts) + ".", ""]  # fmt: skip
+
+
 def selflearn() -> list[str]:
     names = selflearn_results("simulation")
     runs = [(n, load(n)) for n in names]
@@ -767,7 +793,7 @@ def selflearn() -> list[str]:
             out.append(f"| {source(name)} | {s['users']} x {s['days']} | {_learning(s)} | "
                        f"**{pc(o['defect_reduction'])}** | {ratio} | {worse} | {pc(o.get('exact_rewrite_ceiling'))} / "
                        f"{pc(o.get('learnable_ceiling'))} | {pc(o['rewrite_precision'])} |")  # fmt: skip
-        out += [*_one_thing_apart(runs), "", *_causes(runs)]
+        out += [*_one_thing_apart(runs), "", *_causes(runs), *_label_checks(runs)]
         runs = [max(runs, key=lambda nr: nr[1]["with_learning"]["overall"]["defect_reduction"] or 0)]
     for name, r in runs:
         w, wo, s = r["with_learning"], r["without_learning"], r["settings"]
@@ -841,6 +867,9 @@ def selflearn() -> list[str]:
                     f"({c['became_right']} right, {c['became_wrong']} wrong)"
                     for k, c in v["dev_changes"].items()
                 )
+            if v.get("serving_ms"):  # a scoped model parses a text outside its scope twice
+                ms = v["serving_ms"]
+                alone += f"; parse p50 {ms['original_p50']:.2f} ms before, {ms['served_p50']:.2f} ms after"
             out[-1] += (f" With {label} ({v['examples']:,} examples, "
                         f"{v.get('anchors', 0):,} anchors; {source(name)}): {pc2(v['dev_exact_match_before'])} "
                         f"-> **{pc2(v['dev_exact_match_after'])}**{alone}.")  # fmt: skip

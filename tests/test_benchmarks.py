@@ -128,3 +128,19 @@ def test_benchmarks_md_finds_every_selflearn_run_oldest_first(tmp_path, monkeypa
     assert label == "mined x8, paths x8 (cut from ratings, >= 90.0 %), anchored, seed 2"
     assert w._retrain_label({"refit": {"mined_weight": 2, "paths": True, "path_weight": 1,
                                        "path_max_failures": 2}}) == "mined x2, paths x1 (<= 2 failures)"  # fmt: skip
+
+
+def test_benchmarks_md_shows_the_in_loop_label_check_beside_the_raters_estimate(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import write_benchmarks_md as w
+
+    labels = {"mined": {"judged": 40, "right": 36, "precision": 0.9},
+              "paths_max_failures_2": {"judged": 50, "right": 30, "precision": 0.6}}  # fmt: skip
+    refits = [
+        {"day": 1, "label_precision": labels, "raters_estimate": {"precision": {"1": 0.7, "2": 0.65}}},
+        {"day": 2},
+    ]  # fmt: skip  (a refit without paths checks nothing)
+    run = {"with_learning": {"overall": {"retrains": refits}}}
+    [line, _] = w._label_checks([("selflearn_x", run), ("selflearn_y", {"with_learning": {"overall": {}}})])
+    assert "day 1 mined 90.0 % of 40, paths 60.0 % of 50 (raters 65.0 %)" in line and "day 2" not in line
+    assert "selflearn_y" not in line
