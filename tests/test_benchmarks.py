@@ -138,8 +138,8 @@ def test_benchmarks_md_shows_the_in_loop_label_check_beside_the_raters_estimate(
               "paths_max_failures_2": {"judged": 50, "right": 30, "precision": 0.6}}  # fmt: skip
     refits = [
         {"day": 1, "label_precision": labels, "raters_estimate": {"precision": {"1": 0.7, "2": 0.65}}},
-        {"day": 2},
-    ]  # fmt: skip  (a refit without paths checks nothing)
+        {"day": 2},  # a refit without paths checks nothing
+    ]
     run = {"with_learning": {"overall": {"retrains": refits}}}
     [line, _] = w._label_checks([("selflearn_x", run), ("selflearn_y", {"with_learning": {"overall": {}}})])
     assert "day 1 mined 90.0 % of 40, paths 60.0 % of 50 (raters 65.0 %)" in line and "day 2" not in line
