@@ -180,6 +180,19 @@ def test_guessing_the_language_and_transcribing_share_one_encoder_pass(synthesiz
     assert len(calls) == 2  # other audio: encoded afresh
 
 
+def test_without_the_fast_path_internals_whisper_takes_its_public_loop(synthesizer, recognizer, monkeypatch, caplog):
+    import kiloglot.speech.whisper as whisper
+
+    monkeypatch.setattr(whisper, "fast_path_parts", lambda: False)  # a faster-whisper release that moved them
+    monkeypatch.setattr(recognizer, "_fast", None)
+    monkeypatch.setattr(recognizer, "_decode_short", lambda *a: pytest.fail("the fast path was taken"))
+    audio = synthesizer.synthesize("wake me up at seven thirty", "en-US").resampled()
+    with caplog.at_level("WARNING", logger="kiloglot.speech.whisper"):
+        heard = recognizer.transcribe(audio)
+    assert heard.locale == "en-US" and "wake me up" in heard.text.lower()
+    assert "transcribe loop" in caplog.text
+
+
 def test_the_decoder_prompt_is_built_once_per_language_and_prompt(synthesizer, recognizer, monkeypatch):
     import faster_whisper.tokenizer
 

@@ -31,9 +31,26 @@ _DEFAULT_LOCALE = {"zh": "zh-CN", "pt": "pt-PT", "es": "es-ES", "en": "en-US", "
 
 
 def _whisper_codes() -> frozenset[str]:
-    from faster_whisper.tokenizer import _LANGUAGE_CODES
+    try:
+        from faster_whisper.tokenizer import _LANGUAGE_CODES
 
-    return frozenset(_LANGUAGE_CODES)
+        return frozenset(_LANGUAGE_CODES)
+    except ImportError:  # the list is private: should a release move it, MASSIVE's languages under Whisper's codes
+        massive = {loc.split("-")[0] for loc in ALL_LOCALES}
+        return frozenset((massive - {"nb", "jv"}) | {"no", "jw"})
+
+
+def fast_path_parts() -> bool:
+    """Whether this faster-whisper has the internals the one-window fast path uses (``pad_or_trim``, its
+    ``Tokenizer``, ``get_suppressed_tokens``). They are not its public API, so a release may move them; then
+    every request takes faster-whisper's public ``transcribe`` loop: the same text, more time."""
+    try:
+        from faster_whisper.audio import pad_or_trim  # noqa: F401
+        from faster_whisper.tokenizer import Tokenizer  # noqa: F401
+        from faster_whisper.transcribe import get_suppressed_tokens  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def whisper_language(locale: str) -> str:
@@ -84,6 +101,7 @@ class WhisperRecognizer(Recognizer):
     _model: Any = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _last: threading.local = field(default_factory=threading.local, init=False, repr=False)
+    _fast: bool | None = field(default=None, init=False, repr=False)  # the fast path's parts are there
     # (language, prompt) -> (tokenizer, decoder prompt, suppressed tokens): built once, not on every decode;
     # the oldest goes past DECODINGS_KEPT, so that a prompt changed on every request cannot grow it without end
     _decoding: dict[tuple[str, str], tuple[Any, list[int], list[int]]] = field(
@@ -153,7 +171,23 @@ class WhisperRecognizer(Recognizer):
         return encoded
 
     def _short(self, audio: Audio) -> bool:
-        return audio.seconds <= _WINDOW_SECONDS and not self.temperature_fallback
+        """One window, decoded from a shared encoder pass (the fast path), when the audio fits in one and the
+        faster-whisper installed has the parts it uses."""
+        return audio.seconds <= _WINDOW_SECONDS and not self.temperature_fallback and self._fast_path()
+
+    def _fast_path(self) -> bool:
+        if self._fast is None:
+            model = self.loaded()
+            inner = getattr(model, "model", None)
+            self._fast = fast_path_parts() and all(
+                callable(getattr(obj, name, None))
+                for obj, name in ((model, "encode"), (model, "feature_extractor"), (inner, "generate"),
+                                  (inner, "detect_language"))
+            )  # fmt: skip
+            if not self._fast:
+                log.warning("this faster-whisper lacks the internals of kiloglot's one-window fast path: "
+                            "every request takes its transcribe loop (the same text, slower)")  # fmt: skip
+        return self._fast
 
     def detect(self, audio: Audio, locales: Sequence[str] | None = None) -> list[tuple[str, float]]:
         """Spoken-language guess over ``locales`` (else this recogniser's, else all Whisper's), best first."""
