@@ -65,7 +65,7 @@ def main() -> int:
         help="also train on en-US train translated word for word into every evaluation locale that is not a "
         "training locale (kiloglot.learn.lexicon, seed 0): the lexicon-transfer setting, no target text or labels",
     )
-    ap.add_argument("--lexicon-per-locale", type=int, default=500, help="with --lexicons: examples per target")
+    ap.add_argument("--lexicon-per-locale", type=int, default=500, help="with --lexicons: examples per target (0: all)")
     ap.add_argument("--out", default=None)
     ap.add_argument("--model", default=None, help="score this existing neural model instead of training one")
     ap.add_argument("--name", required=True)
@@ -125,16 +125,15 @@ def main() -> int:
 
 def lexicon_examples(train: list, targets: list[str], args: argparse.Namespace) -> list:
     """For each target, a seeded sample of ``--lexicon-per-locale`` en-US train examples (a different sample
-    per target), translated with the target's lexicon; labels kept."""
-    import random
-
+    per target, drawn as ``kiloglot expand --per-target`` draws it, seed 0), translated with the target's
+    lexicon; labels kept."""
     from kiloglot.data import locale_info
-    from kiloglot.learn.lexicon import ExpandSettings, Lexicon, expand, lexicon_files
+    from kiloglot.learn.lexicon import ExpandSettings, Lexicon, expand, lexicon_files, sample_for_target
 
     source = [e for e in train if e.locale == "en-US"]
     out = []
-    for n, target in enumerate(targets):
-        sample = random.Random(f"lexicon:{n}").sample(source, min(args.lexicon_per_locale, len(source)))
+    for target in targets:
+        sample = sample_for_target(source, target, args.lexicon_per_locale)
         lexicon = Lexicon.read(lexicon_files(args.lexicons, locale_info(target).iso639_1))
         examples, _ = expand(sample, target, lexicon, ExpandSettings(seed=0))
         out.extend(examples)

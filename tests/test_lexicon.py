@@ -8,7 +8,7 @@ import random
 import pytest
 
 from kiloglot.data.codec import SlotCodec
-from kiloglot.errors import DataError
+from kiloglot.errors import DataError, InputError
 from kiloglot.learn.lexicon import (
     ExpandSettings,
     Lexicon,
@@ -164,3 +164,16 @@ def test_a_language_outside_massive_end_to_end(small_corpus, tmp_path):
         assert r.status_code == 200 and r.json()["parses"][0]["intent"].startswith("play_")
         turn = client.post("/v1/converse", json={"text": "jí mi sókè ní méje", "locale": "yo"}).json()
         assert turn["locale"] == "yo" and turn["reply_locale"] == "en-US"  # no Yoruba templates: English
+
+
+def test_a_sample_per_target_is_seeded_differs_by_target_and_zero_takes_all(small_corpus):
+    from kiloglot.learn.lexicon import sample_for_target
+
+    source = [e for e in small_corpus[0] if e.locale == "en-US"][:200]
+    sw = sample_for_target(source, "sw-KE", 40)
+    assert len(sw) == 40 and [e.id for e in sw] == [e.id for e in sample_for_target(source, "sw-KE", 40)]
+    assert {e.id for e in sw} != {e.id for e in sample_for_target(source, "am-ET", 40)}
+    assert {e.id for e in sw} != {e.id for e in sample_for_target(source, "sw-KE", 40, seed=1)}
+    assert sample_for_target(source, "sw-KE", 0) == source == sample_for_target(source, "sw-KE", 500)
+    with pytest.raises(InputError, match="-1 source examples per target"):
+        sample_for_target(source, "sw-KE", -1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
 import time
 from pathlib import Path
 from typing import Annotated
@@ -107,10 +106,9 @@ def expand(
             table = unimorph_file(unimorph, info.iso639_3)
             morphology = Morphology.read(table) if table else None
         from kiloglot.learn.lexicon import expand as expand_examples
+        from kiloglot.learn.lexicon import sample_for_target
 
-        chosen = source_examples
-        if 0 < per_target < len(source_examples):
-            chosen = random.Random(f"{seed}:{target}:sample").sample(source_examples, per_target)
+        chosen = sample_for_target(source_examples, target, per_target, seed)
         examples, report = expand_examples(chosen, target, lex, settings, morphology)
         write_jsonl(examples, out_dir / "data" / f"{target}.jsonl")
         reports[target] = {**report.to_dict(), "lexicon": lex.sources, "lexicon_pairs": len(lex),

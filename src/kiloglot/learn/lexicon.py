@@ -256,6 +256,16 @@ def translate_example(
     )  # fmt: skip
 
 
+def sample_for_target(source: Sequence[Example], target: str, per_target: int, seed: int = 0) -> list[Example]:
+    """At most ``per_target`` of ``source`` to translate into ``target`` (0: all): a seeded sample, a different
+    one per target, the same wherever it is drawn (``kiloglot expand --per-target``, the neural benchmark)."""
+    if per_target < 0:
+        raise InputError(f"{per_target} source examples per target: expected 0 (all) or more")
+    if per_target == 0 or per_target >= len(source):
+        return list(source)
+    return random.Random(f"{seed}:{target}:sample").sample(list(source), per_target)
+
+
 def expand(
     source: Sequence[Example],
     target: str,
