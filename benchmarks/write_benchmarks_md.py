@@ -739,14 +739,18 @@ def _label_checks(runs: list[tuple[str, dict[str, Any]]]) -> list[str]:
     (<= 2 failures) labels met the goals, beside the raters' estimate for that cut."""
     parts = []
     for name, r in runs:
-        checked = [t for t in r["with_learning"]["overall"].get("retrains") or [] if "label_precision" in t]
+        overall = r["with_learning"]["overall"]
+        checked = [t for t in overall.get("retrains") or [] if "label_precision" in t]
+        if overall.get("label_check"):
+            checked.append({"day": "end", **overall["label_check"]})
         if not checked:
             continue
         days = []
         for t in checked:
             mined, paths = t["label_precision"]["mined"], t["label_precision"]["paths_max_failures_2"]
             said = t["raters_estimate"]["precision"].get("2")
-            days.append(f"day {t['day']} mined {pc(mined['precision'])} % of {mined['judged']}, paths "
+            when = "whole log" if t["day"] == "end" else f"day {t['day']}"
+            days.append(f"{when} mined {pc(mined['precision'])} % of {mined['judged']}, paths "
                         f"{pc(paths['precision'])} % of {paths['judged']} (raters {pc(said)} %)")  # fmt: skip
         parts.append(f"{source(name)}: " + "; ".join(days))
     if not parts:

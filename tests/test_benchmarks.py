@@ -79,6 +79,9 @@ def test_the_selflearn_benchmark_simulates_and_retrains_on_paths(trained_model, 
     assert loop_cuts[0]["examples"] <= loop_cuts[1]["examples"] == in_loop["from_paths"] <= loop_cuts[2]["examples"]
     assert all(0 <= c["right"] <= c["judged"] <= c["examples"] for c in loop_cuts)
     assert {"max_failures", "rated", "precision"} <= set(in_loop["raters_estimate"])
+    final = overall["label_check"]  # the same check on the whole log at the end of the week
+    assert final["label_precision"]["mined"]["judged"] >= in_loop["label_precision"]["mined"]["judged"]
+    assert {"max_failures", "rated", "precision"} <= set(final["raters_estimate"])
     changes = overall["changes"]  # every win and loss counted once, by its cause
     assert sum(n for k, n in changes.items() if k.endswith("_wins")) == overall["wins"]
     assert sum(n for k, n in changes.items() if k.endswith("_losses")) == overall["losses"]
@@ -140,7 +143,9 @@ def test_benchmarks_md_shows_the_in_loop_label_check_beside_the_raters_estimate(
         {"day": 1, "label_precision": labels, "raters_estimate": {"precision": {"1": 0.7, "2": 0.65}}},
         {"day": 2},  # a refit without paths checks nothing
     ]
-    run = {"with_learning": {"overall": {"retrains": refits}}}
+    end = {"label_precision": labels, "raters_estimate": {"precision": {"2": 0.5}}}
+    run = {"with_learning": {"overall": {"retrains": refits, "label_check": end}}}
     [line, _] = w._label_checks([("selflearn_x", run), ("selflearn_y", {"with_learning": {"overall": {}}})])
     assert "day 1 mined 90.0 % of 40, paths 60.0 % of 50 (raters 65.0 %)" in line and "day 2" not in line
+    assert "whole log mined 90.0 % of 40, paths 60.0 % of 50 (raters 50.0 %)" in line
     assert "selflearn_y" not in line

@@ -196,6 +196,7 @@ class SimulationResult:
     pairs: list[Pair] = field(default_factory=list)
     rewriter_lookup_us: list[float] = field(default_factory=list)
     retrains: list[dict[str, Any]] = field(default_factory=list)  # one per refit: day, examples, seconds
+    label_check: dict[str, Any] | None = None  # ``Simulation.check_labels`` on the whole log (with paths)
 
     def report(self) -> dict[str, Any]:
         return simulation_report(self)
@@ -285,7 +286,20 @@ class Simulation:
             self.pairs(),
             self.lookup_latency(),
             self.retrains,
+            self.final_label_check() if s.learning and s.refit.paths else None,
         )
+
+    def final_label_check(self) -> dict[str, Any]:
+        """``check_labels`` on the whole log, mined as between days but nothing stored: how right the labels a
+        refit would learn from it are, beside the raters' estimate; also for runs that refit nothing."""
+        outcomes = label_turns(
+            self.store.turn_log(), self.detector, self.store.feedback(), window_seconds=self.settings.window_seconds
+        )
+        mined = mine_rewrites(outcomes, self.settings.mining)
+        judge_rewrites(
+            mined, outcomes, {(r.locale, r.source): r.id for r in self.store.rewrites()}, self.settings.mining
+        )
+        return self.check_labels(mined, outcomes)
 
     def request(
         self, locale: str, day: int, user: int, r: int, goal: Goal, recurring: bool, rater: bool, rng: random.Random
@@ -487,6 +501,7 @@ def simulation_report(result: SimulationResult) -> dict[str, Any]:
         rewrite_precision=round(right / mined, 4) if mined else None,
         mining_seconds_total=round(sum(result.mining_seconds), 3),
         retrains=result.retrains,
+        **({} if result.label_check is None else {"label_check": result.label_check}),
         turns_logged=result.turns_logged,
         rewriter_lookup_us_p50=round(float(np.median(result.rewriter_lookup_us)), 2)
         if result.rewriter_lookup_us
