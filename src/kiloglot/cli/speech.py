@@ -35,6 +35,9 @@ def say(
             "--tts", help="synthesiser: best (Piper where it has a voice, else espeak-ng), piper or espeak-ng"
         ),
     ] = "best",
+    steady: Annotated[
+        bool, typer.Option("--steady", help="the same audio on every call (Piper's random variation off)")
+    ] = False,
 ) -> None:
     """Speak TEXT in a locale's voice into a WAV file."""
     from kiloglot.speech import create_synthesizer
@@ -42,7 +45,12 @@ def say(
     if not text.strip():
         raise InputError("the text is empty: expected something to say")
     code = locale_info(locale).locale
-    synthesizer = create_synthesizer(backend)
+    options: dict[str, object] = {}
+    if steady and backend == "piper":
+        options = {"noise": 0.0}
+    elif steady and backend == "best":
+        options = {"options": {"piper": {"noise": 0.0}}}
+    synthesizer = create_synthesizer(backend, **options)
     if voice is None and not synthesizer.supports(code):
         raise InputError(f"locale {code}: {backend} has no voice for it")
     audio = synthesizer.synthesize(text, code, voice)
