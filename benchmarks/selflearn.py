@@ -39,7 +39,6 @@ from kiloglot.errors import InputError
 from kiloglot.learn.selflearn import MiningSettings, RephraseDetector, default_detector, label_turns, mine_rewrites
 from kiloglot.learn.selflearn.retrain import (
     RefitSettings,
-    calibrate_path_cut,
     example_signature,
     examples_from_rewrites,
     examples_from_successes,
@@ -309,12 +308,10 @@ def _retrain(parser: Any, train: list, dev: list, base: SimulationSettings, dete
     withdrawn = {(m.locale, m.source) for m in mined if m.status != "active"}
     # path examples at each failure cut (the run's own among them), to check how right their labels are
     failures, calibrated = resolve_path_cut(base.refit.path_max_failures, outcomes, base.refit.path_min_precision)
-    cuts = {most: new_path_examples(examples, outcomes, withdrawn, most)[0] for most in {1, 2, None, failures}}
-    added = cuts[failures] if base.refit.paths else []
-    labels = {"mined": sim.label_precision(examples)}
-    labels.update({f"paths_max_failures_{most}": sim.label_precision(cuts[most]) for most in (1, 2, None)})
-    # what the raters' paths estimate for every cut, beside the truth above (``calibrate_path_cut``)
-    estimate = calibrated or calibrate_path_cut(outcomes, base.refit.path_min_precision)
+    added = new_path_examples(examples, outcomes, withdrawn, failures)[0] if base.refit.paths else []
+    # the labels of mined and path examples at cuts 1, 2 and every path against the goals, beside what the
+    # raters' paths estimate for each cut (``calibrate_path_cut``, as "auto" computed it)
+    checked = sim.check_labels(mined, outcomes)
     locales = {e.locale for e in [*examples, *added]}
     kept = [a for a in examples_from_successes(outcomes)[0] if a.locale in locales] if anchors else []
     outcome = retrain(parser, examples, train, dev, out, skipped=skipped, keep_worse=True, anchors=kept,
@@ -327,8 +324,8 @@ def _retrain(parser: Any, train: list, dev: list, base: SimulationSettings, dete
         "mined_weight": mined_weight,
         "path_weight": base.refit.path_weight,
         "from_paths": len(added),
-        "label_precision": labels,
-        "path_cut": {**estimate.to_dict(), "used": failures, "auto": calibrated is not None},
+        "label_precision": checked["label_precision"],
+        "path_cut": {**checked["raters_estimate"], "used": failures, "auto": calibrated is not None},
         "dev_changes": _dev_changes(parser, outcome.parser, [e for e in dev if e.locale in outcome.locales]),
         "serving_ms": _serving_ms(parser, outcome.parser, [e for e in dev if e.locale in outcome.locales]),
     }

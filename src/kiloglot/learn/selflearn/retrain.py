@@ -325,8 +325,9 @@ class RefitSettings:
     keeps every refit. ``path_max_failures``: learn only from paths that succeeded after at most this many
     failed turns (``examples_from_paths``); None takes every path, ``"auto"`` the largest cut at which the
     paths of users who rate turns ended right at least ``path_min_precision`` of the time. ``scope``: which
-    texts the refit answers: "all", "taught" (only the texts it learnt from; the original parser the rest)
-    or "phrasing" (also taught phrasings said with other slot values; ``ScopedParser``)."""
+    texts the refit answers: "all", "taught" (only the texts it learnt from; the original parser the rest),
+    "phrasing" (also taught phrasings said with other slot values) or "goal" (also texts it reads as a taught
+    goal; ``ScopedParser``)."""
 
     mined_weight: int = 1
     anchors: bool = False

@@ -164,8 +164,9 @@ class ScopedParser(Parser):
             return read(self.original, everything)
         if self.scope == "taught":  # decided by the text alone: each text is parsed once, by one model
             known = self._texts[locale]
-            inside = [i for i, t in enumerate(texts) if normalize_utterance(t) in known]
-            outside = [i for i in everything if normalize_utterance(texts[i]) not in known]
+            taught = [normalize_utterance(t) in known for t in texts]
+            inside = [i for i in everything if taught[i]]
+            outside = [i for i in everything if not taught[i]]
             out: list[Parse | None] = [None] * len(texts)
             for idx, parser in ((inside, self.refit), (outside, self.original)):
                 if idx:

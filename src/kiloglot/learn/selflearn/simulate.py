@@ -292,14 +292,17 @@ class Simulation:
     def final_label_check(self) -> dict[str, Any]:
         """``check_labels`` on the whole log, mined as between days but nothing stored: how right the labels a
         refit would learn from it are, beside the raters' estimate; also for runs that refit nothing."""
+        return self.check_labels(*self._mine_log())
+
+    def _mine_log(self) -> tuple[list[MinedRewrite], list[TurnOutcome]]:
+        """The whole log so far labelled, and the rewrites it mines (judged against their rewritten turns)."""
         outcomes = label_turns(
             self.store.turn_log(), self.detector, self.store.feedback(), window_seconds=self.settings.window_seconds
         )
         mined = mine_rewrites(outcomes, self.settings.mining)
-        judge_rewrites(
-            mined, outcomes, {(r.locale, r.source): r.id for r in self.store.rewrites()}, self.settings.mining
-        )
-        return self.check_labels(mined, outcomes)
+        ids = {(r.locale, r.source): r.id for r in self.store.rewrites()}
+        judge_rewrites(mined, outcomes, ids, self.settings.mining)
+        return mined, outcomes
 
     def request(
         self, locale: str, day: int, user: int, r: int, goal: Goal, recurring: bool, rater: bool, rng: random.Random
@@ -347,12 +350,7 @@ class Simulation:
 
     def learn(self) -> tuple[list[MinedRewrite], list[TurnOutcome]]:
         """Label the whole log so far, mine rewrites, store them; the rewriter reloads them."""
-        outcomes = label_turns(
-            self.store.turn_log(), self.detector, self.store.feedback(), window_seconds=self.settings.window_seconds
-        )
-        mined = mine_rewrites(outcomes, self.settings.mining)
-        ids = {(r.locale, r.source): r.id for r in self.store.rewrites()}
-        judge_rewrites(mined, outcomes, ids, self.settings.mining)
+        mined, outcomes = self._mine_log()
         self.store.save_mined_rewrites([m.to_dict() for m in mined])
         self.rewriter.refresh(force=True)
         return mined, outcomes
