@@ -539,11 +539,12 @@ def lexicons() -> list[str]:
     return [*out, *lexicon_summary()]
 
 
-SCOPE_SHORT = {"taught": "texts", "phrasing": "phrasings", "goal": "goals"}
+SCOPE_SHORT = {"taught": "texts", "phrasing": "phrasings", "goal": "goals", "intent": "goals and intents"}
 SCOPE_WORDS = {
     "taught": "the texts it was taught",
     "phrasing": "taught texts and their phrasings with other values",
     "goal": "taught texts, their phrasings and texts it reads as a taught goal",
+    "intent": "taught texts, phrasings and goals, and texts whose intent it reads otherwise than the original",
 }
 
 
@@ -728,6 +729,14 @@ def _causes(runs: list[tuple[str, dict[str, Any]]]) -> list[str]:
                  ("on new texts", "new"))  # fmt: skip
         causes = ", ".join(f"{what} {changes.get(key + '_wins', 0)}/{changes.get(key + '_losses', 0)}"
                            for what, key in named)  # fmt: skip
+        rules = r["with_learning"]["overall"].get("scope_rules")
+        if rules:  # a scoped refit's changes by the rule that let it answer
+            kinds = sorted({k.rsplit("_", 1)[0] for k in rules})
+            causes += (
+                " (by scope rule: "
+                + ", ".join(f"{k} {rules.get(k + '_wins', 0)}/{rules.get(k + '_losses', 0)}" for k in kinds)
+                + ")"
+            )
         parts.append(f"{source(name)}: {causes}")
     if not parts:
         return []

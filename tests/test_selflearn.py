@@ -498,7 +498,18 @@ def test_a_scoped_refit_answers_only_texts_like_those_it_was_taught() -> None:
     assert slotless is not None  # a slotless goal is no evidence for other texts of its intent
     assert [p.intent for p in ScopedParser(original, refit, {"en-US": [slotless]}, "goal").parse(
         ["lights off", "six am alarm"], "en-US")] == ["iot_hue_lightdim", "general_quirky"]  # fmt: skip
+    original.say("play some jazz", "play_music", genre="jazz")
+    refit.say("play some jazz", "play_music", genre="some jazz")  # the same intent, other slots: a slot change
+    texts.append("play some jazz")
+    intent = ScopedParser(original, refit, {"en-US": [taught]}, "intent")
+    assert [(p.intent, [s.value for s in p.slots]) for p in intent.parse(texts, "en-US")] == [
+        ("alarm_set", ["six am"]), ("alarm_set", ["seven pm"]), ("alarm_set", ["noon"]), ("iot_hue_lightdim", []),
+        ("alarm_set", ["six am"]), ("alarm_query", ["six am"]), ("play_music", ["jazz"])]  # fmt: skip
+    assert [intent.rule_of(t, "en-US") for t in texts] == [
+        "taught", "phrasing", "intent", "intent", "goal", "intent", None]  # fmt: skip
+    assert [goal.rule_of(t, "en-US") for t in texts] == ["taught", "phrasing", None, None, "goal", None, None]
     assert phrasing.parse(["wake me at seven pm"], "de-DE")[0].intent == "general_quirky"  # nothing taught there
+    assert phrasing.rule_of("wake me at seven pm", "de-DE") is None
     with pytest.raises(InputError, match="not trained on locale"):
         phrasing.parse(["hallo"], "fr-FR")
 
@@ -699,13 +710,15 @@ def test_retraining_between_days_teaches_the_parser_what_the_rewrites_knew(
     trained_model: Path, small_corpus, tmp_path: Path
 ) -> None:
     from kiloglot.learn.selflearn.retrain import RefitSettings, examples_from_rewrites
+    from kiloglot.learn.selflearn.scope import ScopedParser
     from kiloglot.learn.selflearn.simulate import Simulation, SimulationSettings
     from kiloglot.nlu import load
 
     train, dev = small_corpus
     parser = load(trained_model)
     settings = SimulationSettings(locales=("en-US", "sw-KE"), users=30, days=3, requests_per_day=4, seed=3,
-                                  retrain_every=1, mining=MiningSettings(min_support=1))  # fmt: skip
+                                  retrain_every=1, mining=MiningSettings(min_support=1),
+                                  refit=RefitSettings(scope="intent"))  # fmt: skip
     with pytest.raises(InputError, match="training data"):
         Simulation(parser, dev, Store(f"sqlite:///{tmp_path}/none.db"), settings, default_detector())
     store = Store(f"sqlite:///{tmp_path}/sim.db")
@@ -713,11 +726,17 @@ def test_retraining_between_days_teaches_the_parser_what_the_rewrites_knew(
     figures = sim.run().report()["overall"]
     assert [r["day"] for r in figures["retrains"]] == [1, 2] and figures["retrains"][0]["examples"] > 0
     assert sim.assistant.parser is sim.parser is not parser  # the assistant talks through the refit parser
+    assert isinstance(sim.parser, ScopedParser) and sim.parser.scope == "intent"
     assert figures["wins"] > figures["losses"]
     changes = figures["changes"]  # every win and loss has one cause: the rewriter, or the refit on some text
     assert sum(n for k, n in changes.items() if k.endswith("_wins")) == figures["wins"]
     assert sum(n for k, n in changes.items() if k.endswith("_losses")) == figures["losses"]
     assert {k.rsplit("_", 1)[0] for k in changes} <= {"rewrite", "taught", "logged", "new"}
+    rules = figures["scope_rules"]  # the refit's share of them, by the scope rule that let it answer
+    for outcome in ("wins", "losses"):
+        refit_changes = sum(n for k, n in changes.items() if k.endswith(outcome) and not k.startswith("rewrite"))
+        assert sum(n for k, n in rules.items() if k.endswith(outcome)) == refit_changes
+    assert rules and {k.rsplit("_", 1)[0] for k in rules} <= {"taught", "phrasing", "goal", "intent"}
     # the refit parser reads the mined failed utterances as their rewrites' parses, without the rewriter
     outcomes = label_turns(store.turn_log(), default_detector(), store.feedback())
     examples, _ = examples_from_rewrites(mine_rewrites(outcomes, MiningSettings(min_support=1)))

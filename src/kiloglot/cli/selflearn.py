@@ -58,10 +58,11 @@ RefitScopeOpt = Annotated[
     str,
     typer.Option(
         "--refit-scope",
-        metavar="all|taught|phrasing|goal",
+        metavar="all|taught|phrasing|goal|intent",
         help="which texts the refit answers: all; taught (only the texts it learnt from, the original model the "
         "rest); phrasing (also the taught phrasings said with other slot values); goal (also texts it reads as a "
-        "taught goal: the same intent and slot values)",
+        "taught goal: the same intent and slot values); intent (also texts whose intent it reads otherwise than the "
+        "original model)",
     ),
 ]
 MinSupportOpt = Annotated[int, typer.Option("--min-support", help="distinct users behind a rewrite")]

@@ -326,8 +326,8 @@ class RefitSettings:
     failed turns (``examples_from_paths``); None takes every path, ``"auto"`` the largest cut at which the
     paths of users who rate turns ended right at least ``path_min_precision`` of the time. ``scope``: which
     texts the refit answers: "all", "taught" (only the texts it learnt from; the original parser the rest),
-    "phrasing" (also taught phrasings said with other slot values) or "goal" (also texts it reads as a taught
-    goal; ``ScopedParser``)."""
+    "phrasing" (also taught phrasings said with other slot values), "goal" (also texts it reads as a taught
+    goal) or "intent" (also texts whose intent it reads otherwise than the original; ``ScopedParser``)."""
 
     mined_weight: int = 1
     anchors: bool = False
@@ -336,7 +336,7 @@ class RefitSettings:
     path_weight: int | None = None
     path_max_failures: int | str | None = None  # a number, None (every path) or "auto" (``calibrate_path_cut``)
     path_min_precision: float = 0.85  # for "auto": the share of rated path endings that must be right
-    scope: str = "all"  # "all", "taught", "phrasing" or "goal" (``ScopedParser``)
+    scope: str = "all"  # "all", "taught", "phrasing", "goal" or "intent" (``ScopedParser``)
 
     def __post_init__(self) -> None:
         check_scope(self.scope)

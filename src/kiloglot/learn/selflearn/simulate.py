@@ -48,6 +48,7 @@ from kiloglot.learn.selflearn.retrain import (
     new_path_examples,
     refit_from_log,
 )
+from kiloglot.learn.selflearn.scope import ScopedParser
 from kiloglot.learn.selflearn.signals import TurnOutcome, label_turns
 from kiloglot.nlu.contract import Parser
 from kiloglot.nlu.linear.parser import LinearParser
@@ -172,6 +173,8 @@ class Request:
     # wins and losses by what changed the outcome: "rewrite", or the refit parser on a text it was "taught",
     # one the log held ("logged") or a "new" one
     changes: Counter[str] = field(default_factory=Counter)
+    # a scoped refit's changes by the rule that let it answer ("taught", "phrasing", "goal", "intent")
+    scope_rules: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -326,7 +329,10 @@ class Simulation:
                 req.wins += ok and not ok_without
                 req.losses += ok_without and not ok
                 if ok != ok_without:
-                    req.changes[f"{self._cause(text, locale, result.rewritten)}_{'wins' if ok else 'losses'}"] += 1
+                    outcome = "wins" if ok else "losses"
+                    req.changes[f"{self._cause(text, locale, result.rewritten)}_{outcome}"] += 1
+                    if result.rewritten is None and isinstance(self.parser, ScopedParser):
+                        req.scope_rules[f"{self.parser.rule_of(text, locale)}_{outcome}"] += 1
             if turns == 0:
                 req.first_ok, req.first_ok_without, req.first_text = ok, ok_without, text
             if result.turn_id is not None:
@@ -487,6 +493,7 @@ def simulation_report(result: SimulationResult) -> dict[str, Any]:
             "losses": losses,
             "win_loss": round(wins / losses, 2) if losses else None,
             "changes": dict(sorted(sum((r.changes for r in reqs), Counter()).items())),
+            "scope_rules": dict(sorted(sum((r.scope_rules for r in reqs), Counter()).items())),
         }
 
     overall = figures(result.requests)
