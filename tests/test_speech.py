@@ -105,7 +105,7 @@ def test_a_packaged_piper_voice_speaks_en_us_and_best_picks_it_over_espeak(tmp_p
     assert audio.sample_rate == 22_050 and 1.0 < audio.seconds < 6.0 and audio.peak > 0.1
     # the voice's own variation makes every call's audio differ (Whisper once heard "wait me up"): the
     # recognition check listens to the variation-free reading, which is the same on every run
-    steady = PiperSynthesizer(noise=0.0)
+    steady = PiperSynthesizer(steady=True)
     audio = steady.synthesize("wake me up at seven thirty tomorrow morning", "en-US")
     assert np.array_equal(
         audio.samples, steady.synthesize("wake me up at seven thirty tomorrow morning", "en-US").samples
@@ -125,6 +125,9 @@ def test_a_packaged_piper_voice_speaks_en_us_and_best_picks_it_over_espeak(tmp_p
 
     best = create_synthesizer("best")
     assert best.member("en-US").name == "piper" and best.member("de-DE").name == "espeak-ng"
+    assert not best.member("en-US").steady and create_synthesizer("best", steady=True).member("en-US").steady
+    with pytest.raises(InputError, match=r"synthesiser 'espeak-ng'.*'loud'.*its options: rate_wpm, steady"):
+        create_synthesizer("espeak-ng", loud=True)
     assert {v.backend for v in best.voices()} == {"piper", "espeak-ng"}
     assert best.synthesize("guten morgen", "de-DE").sample_rate == 22_050
     with pytest.raises(InputError, match="km-KH"):

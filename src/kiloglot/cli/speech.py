@@ -36,7 +36,7 @@ def say(
         ),
     ] = "best",
     steady: Annotated[
-        bool, typer.Option("--steady", help="the same audio on every call (Piper's random variation off)")
+        bool, typer.Option("--steady", help="the same audio on every call (a voice's random variation off)")
     ] = False,
 ) -> None:
     """Speak TEXT in a locale's voice into a WAV file."""
@@ -45,12 +45,7 @@ def say(
     if not text.strip():
         raise InputError("the text is empty: expected something to say")
     code = locale_info(locale).locale
-    options: dict[str, object] = {}
-    if steady and backend == "piper":
-        options = {"noise": 0.0}
-    elif steady and backend == "best":
-        options = {"options": {"piper": {"noise": 0.0}}}
-    synthesizer = create_synthesizer(backend, **options)
+    synthesizer = create_synthesizer(backend, **({"steady": True} if steady else {}))
     if voice is None and not synthesizer.supports(code):
         raise InputError(f"locale {code}: {backend} has no voice for it")
     audio = synthesizer.synthesize(text, code, voice)

@@ -70,9 +70,11 @@ class Recognizer(ABC):
 
 @dataclass
 class Synthesizer(ABC):
-    """Text to speech, one or more voices per locale."""
+    """Text to speech, one or more voices per locale. ``steady``: the same audio for the same text on every
+    call (a voice's random variation off), for tests and for replies that are cached or compared."""
 
     name: str = field(default="", init=False)
+    steady: bool = field(default=False, kw_only=True)
 
     @abstractmethod
     def synthesize(self, text: str, locale: str, voice: str | None = None) -> Audio: ...

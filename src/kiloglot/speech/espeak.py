@@ -161,7 +161,8 @@ def reading(text: str, locale: str) -> str:
 
 @dataclass
 class EspeakSynthesizer(Synthesizer):
-    """espeak-ng voices for every locale whose language it has (48 of MASSIVE's 52)."""
+    """espeak-ng voices for every locale whose language it has (48 of MASSIVE's 52); a formant synthesiser,
+    steady whether asked to be or not."""
 
     rate_wpm: int = 165
     name: str = field(default="espeak-ng", init=False)

@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class LayeredSynthesizer(Synthesizer):
     """The best voice each locale has: the first back-end in ``backends`` that speaks it (Piper's neural
-    voices before espeak-ng's formant ones); back-ends that cannot start are skipped with a warning."""
+    voices before espeak-ng's formant ones); back-ends that cannot start are skipped with a warning. A
+    steady layered synthesiser makes its back-ends steady."""
 
     backends: tuple[str, ...] = ("piper", "espeak-ng")
     options: dict[str, dict[str, object]] = field(default_factory=dict)  # back-end -> its keyword options
@@ -27,7 +28,8 @@ class LayeredSynthesizer(Synthesizer):
         self._members: list[Synthesizer] = []
         for backend in self.backends:
             try:
-                self._members.append(create_synthesizer(backend, **self.options.get(backend, {})))
+                options = {**self.options.get(backend, {}), **({"steady": True} if self.steady else {})}
+                self._members.append(create_synthesizer(backend, **options))
             except (ModelError, ImportError, OSError) as e:
                 log.warning("speech synthesis: %s is not available (%s)", backend, e)
         if not self._members:

@@ -92,6 +92,7 @@ class PiperSynthesizer(Synthesizer):
     packaged: bool = True
     threads: int = 0  # ONNX Runtime's intra-op threads (0: its default, every core)
     # the voice's random variation (VITS noise), 0 for the same audio on every call; None keeps the voice's own
+    # (or 0 when ``steady``)
     noise: float | None = None
     name: str = field(default="piper", init=False)
 
@@ -138,10 +139,11 @@ class PiperSynthesizer(Synthesizer):
         file = self._choose(locale, voice)
         model, lock = self._load(file)
         config = None
-        if self.noise is not None:
+        noise = 0.0 if self.steady and self.noise is None else self.noise
+        if noise is not None:
             from piper import SynthesisConfig
 
-            config = SynthesisConfig(noise_scale=self.noise, noise_w_scale=self.noise)
+            config = SynthesisConfig(noise_scale=noise, noise_w_scale=noise)
         with lock:
             chunks = list(model.synthesize(text, syn_config=config))
         if not chunks:

@@ -30,7 +30,19 @@ def _build(targets: dict[str, str], name: str, what: str, options: dict[str, Any
     if name not in targets:
         raise InputError(f"{what} {name!r}: no such back-end; known: {', '.join(sorted(targets))}")
     module, _, attribute = targets[name].partition(":")
-    return getattr(importlib.import_module(module), attribute)(**options)
+    cls = getattr(importlib.import_module(module), attribute)
+    try:
+        return cls(**options)
+    except TypeError as e:  # an option this back-end does not take
+        if "unexpected keyword argument" not in str(e):
+            raise
+        raise InputError(f"{what} {name!r}: {e}; its options: {', '.join(_parameters(cls)) or 'none'}") from None
+
+
+def _parameters(cls: type) -> list[str]:
+    import inspect
+
+    return [p for p in inspect.signature(cls).parameters if p not in ("self", "args", "kwargs")]
 
 
 def recognizer_names() -> list[str]:
