@@ -5,6 +5,7 @@ added through the entry-point groups ``kiloglot.recognizers`` and ``kiloglot.syn
 from __future__ import annotations
 
 import importlib
+import inspect
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -40,8 +41,6 @@ def _build(targets: dict[str, str], name: str, what: str, options: dict[str, Any
 
 
 def _parameters(cls: type) -> list[str]:
-    import inspect
-
     return [p for p in inspect.signature(cls).parameters if p not in ("self", "args", "kwargs")]
 
 

@@ -16,10 +16,11 @@ the log showed and leaves the rest as it was:
   one) as a taught example, in any words ("set an alarm for six am" taught, "six am alarm please" said).
   Users come back to the same goals with other words; a slot value pins a goal to what the user said,
   where an intent alone does not, so a slotless text is the refit's only as a taught text;
-- ``intent``: also texts whose intent the refit reads otherwise than the original does. A refit's losses away
-  from its evidence are mostly slot changes under the same intent (381 of 530 on MASSIVE dev); an intent it
-  learnt to read differently comes from the failures it was taught. This needs both models' parse of
-  every text.
+- ``intent``: also texts whose intent the refit reads otherwise than the original does (both models parse
+  every text). It was built to test whether the refit's intent changes away from its evidence are safer than
+  its slot changes. They are not: offline they changed 400 dev parses, 78 to right and 82 to wrong (dev EM
+  61.02 -> 60.99), and in the simulation they won 36 turns for 10 losses. It is a setting to measure with,
+  not one to serve.
 
 Saved, a scoped model is a folder like an ensemble's: the original and the refit as members (the original
 hard-linked from the folder it was loaded from, where known), the taught examples in ``taught.jsonl``
