@@ -112,8 +112,8 @@ def main() -> int:
     ap.add_argument("--path-min-precision", type=float, default=0.85,
                     help="with --path-max-failures auto: the share of rated path endings right")  # fmt: skip
     ap.add_argument("--refit-scope", choices=SCOPES, default="all",
-                    help="which texts a refit answers: all, only those it was taught (taught), or also their "
-                    "phrasings with other slot values (phrasing)")  # fmt: skip
+                    help="which texts a refit answers: all, or those like its evidence (kiloglot.learn.selflearn."
+                    "scope)")  # fmt: skip
     ap.add_argument("--seed", type=int, default=0, help="the simulation's seed (traffic, goals, phrasings)")
     ap.add_argument("--parts", default="detector,simulate,cost,retrain")
     ap.add_argument("--fit-detector", action="store_true", help="write the fitted detector as the packaged default")
@@ -313,10 +313,11 @@ def _retrain(parser: Any, train: list, dev: list, base: SimulationSettings, dete
     # raters' paths estimate for each cut (``calibrate_path_cut``, as "auto" computed it)
     checked = sim.check_labels(mined, outcomes)
     locales = {e.locale for e in [*examples, *added]}
-    kept = [a for a in examples_from_successes(outcomes)[0] if a.locale in locales] if anchors else []
+    successes = [a for a in examples_from_successes(outcomes)[0] if a.locale in locales]
+    kept = successes if anchors else []
     outcome = retrain(parser, examples, train, dev, out, skipped=skipped, keep_worse=True, anchors=kept,
                       mined_weight=mined_weight, path_examples=added, path_weight=base.refit.path_weight,
-                      scope=base.refit.scope)  # fmt: skip
+                      scope=base.refit.scope, confirmed=successes)  # fmt: skip
     return {
         **outcome.to_dict(),
         "rewrites": len(mined),

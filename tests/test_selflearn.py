@@ -508,6 +508,22 @@ def test_a_scoped_refit_answers_only_texts_like_those_it_was_taught() -> None:
     assert [intent.rule_of(t, "en-US") for t in texts] == [
         "taught", "phrasing", "intent", "intent", "goal", "intent", None]  # fmt: skip
     assert [goal.rule_of(t, "en-US") for t in texts] == ["taught", "phrasing", None, None, "goal", None, None]
+    # confirmed: also a reading that names a goal the log confirmed, unless the original's reading names one too
+    noon = {"intent": "alarm_set", "slots": [{"name": "time", "value": "noon"}]}
+    asked = {"intent": "alarm_query", "slots": [{"name": "time", "value": "noon"}]}
+    successes = [labelled_example("alarm for noon", noon, "en-US", "c1"),
+                 labelled_example("is my alarm at noon", asked, "en-US", "c2")]  # fmt: skip
+    assert all(successes)
+    original.say("noon alarm", "alarm_query", time="noon")  # a confirmed goal too: the original keeps it
+    refit.say("noon alarm", "alarm_set", time="noon")
+    original.say("buzz at noon", "alarm_set", time="noon")  # both read the same: nothing to decide
+    refit.say("buzz at noon", "alarm_set", time="noon")
+    confirmed = ScopedParser.taught_from(original, refit, [taught], "confirmed", confirmed=successes)  # type: ignore[arg-type]
+    said = ["wake me at noon please", "noon alarm", "lights off", "six am alarm", "six am", "buzz at noon"]
+    assert [p.intent for p in confirmed.parse(said, "en-US")] == [
+        "alarm_set", "alarm_query", "iot_hue_lightoff", "alarm_set", "general_quirky", "alarm_set"]  # fmt: skip
+    assert [confirmed.rule_of(t, "en-US") for t in said] == ["confirmed", None, None, "goal", None, None]
+    assert goal.rule_of("wake me at noon please", "en-US") is None  # no confirmed goals: the goal scope's
     assert phrasing.parse(["wake me at seven pm"], "de-DE")[0].intent == "general_quirky"  # nothing taught there
     assert phrasing.rule_of("wake me at seven pm", "de-DE") is None
     with pytest.raises(InputError, match="not trained on locale"):
@@ -631,6 +647,15 @@ def test_refitting_some_locales_keeps_the_others(trained_model: Path, small_corp
     (tmp_path / "scoped" / "taught.jsonl").write_text("{not json", encoding="utf-8")
     with pytest.raises(ModelError, match=r"taught\.jsonl is missing or corrupt"):
         load(tmp_path / "scoped")
+    # scoped to confirmed goals: the goals travel with the model
+    confirmed = ScopedParser.taught_from(parser, refit, [taught], "confirmed", trained_model, en[40:80])
+    back = load(confirmed.save(tmp_path / "confirmed"))
+    assert isinstance(back, ScopedParser) and back.confirmed == confirmed.confirmed and back.confirmed["en-US"]
+    assert [(p.intent, p.slots) for p in back.parse(texts, "en-US")] == [
+        (p.intent, p.slots) for p in confirmed.parse(texts, "en-US")]  # fmt: skip
+    (tmp_path / "confirmed" / "confirmed.jsonl").unlink()
+    with pytest.raises(ModelError, match=r"confirmed\.jsonl is missing or corrupt"):
+        load(tmp_path / "confirmed")
 
 
 # -- the simulator, end to end --------------------------------------------------------------------

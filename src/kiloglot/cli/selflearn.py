@@ -58,11 +58,11 @@ RefitScopeOpt = Annotated[
     str,
     typer.Option(
         "--refit-scope",
-        metavar="all|taught|phrasing|goal|intent",
+        metavar="all|taught|phrasing|goal|confirmed|intent",
         help="which texts the refit answers: all; taught (only the texts it learnt from, the original model the "
         "rest); phrasing (also the taught phrasings said with other slot values); goal (also texts it reads as a "
-        "taught goal: the same intent and slot values); intent (also texts whose intent it reads otherwise than the "
-        "original model)",
+        "taught goal: the same intent and slot values); confirmed (also texts it reads as a goal the log confirmed "
+        "where the original reads none); intent (also texts whose intent it reads otherwise than the original model)",
     ),
 ]
 MinSupportOpt = Annotated[int, typer.Option("--min-support", help="distinct users behind a rewrite")]
@@ -158,7 +158,8 @@ def selflearn(
     mined = [m for m in mined if (m.locale, m.source) not in disabled and parser.supports(m.locale)]
     examples, skipped = examples_from_rewrites(mined)
     err.print(f"{len(mined)} mined rewrites -> {len(examples)} training examples ({skipped} without every slot)")
-    outcomes = label_turns(store.turn_log(), _detector(detector), store.feedback()) if paths or anchors else []
+    needs_log = paths or anchors or refit_scope == "confirmed"  # labelling the log costs a pass over it
+    outcomes = label_turns(store.turn_log(), _detector(detector), store.feedback()) if needs_log else []
     from_paths, calibrated = [], None
     if paths:  # the failed turns of every reformulation that ended well, but none a person disabled
         most, calibrated = resolve_path_cut(cut_setting, outcomes, path_min_precision)
@@ -168,10 +169,12 @@ def selflearn(
         added = new_path_examples(examples, outcomes, disabled, most)[0]
         from_paths = [e for e in added if parser.supports(e.locale)]
         err.print(f"{len(from_paths)} more from the failed turns of reformulations that ended well")
-    anchor_examples = []
-    if anchors and (examples or from_paths):
+    anchor_examples, successes = [], []
+    if (anchors or refit_scope == "confirmed") and (examples or from_paths):
         with_examples = {e.locale for e in [*examples, *from_paths]}
-        anchor_examples = [a for a in examples_from_successes(outcomes)[0] if a.locale in with_examples]
+        successes = [a for a in examples_from_successes(outcomes)[0] if a.locale in with_examples]
+    if anchors and successes:
+        anchor_examples = successes
         err.print(f"{len(anchor_examples)} confirmed successes as anchors")
     locales = sorted({e.locale for e in [*examples, *from_paths]})
     massive = read_examples(data, locales, ["train", "dev"], False) if locales else []
@@ -189,6 +192,7 @@ def selflearn(
         path_weight=path_weight,
         scope=refit_scope,
         original_source=model_dir,
+        confirmed=successes,
     )
     figures = outcome.to_dict()
     if calibrated is not None:

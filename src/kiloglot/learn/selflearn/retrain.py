@@ -336,7 +336,7 @@ class RefitSettings:
     path_weight: int | None = None
     path_max_failures: int | str | None = None  # a number, None (every path) or "auto" (``calibrate_path_cut``)
     path_min_precision: float = 0.85  # for "auto": the share of rated path endings that must be right
-    scope: str = "all"  # "all", "taught", "phrasing", "goal" or "intent" (``ScopedParser``)
+    scope: str = "all"  # one of ``SCOPES`` (``ScopedParser``)
 
     def __post_init__(self) -> None:
         check_scope(self.scope)
@@ -421,7 +421,8 @@ def refit_from_log(
     if not examples:
         return Refit(None, {"examples": 0, "skipped": skipped})
     locales = {e.locale for e in examples}
-    needed = settings.anchors or settings.replay_gate is not None  # labelling the successes costs a pass
+    # labelling the successes costs a pass over the log
+    needed = settings.anchors or settings.replay_gate is not None or settings.scope == "confirmed"
     anchors, anchor_turns = examples_from_successes(outcomes) if needed else ([], [])
     anchors_used = [a for a in anchors if a.locale in locales] if settings.anchors else []
     data = refit_data(from_rewrites, anchors_used, settings.mined_weight, added, settings.path_weight)
@@ -433,7 +434,7 @@ def refit_from_log(
         if calibrated is not None:
             report["path_cut"] = calibrated.to_dict()
     if settings.scope != "all":
-        fresh = ScopedParser.taught_from(parser, fresh, examples, settings.scope)
+        fresh = ScopedParser.taught_from(parser, fresh, examples, settings.scope, confirmed=anchors)
     if settings.replay_gate is None:
         return Refit(fresh, report, examples)
     in_locales = [(a, n) for a, n in zip(anchors, anchor_turns, strict=True) if a.locale in locales]
@@ -459,7 +460,8 @@ def _with_locales_of(fresh: Parser, current: Parser, locales: Sequence[str]) -> 
         kept = current.taught if isinstance(current, ScopedParser) else {}
         taught = {loc: texts for loc, texts in fresh.taught.items() if loc not in locales}
         taught.update({loc: kept[loc] for loc in locales if loc in kept})
-        return ScopedParser(fresh.original, _with_locales_of(fresh.refit, inner, locales), taught, fresh.scope)
+        refit = _with_locales_of(fresh.refit, inner, locales)
+        return ScopedParser(fresh.original, refit, taught, fresh.scope, confirmed=fresh.confirmed)
     if not isinstance(fresh, LinearParser) or not isinstance(current, LinearParser):
         raise InputError(f"a replay gate keeps the current model of some locales: expected a linear model, "
                          f"not {current.kind}")  # fmt: skip
@@ -523,6 +525,7 @@ def retrain(
     path_weight: int | None = None,
     scope: str = "all",
     original_source: str | Path | None = None,
+    confirmed: Sequence[Example] = (),
 ) -> RetrainOutcome:
     """``parser`` trained again on ``train`` (its own training data) plus ``new_examples`` and ``path_examples``,
     scored on ``dev`` (of the locales that got examples) before and after, saved to ``out`` unless dev exact
@@ -530,10 +533,13 @@ def retrain(
     join the training data; each new example counts ``mined_weight`` times, each path example ``path_weight``
     times (None: ``mined_weight``). ``scope`` other than "all": the model scored and saved is a
     ``ScopedParser`` (the refit answering only texts like those it was taught, ``parser`` the rest; linked
-    from ``original_source``, the folder ``parser`` was loaded from, where given)."""
+    from ``original_source``, the folder ``parser`` was loaded from, where given). ``confirmed``: the log's
+    confirmed successes, whose goals scope "confirmed" lets the refit answer."""
     everything = [*new_examples, *path_examples]
     if not everything:
         raise InputError("no new training examples: mine rewrites first (the log holds no reformulations)")
+    if check_scope(scope) == "confirmed" and not confirmed:
+        raise InputError("refit scope 'confirmed' needs the log's confirmed successes: the log has none")
     locales = sorted({e.locale for e in everything})
     unknown = [loc for loc in locales if not parser.supports(loc)]
     if unknown:
@@ -553,8 +559,8 @@ def retrain(
     else:
         raise InputError(f"a {parser.kind} model cannot be trained again: retrain the model it was exported from")
     served: Parser = fresh
-    if check_scope(scope) != "all":
-        served = ScopedParser.taught_from(parser, fresh, everything, scope, original_source)
+    if scope != "all":
+        served = ScopedParser.taught_from(parser, fresh, everything, scope, original_source, confirmed)
     after = dev_metrics(served, scored)
     outcome = RetrainOutcome(served, before, after, len(everything), skipped, locales, kept=False)
     if scope != "all":

@@ -173,7 +173,7 @@ class Request:
     # wins and losses by what changed the outcome: "rewrite", or the refit parser on a text it was "taught",
     # one the log held ("logged") or a "new" one
     changes: Counter[str] = field(default_factory=Counter)
-    # a scoped refit's changes by the rule that let it answer ("taught", "phrasing", "goal", "intent")
+    # a scoped refit's changes by the rule that let it answer (see ``ScopedParser.rule``)
     scope_rules: Counter[str] = field(default_factory=Counter)
 
 
