@@ -539,11 +539,14 @@ def lexicons() -> list[str]:
     return [*out, *lexicon_summary()]
 
 
-SCOPE_SHORT = {"taught": "texts", "phrasing": "phrasings", "goal": "goals", "intent": "goals and intents"}
+SCOPE_SHORT = {"taught": "texts", "phrasing": "phrasings", "goal": "goals", "confirmed": "and confirmed goals",
+               "intent": "goals and intents"}  # fmt: skip
 SCOPE_WORDS = {
     "taught": "the texts it was taught",
     "phrasing": "taught texts and their phrasings with other values",
     "goal": "taught texts, their phrasings and texts it reads as a taught goal",
+    "confirmed": "taught texts, phrasings and goals, and texts it reads as a goal the log confirmed where the "
+    "original reads none",
     "intent": "taught texts, phrasings and goals, and texts whose intent it reads otherwise than the original",
 }
 

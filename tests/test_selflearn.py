@@ -577,6 +577,14 @@ def test_a_scoped_refit_from_the_log_answers_the_failed_texts_of_its_paths(monke
     assert refit.parser.original is original and [e.text for e in refit.parser.taught["en-US"]] == ["wake me seven am"]
     with pytest.raises(InputError, match="refit scope 'near'"):
         rt.RefitSettings(scope="near")
+    # the confirmed scope reads the log's confirmed successes: one is ann's last turn
+    settings = rt.RefitSettings(paths=True, scope="confirmed")
+    refit = rt.refit_from_log(original, original, [], outcomes, [], settings)  # type: ignore[arg-type]
+    assert isinstance(refit.parser, ScopedParser)
+    assert refit.parser.confirmed == {"en-US": {("alarm_set", (("time", "seven am"),))}}
+    example = refit.parser.taught["en-US"][0]
+    with pytest.raises(InputError, match="scope 'confirmed' needs the log's confirmed successes"):
+        rt.retrain(original, [example], [example], [example], None, scope="confirmed")
 
 
 def test_a_refit_weighs_mined_and_path_examples_apart_and_leaves_withdrawn_sources_out(monkeypatch) -> None:

@@ -19,7 +19,9 @@ the log showed and leaves the rest as it was:
 - ``confirmed``: also texts the refit reads as a goal the log confirmed (the intent and slot values, at least
   one, of a text whose every turn worked as said), while the original reads them as no goal the log
   confirmed or taught. Goals recur across users, so a reading that names a goal people reach is likely
-  right, and where both readings name one the original keeps the text;
+  right, and where both readings name one the original keeps the text. Measured: 85 dev parses changed
+  offline (29 to right, 15 to wrong; dev EM 61.02 -> 61.10), and in the simulation the rule won 249 turns for
+  15 losses over three seeds;
 - ``intent``: also texts whose intent the refit reads otherwise than the original does (both models parse
   every text). It was built to test whether the refit's intent changes away from its evidence are safer than
   its slot changes. They are not: offline they changed 400 dev parses, 78 to right and 82 to wrong (dev EM
