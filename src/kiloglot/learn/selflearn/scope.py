@@ -52,6 +52,7 @@ from kiloglot.nlu.registry import load
 
 # taught < phrasing < goal < confirmed, and goal < intent: each answers a superset of the texts of the one before
 SCOPES = ("all", "taught", "phrasing", "goal", "confirmed", "intent")
+COMPARING = ("confirmed", "intent")  # scopes whose last rule also needs the original's reading of a text
 TAUGHT_FILE = "taught.jsonl"
 CONFIRMED_FILE = "confirmed.jsonl"  # the goals of the confirmed successes (scope "confirmed")
 
@@ -126,8 +127,9 @@ class ScopedParser(Parser):
         self._goals = {loc: {goal_of_example(e) for e in exs if e.spans} for loc, exs in self.taught.items()}
         self.confirmed = {loc: set(goals) for loc, goals in (confirmed or {}).items()}
         # a reading the original may keep against the refit's confirmed one: any goal confirmed or taught
-        self._known = {loc: self.confirmed.get(loc, set()) | {goal_of_example(e) for e in self.taught.get(loc, ())}
-                       for loc in {*self.confirmed, *self.taught}}  # fmt: skip
+        taught_goals = goals_by_locale(e for exs in self.taught.values() for e in exs)
+        self._known = {loc: self.confirmed.get(loc, set()) | taught_goals.get(loc, set())
+                       for loc in {*self.confirmed, *taught_goals}}  # fmt: skip
         self.data_fingerprint = refit.data_fingerprint
 
     @classmethod
@@ -167,6 +169,13 @@ class ScopedParser(Parser):
         """The rule by which the refit, reading a text as ``refit``, answers it ("taught", "phrasing", "goal",
         "confirmed" or "intent"; ``original``: the original's parse, needed by the last two, which answer None
         without it); None: the original does."""
+        by_evidence = self._evidence_rule(refit, locale)
+        if by_evidence is not None or original is None:
+            return by_evidence
+        return self._comparison_rule(refit, original, locale)
+
+    def _evidence_rule(self, refit: Parse, locale: str) -> str | None:
+        """The rules that read the refit's parse alone: taught, phrasing, goal."""
         if normalize_utterance(refit.text) in self._texts.get(locale, ()):
             return "taught"
         if self.scope == "taught":
@@ -175,17 +184,18 @@ class ScopedParser(Parser):
             return "phrasing"
         if self.scope == "phrasing":
             return None
-        goal = goal_of_parse(refit)
-        if refit.slots and goal in self._goals.get(locale, ()):
+        if refit.slots and goal_of_parse(refit) in self._goals.get(locale, ()):
             return "goal"
-        if original is None:
-            return None
+        return None
+
+    def _comparison_rule(self, refit: Parse, original: Parse, locale: str) -> str | None:
+        """The rules that compare the two readings of a text the evidence rules leave: intent, confirmed."""
         if self.scope == "intent" and refit.intent != original.intent:
             return "intent"
         if (
             self.scope == "confirmed"
             and refit.slots
-            and goal in self.confirmed.get(locale, ())
+            and goal_of_parse(refit) in self.confirmed.get(locale, ())
             and goal_of_parse(original) not in self._known.get(locale, ())
         ):
             return "confirmed"
@@ -197,9 +207,9 @@ class ScopedParser(Parser):
         if not self.taught.get(locale):
             return None
         refit = self.refit.parse([text], locale)[0]
-        rule = self.rule(refit, None, locale)
-        if rule is None and self.scope in ("intent", "confirmed"):
-            rule = self.rule(refit, self.original.parse([text], locale)[0], locale)
+        rule = self._evidence_rule(refit, locale)
+        if rule is None and self.scope in COMPARING:
+            rule = self._comparison_rule(refit, self.original.parse([text], locale)[0], locale)
         return rule
 
     def parse(self, texts: Sequence[str], locale: str) -> list[Parse]:
@@ -238,10 +248,11 @@ class ScopedParser(Parser):
                         out[i] = p
             return [p for p in out if p is not None]
         refit = read(self.refit, everything)  # a phrasing or a goal needs the refit's slots to be recognised
-        others = [i for i, p in enumerate(refit) if self.rule(p, None, locale) is None]
-        if others:  # the intent and confirmed rules compare the refit's reading with the original's
+        others = [i for i, p in enumerate(refit) if self._evidence_rule(p, locale) is None]
+        if others:
+            compare = self.scope in COMPARING  # the intent and confirmed rules weigh the original's reading
             for i, p in zip(others, read(self.original, others), strict=True):
-                if self.rule(refit[i], p, locale) is None:
+                if not compare or self._comparison_rule(refit[i], p, locale) is None:
                     refit[i] = p
         return refit
 
