@@ -523,6 +523,11 @@ def test_a_scoped_refit_answers_only_texts_like_those_it_was_taught() -> None:
     assert [p.intent for p in confirmed.parse(said, "en-US")] == [
         "alarm_set", "alarm_query", "iot_hue_lightoff", "alarm_set", "general_quirky", "alarm_set"]  # fmt: skip
     assert [confirmed.rule_of(t, "en-US") for t in said] == ["confirmed", None, None, "goal", None, None]
+    # unknown: every text whose original reading the log does not vouch for; the original keeps the rest
+    unknown = ScopedParser.taught_from(original, refit, [taught], "unknown", confirmed=successes)  # type: ignore[arg-type]
+    assert [p.intent for p in unknown.parse(said, "en-US")] == [
+        "alarm_set", "alarm_query", "iot_hue_lightdim", "alarm_set", "alarm_query", "alarm_set"]  # fmt: skip
+    assert [unknown.rule_of(t, "en-US") for t in said] == ["confirmed", None, "unknown", "goal", "unknown", None]
     assert goal.rule_of("wake me at noon please", "en-US") is None  # no confirmed goals: the goal scope's
     assert phrasing.parse(["wake me at seven pm"], "de-DE")[0].intent == "general_quirky"  # nothing taught there
     assert phrasing.rule_of("wake me at seven pm", "de-DE") is None
@@ -585,6 +590,10 @@ def test_a_scoped_refit_from_the_log_answers_the_failed_texts_of_its_paths(monke
     example = refit.parser.taught["en-US"][0]
     with pytest.raises(InputError, match="scope 'confirmed' needs the log's confirmed successes"):
         rt.retrain(original, [example], [example], [example], None, scope="confirmed")
+    with pytest.raises(InputError, match="scope 'unknown' needs the log's confirmed successes"):
+        rt.retrain(original, [example], [example], [example], None, scope="unknown")
+    unknown = rt.refit_from_log(original, original, [], outcomes, [], rt.RefitSettings(paths=True, scope="unknown"))  # type: ignore[arg-type]
+    assert isinstance(unknown.parser, ScopedParser) and unknown.parser.confirmed == refit.parser.confirmed
 
 
 def test_a_refit_weighs_mined_and_path_examples_apart_and_leaves_withdrawn_sources_out(monkeypatch) -> None:
@@ -655,12 +664,14 @@ def test_refitting_some_locales_keeps_the_others(trained_model: Path, small_corp
     (tmp_path / "scoped" / "taught.jsonl").write_text("{not json", encoding="utf-8")
     with pytest.raises(ModelError, match=r"taught\.jsonl is missing or corrupt"):
         load(tmp_path / "scoped")
-    # scoped to confirmed goals: the goals travel with the model
-    confirmed = ScopedParser.taught_from(parser, refit, [taught], "confirmed", trained_model, en[40:80])
-    back = load(confirmed.save(tmp_path / "confirmed"))
-    assert isinstance(back, ScopedParser) and back.confirmed == confirmed.confirmed and back.confirmed["en-US"]
-    assert [(p.intent, p.slots) for p in back.parse(texts, "en-US")] == [
-        (p.intent, p.slots) for p in confirmed.parse(texts, "en-US")]  # fmt: skip
+    # scoped by confirmed goals: the goals travel with the model
+    for scope in ("confirmed", "unknown"):
+        confirmed = ScopedParser.taught_from(parser, refit, [taught], scope, trained_model, en[40:80])
+        back = load(confirmed.save(tmp_path / scope))
+        assert isinstance(back, ScopedParser) and back.scope == scope
+        assert back.confirmed == confirmed.confirmed and back.confirmed["en-US"]
+        assert [(p.intent, p.slots) for p in back.parse(texts, "en-US")] == [
+            (p.intent, p.slots) for p in confirmed.parse(texts, "en-US")]  # fmt: skip
     (tmp_path / "confirmed" / "confirmed.jsonl").unlink()
     with pytest.raises(ModelError, match=r"confirmed\.jsonl is missing or corrupt"):
         load(tmp_path / "confirmed")

@@ -58,11 +58,12 @@ RefitScopeOpt = Annotated[
     str,
     typer.Option(
         "--refit-scope",
-        metavar="all|taught|phrasing|goal|confirmed|intent",
+        metavar="all|taught|phrasing|goal|confirmed|unknown|intent",
         help="which texts the refit answers: all; taught (only the texts it learnt from, the original model the "
         "rest); phrasing (also the taught phrasings said with other slot values); goal (also texts it reads as a "
         "taught goal: the same intent and slot values); confirmed (also texts it reads as a goal the log confirmed "
-        "where the original reads none); intent (also texts whose intent it reads otherwise than the original model)",
+        "where the original reads none); unknown (also every text the original reads as no goal the log confirmed or "
+        "taught); intent (also texts whose intent it reads otherwise than the original model)",
     ),
 ]
 MinSupportOpt = Annotated[int, typer.Option("--min-support", help="distinct users behind a rewrite")]
@@ -144,7 +145,7 @@ def selflearn(
         resolve_path_cut,
         retrain,
     )
-    from kiloglot.learn.selflearn.scope import check_scope
+    from kiloglot.learn.selflearn.scope import NEEDS_CONFIRMED, check_scope
     from kiloglot.nlu import load
 
     if mined_weight < 1 or (path_weight is not None and path_weight < 1):
@@ -158,7 +159,7 @@ def selflearn(
     mined = [m for m in mined if (m.locale, m.source) not in disabled and parser.supports(m.locale)]
     examples, skipped = examples_from_rewrites(mined)
     err.print(f"{len(mined)} mined rewrites -> {len(examples)} training examples ({skipped} without every slot)")
-    needs_log = paths or anchors or refit_scope == "confirmed"  # labelling the log costs a pass over it
+    needs_log = paths or anchors or refit_scope in NEEDS_CONFIRMED  # labelling the log costs a pass over it
     outcomes = label_turns(store.turn_log(), _detector(detector), store.feedback()) if needs_log else []
     from_paths, calibrated = [], None
     if paths:  # the failed turns of every reformulation that ended well, but none a person disabled
@@ -170,7 +171,7 @@ def selflearn(
         from_paths = [e for e in added if parser.supports(e.locale)]
         err.print(f"{len(from_paths)} more from the failed turns of reformulations that ended well")
     anchor_examples, successes = [], []
-    if (anchors or refit_scope == "confirmed") and (examples or from_paths):
+    if (anchors or refit_scope in NEEDS_CONFIRMED) and (examples or from_paths):
         with_examples = {e.locale for e in [*examples, *from_paths]}
         successes = [a for a in examples_from_successes(outcomes)[0] if a.locale in with_examples]
     if anchors and successes:

@@ -28,7 +28,7 @@ from kiloglot.errors import InputError
 from kiloglot.evaluation.evaluate import dev_metrics
 from kiloglot.learn.selflearn.mining import MinedRewrite
 from kiloglot.learn.selflearn.rephrase import FAILED_ACTIONS
-from kiloglot.learn.selflearn.scope import ScopedParser, check_scope
+from kiloglot.learn.selflearn.scope import NEEDS_CONFIRMED, ScopedParser, check_scope
 from kiloglot.learn.selflearn.signals import TurnOutcome, reformulation_paths
 from kiloglot.nlu import registry
 from kiloglot.nlu.contract import Parser, Saveable, TrainableParser
@@ -422,7 +422,7 @@ def refit_from_log(
         return Refit(None, {"examples": 0, "skipped": skipped})
     locales = {e.locale for e in examples}
     # labelling the successes costs a pass over the log
-    needed = settings.anchors or settings.replay_gate is not None or settings.scope == "confirmed"
+    needed = settings.anchors or settings.replay_gate is not None or settings.scope in NEEDS_CONFIRMED
     anchors, anchor_turns = examples_from_successes(outcomes) if needed else ([], [])
     anchors_used = [a for a in anchors if a.locale in locales] if settings.anchors else []
     data = refit_data(from_rewrites, anchors_used, settings.mined_weight, added, settings.path_weight)
@@ -534,12 +534,12 @@ def retrain(
     times (None: ``mined_weight``). ``scope`` other than "all": the model scored and saved is a
     ``ScopedParser`` (the refit answering only texts like those it was taught, ``parser`` the rest; linked
     from ``original_source``, the folder ``parser`` was loaded from, where given). ``confirmed``: the log's
-    confirmed successes, whose goals scope "confirmed" lets the refit answer."""
+    confirmed successes, whose goals the scopes "confirmed" and "unknown" weigh."""
     everything = [*new_examples, *path_examples]
     if not everything:
         raise InputError("no new training examples: mine rewrites first (the log holds no reformulations)")
-    if check_scope(scope) == "confirmed" and not confirmed:
-        raise InputError("refit scope 'confirmed' needs the log's confirmed successes: the log has none")
+    if check_scope(scope) in NEEDS_CONFIRMED and not confirmed:
+        raise InputError(f"refit scope {scope!r} needs the log's confirmed successes: the log has none")
     locales = sorted({e.locale for e in everything})
     unknown = [loc for loc in locales if not parser.supports(loc)]
     if unknown:

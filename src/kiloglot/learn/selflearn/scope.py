@@ -22,6 +22,11 @@ the log showed and leaves the rest as it was:
   right, and where both readings name one the original keeps the text. Measured: 85 dev parses changed
   offline (29 to right, 15 to wrong; dev EM 61.02 -> 61.10), and in the simulation the rule won 249 turns for
   15 losses over three seeds;
+- ``unknown``: also every text the original reads as no goal the log confirmed or taught. The original keeps
+  only the readings the log vouches for; the refit answers the rest. Without a scope the refit's losses in
+  the simulation are turns the original got right, and a goal the original gets right is confirmed the first
+  time someone says it, so this keeps most of them out while the refit keeps its reach on texts the log
+  says nothing about;
 - ``intent``: also texts whose intent the refit reads otherwise than the original does (the original parses
   every text the rules before leave). It was built to test whether the refit's intent changes away from its
   evidence are safer than its slot changes. They are not: offline they changed 400 dev parses, 78 to right
@@ -50,11 +55,13 @@ from kiloglot.nlu.members import save_with_members
 from kiloglot.nlu.parse import Parse
 from kiloglot.nlu.registry import load
 
-# taught < phrasing < goal < confirmed, and goal < intent: each answers a superset of the texts of the one before
-SCOPES = ("all", "taught", "phrasing", "goal", "confirmed", "intent")
-COMPARING = ("confirmed", "intent")  # scopes whose last rule also needs the original's reading of a text
+# taught < phrasing < goal < confirmed < unknown, and goal < intent: each answers a superset of the texts of the
+# one before
+SCOPES = ("all", "taught", "phrasing", "goal", "confirmed", "unknown", "intent")
+COMPARING = ("confirmed", "unknown", "intent")  # scopes whose last rule also needs the original's reading of a text
+NEEDS_CONFIRMED = ("confirmed", "unknown")  # scopes that weigh the goals of the log's confirmed successes
 TAUGHT_FILE = "taught.jsonl"
-CONFIRMED_FILE = "confirmed.jsonl"  # the goals of the confirmed successes (scope "confirmed")
+CONFIRMED_FILE = "confirmed.jsonl"  # the goals of the confirmed successes (scopes in ``NEEDS_CONFIRMED``)
 
 Goal = tuple[str, tuple[tuple[str, str], ...]]
 
@@ -113,7 +120,8 @@ class ScopedParser(Parser):
         confirmed: Mapping[str, Iterable[Goal]] | None = None,
     ) -> None:
         """``original_source``: the folder ``original`` was loaded from (saving then links its files).
-        ``confirmed``: per locale, the goals of the log's confirmed successes (scope "confirmed" needs them)."""
+        ``confirmed``: per locale, the goals of the log's confirmed successes (the scopes in ``NEEDS_CONFIRMED``
+        weigh them)."""
         if scope not in SCOPES[1:]:
             raise ValueError(f"scope {scope!r}: expected one of {', '.join(SCOPES[1:])}")
         self.original, self.refit, self.scope = original, refit, scope
@@ -126,7 +134,7 @@ class ScopedParser(Parser):
         }
         self._goals = {loc: {goal_of_example(e) for e in exs if e.spans} for loc, exs in self.taught.items()}
         self.confirmed = {loc: set(goals) for loc, goals in (confirmed or {}).items()}
-        # a reading the original may keep against the refit's confirmed one: any goal confirmed or taught
+        # a reading the original keeps against the refit's (scopes confirmed, unknown): any goal confirmed or taught
         taught_goals = goals_by_locale(e for exs in self.taught.values() for e in exs)
         self._known = {loc: self.confirmed.get(loc, set()) | taught_goals.get(loc, set())
                        for loc in {*self.confirmed, *taught_goals}}  # fmt: skip
@@ -167,8 +175,8 @@ class ScopedParser(Parser):
 
     def rule(self, refit: Parse, original: Parse | None, locale: str) -> str | None:
         """The rule by which the refit, reading a text as ``refit``, answers it ("taught", "phrasing", "goal",
-        "confirmed" or "intent"; ``original``: the original's parse, needed by the last two, which answer None
-        without it); None: the original does."""
+        "confirmed", "unknown" or "intent"; ``original``: the original's parse, needed by the last three, which
+        answer None without it); None: the original does."""
         by_evidence = self._evidence_rule(refit, locale)
         if by_evidence is not None or original is None:
             return by_evidence
@@ -189,17 +197,17 @@ class ScopedParser(Parser):
         return None
 
     def _comparison_rule(self, refit: Parse, original: Parse, locale: str) -> str | None:
-        """The rules that compare the two readings of a text the evidence rules leave: intent, confirmed."""
-        if self.scope == "intent" and refit.intent != original.intent:
-            return "intent"
-        if (
-            self.scope == "confirmed"
-            and refit.slots
-            and goal_of_parse(refit) in self.confirmed.get(locale, ())
-            and goal_of_parse(original) not in self._known.get(locale, ())
-        ):
+        """The rules that compare the two readings of a text the evidence rules leave: intent, confirmed,
+        unknown."""
+        if self.scope not in COMPARING:
+            return None
+        if self.scope == "intent":
+            return "intent" if refit.intent != original.intent else None
+        if goal_of_parse(original) in self._known.get(locale, ()):
+            return None  # the log vouches for the original's reading
+        if refit.slots and goal_of_parse(refit) in self.confirmed.get(locale, ()):
             return "confirmed"
-        return None
+        return "unknown" if self.scope == "unknown" else None
 
     def rule_of(self, text: str, locale: str) -> str | None:
         """Which rule makes the refit answer ``text`` (see ``rule``); None when the original answers it."""
@@ -250,7 +258,7 @@ class ScopedParser(Parser):
         refit = read(self.refit, everything)  # a phrasing or a goal needs the refit's slots to be recognised
         others = [i for i, p in enumerate(refit) if self._evidence_rule(p, locale) is None]
         if others:
-            compare = self.scope in COMPARING  # the intent and confirmed rules weigh the original's reading
+            compare = self.scope in COMPARING  # the intent, confirmed and unknown rules weigh the original's reading
             for i, p in zip(others, read(self.original, others), strict=True):
                 if not compare or self._comparison_rule(refit[i], p, locale) is None:
                     refit[i] = p
@@ -262,7 +270,7 @@ class ScopedParser(Parser):
                     for exs in self.taught.values() for e in exs]  # fmt: skip
             text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
             (folder / TAUGHT_FILE).write_text(text, encoding="utf-8")
-            if self.scope == "confirmed":
+            if self.scope in NEEDS_CONFIRMED:
                 goals = [{"locale": loc, "intent": intent, "slots": [list(v) for v in values]}
                          for loc, gs in sorted(self.confirmed.items()) for intent, values in sorted(gs)]  # fmt: skip
                 lines = "".join(json.dumps(g, ensure_ascii=False) + "\n" for g in goals)
@@ -288,7 +296,7 @@ class ScopedParser(Parser):
         except (OSError, ValueError, KeyError, TypeError, AnnotationError) as exc:
             raise ModelError(f"{root}/{TAUGHT_FILE} is missing or corrupt: {exc}") from None
         confirmed: dict[str, set[Goal]] = {}
-        if scope == "confirmed":
+        if scope in NEEDS_CONFIRMED:
             try:
                 for line in (root / CONFIRMED_FILE).read_text(encoding="utf-8").splitlines():
                     row = json.loads(line)
