@@ -540,13 +540,15 @@ def lexicons() -> list[str]:
 
 
 SCOPE_SHORT = {"taught": "texts", "phrasing": "phrasings", "goal": "goals", "confirmed": "and confirmed goals",
-               "intent": "goals and intents"}  # fmt: skip
+               "unknown": "goals, and where the log knows no reading", "intent": "goals and intents"}  # fmt: skip
 SCOPE_WORDS = {
     "taught": "the texts it was taught",
     "phrasing": "taught texts and their phrasings with other values",
     "goal": "taught texts, their phrasings and texts it reads as a taught goal",
     "confirmed": "taught texts, phrasings and goals, and texts it reads as a goal the log confirmed where the "
     "original reads none",
+    "unknown": "taught texts, phrasings and goals, and every text the original reads as no goal the log confirmed or "
+    "taught",
     "intent": "taught texts, phrasings and goals, and texts whose intent it reads otherwise than the original",
 }
 
