@@ -26,7 +26,8 @@ the log showed and leaves the rest as it was:
   only the readings the log vouches for; the refit answers the rest. Without a scope the refit's losses in
   the simulation are turns the original got right, and a goal the original gets right is confirmed the first
   time someone says it, so this keeps most of them out while the refit keeps its reach on texts the log
-  says nothing about;
+  says nothing about. Measured (three seeds): 35.1 / 37.5 / 35.7 % reduction on recurring goals, win/loss
+  15.2 / 12.3 / 12.7, dev EM 61.02 -> 61.19; the rule itself won 466 turns for 278 losses;
 - ``intent``: also texts whose intent the refit reads otherwise than the original does (the original parses
   every text the rules before leave). It was built to test whether the refit's intent changes away from its
   evidence are safer than its slot changes. They are not: offline they changed 400 dev parses, 78 to right
@@ -257,10 +258,9 @@ class ScopedParser(Parser):
             return [p for p in out if p is not None]
         refit = read(self.refit, everything)  # a phrasing or a goal needs the refit's slots to be recognised
         others = [i for i, p in enumerate(refit) if self._evidence_rule(p, locale) is None]
-        if others:
-            compare = self.scope in COMPARING  # the intent, confirmed and unknown rules weigh the original's reading
+        if others:  # the intent, confirmed and unknown rules weigh the original's reading (others answer None)
             for i, p in zip(others, read(self.original, others), strict=True):
-                if not compare or self._comparison_rule(refit[i], p, locale) is None:
+                if self._comparison_rule(refit[i], p, locale) is None:
                     refit[i] = p
         return refit
 
